@@ -1,0 +1,184 @@
+import { z } from "zod";
+import { parseDuration } from "../duration.js";
+
+/** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds. */
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "2s" or "1m"' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ description: 'A duration such as "500ms", "2s", "1m", or a number of milliseconds.' });
+
+/** "host:port", ":port" or a bare port. Parsed to { host, port }. */
+const address = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parsed = parseAddress(value);
+      if (!parsed) {
+        ctx.addIssue({ code: "custom", message: "expected host:port such as 127.0.0.1:8080 (port 1-65535)" });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .meta({ description: 'A listen address "host:port"; a bare port means 127.0.0.1.' });
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+export function parseAddress(value: string | number): Address | undefined {
+  const text = String(value).trim();
+  const match = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(text);
+  if (!match) return undefined;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65535) return undefined;
+  const host = match[1] === undefined || match[1] === "" ? "127.0.0.1" : match[1];
+  return { host, port };
+}
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "expected lower-case letters, digits and dashes (like a DNS label)");
+
+export const startSchema = z
+  .strictObject({
+    command: z
+      .string()
+      .min(1, "expected the command that starts one replica")
+      .meta({
+        description:
+          "Shell command that starts one replica. {version} and {port} are replaced; PORT, APP_VERSION and ENVIRONMENT are also set in its environment.",
+      }),
+    cwd: z.string().default(".").meta({ description: "Working directory, relative to cutover.yaml." }),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .meta({ description: "Extra environment variables; values may use {version} and {port}." }),
+    stopGrace: duration("10s").meta({ description: "How long a replica may take to exit after SIGTERM before SIGKILL." }),
+  })
+  .meta({ description: "How to start a version of the service." });
+
+export const healthSchema = z
+  .strictObject({
+    path: z.string().startsWith("/", "expected a path starting with /").default("/health"),
+    interval: duration("1s").meta({ description: "Time between checks of one replica." }),
+    timeout: duration("1s").meta({ description: "A check that takes longer fails." }),
+    successThreshold: z
+      .int()
+      .min(1)
+      .default(1)
+      .meta({ description: "Consecutive passes before a replica enters rotation (readiness)." }),
+    failureThreshold: z
+      .int()
+      .min(1)
+      .default(3)
+      .meta({ description: "Consecutive failures before a replica leaves rotation (readiness)." }),
+    startupGrace: duration("30s").meta({
+      description: "How long a new replica may take to pass its first check before it is restarted (startup probe).",
+    }),
+    restartAfterFailures: z.int().min(0).default(0).meta({
+      description: "Consecutive failures after which a running replica is restarted (liveness); 0 never restarts.",
+    }),
+  })
+  .prefault({})
+  .meta({ description: "Health check of each replica, with the semantics of Kubernetes probes." });
+
+export const routerSchema = z
+  .strictObject({
+    listen: address("127.0.0.1:8080").meta({ description: "Where users' traffic arrives; served by the active colour." }),
+    preview: address("127.0.0.1:8081").meta({ description: "Serves the idle colour, for smoke checks and people." }),
+    admin: address("127.0.0.1:8079").meta({ description: "Admin API and metrics; keep it on loopback." }),
+    drainTimeout: duration("30s").meta({
+      description: "How long requests and WebSockets in flight on the old colour may run on after a switch.",
+    }),
+    sticky: z.boolean().default(false).meta({ description: "Send each client IP to the same replica." }),
+  })
+  .prefault({});
+
+const smokeHttp = z.strictObject({
+  name: z.string().optional(),
+  http: z.strictObject({
+    path: z.string().startsWith("/", "expected a path starting with /"),
+    method: z.enum(["GET", "HEAD", "POST"]).default("GET"),
+    expectStatus: z.int().min(100).max(599).default(200),
+    bodyContains: z.string().optional(),
+    timeout: duration("5s"),
+  }),
+});
+const smokeCommand = z.strictObject({
+  name: z.string().optional(),
+  command: z
+    .string()
+    .min(1)
+    .meta({ description: "Shell command; exit 0 passes. PREVIEW_URL and VERSION are in its environment." }),
+  timeout: duration("30s"),
+});
+export const smokeCheckSchema = z.union([smokeHttp, smokeCommand]);
+
+const autoPromote = z
+  .union([z.boolean(), z.string(), z.number()])
+  .default(true)
+  .transform((value, ctx): AutoPromote => {
+    if (typeof value === "boolean") return value ? { mode: "on" } : { mode: "off" };
+    const ms = parseDuration(value);
+    if (ms === undefined) {
+      ctx.addIssue({ code: "custom", message: 'expected true, false, or a delay such as "30s"' });
+      return z.NEVER;
+    }
+    return { mode: "after", delayMs: ms };
+  })
+  .meta({
+    description: "true: switch as soon as checks pass; false: pause for `cutover promote`; a duration: pause, then switch.",
+  });
+
+export type AutoPromote = { mode: "on" } | { mode: "off" } | { mode: "after"; delayMs: number };
+
+export const deploySchema = z
+  .strictObject({
+    autoPromote,
+    readyTimeout: duration("60s").meta({
+      description: "How long the new colour may take to become healthy before the deploy is aborted.",
+    }),
+    scaleDownDelay: duration("30s").meta({
+      description: "How long the old colour stays warm after a switch, for an instant rollback.",
+    }),
+    smoke: z.array(smokeCheckSchema).default([]).meta({ description: "Checks run against the preview address." }),
+  })
+  .prefault({});
+
+export const configSchema = z
+  .strictObject({
+    service: name.meta({ description: "The service's name." }),
+    version: z
+      .string()
+      .min(1)
+      .meta({ description: "The version `cutover up` serves when nothing has been deployed yet." }),
+    replicas: z.int().min(1).max(64).default(2).meta({ description: "Replicas per colour." }),
+    start: startSchema,
+    health: healthSchema,
+    router: routerSchema,
+    deploy: deploySchema,
+    stateDir: z.string().default(".cutover").meta({ description: "State, history, logs; relative to cutover.yaml." }),
+  })
+  .meta({ title: "cutover.yaml", description: "Configuration of one service deployed blue-green by cutover." });
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type SmokeCheck = z.output<typeof smokeCheckSchema>;
+export type HealthConfig = z.output<typeof healthSchema>;
+export type RouterConfig = z.output<typeof routerSchema>;
+export type StartConfig = z.output<typeof startSchema>;
+
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+}
