@@ -1,0 +1,146 @@
+/**
+ * `npm run demo`: a full blue-green cycle on this machine, under load.
+ * Starts v1.0.0 on blue behind the router, sends steady traffic through it, deploys v2.0.0 to green
+ * (health-gated, smoke-checked, switched) and accounts for every request.
+ * `npm run demo -- --bad` deploys a v2 that never passes its health check: the deploy aborts and
+ * traffic never leaves blue.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import pc from "picocolors";
+import type { DeployRecord } from "../src/engine/deploy-record.js";
+import { LoadGenerator, type LoadSample, summarise } from "../src/verify/load-generator.js";
+
+const root = resolve(fileURLToPath(import.meta.url), "../../..");
+const cli = join(root, "dist/src/cli/main.js");
+const demoApp = join(root, "dist/examples/demo-app/src/server.js");
+const bad = process.argv.includes("--bad");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A release folder per version, as a build pipeline would leave them; v2 is broken with --bad. */
+function writeRelease(dir: string, version: string, env: string): void {
+  const folder = join(dir, "releases", version);
+  mkdirSync(folder, { recursive: true });
+  const script = join(folder, "start.sh");
+  writeFileSync(script, `#!/bin/sh\n${env}exec node "${demoApp}"\n`);
+  chmodSync(script, 0o755);
+}
+
+async function writeProject(): Promise<{ dir: string; config: string; listen: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "cutover-demo-"));
+  writeRelease(dir, "1.0.0", "");
+  writeRelease(dir, "2.0.0", bad ? "export FAIL_HEALTH=1\n" : "");
+  const [listen, preview, admin] = [await freePort(), await freePort(), await freePort()];
+  const config = join(dir, "cutover.yaml");
+  writeFileSync(
+    config,
+    `service: demo
+version: 1.0.0
+replicas: 2
+start:
+  command: "sh releases/{version}/start.sh"
+  stopGrace: 5s
+health:
+  path: /health
+  interval: 200ms
+  timeout: 500ms
+  startupGrace: 10s
+router:
+  listen: 127.0.0.1:${listen}
+  preview: 127.0.0.1:${preview}
+  admin: 127.0.0.1:${admin}
+  drainTimeout: 2s
+deploy:
+  autoPromote: true
+  readyTimeout: ${bad ? "4s" : "20s"}
+  scaleDownDelay: 2s
+  smoke:
+    - http: { path: /, bodyContains: '"version":"2.0.0"' }
+`,
+  );
+  return { dir, config, listen };
+}
+
+function cutover(config: string, ...args: string[]): { status: number; stdout: string } {
+  const result = spawnSync(process.execPath, [cli, "--config", config, ...args], {
+    stdio: ["ignore", args.includes("--json") ? "pipe" : "inherit", "inherit"],
+    encoding: "utf8",
+  });
+  return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+}
+
+function switchTimes(samples: readonly LoadSample[], switchedAt: number) {
+  const firstNew = samples.filter((s) => s.version === "2.0.0").reduce((min, s) => Math.min(min, s.sentAt + s.latencyMs), Infinity);
+  const lastOld = samples
+    .filter((s) => s.version === "1.0.0")
+    .reduce((max, s) => Math.max(max, s.sentAt + s.latencyMs), -Infinity);
+  return { toFirstNewMs: firstNew - switchedAt, toLastOldMs: lastOld - switchedAt };
+}
+
+async function main(): Promise<number> {
+  const { dir, config, listen } = await writeProject();
+  console.log(pc.bold(`cutover demo${bad ? " (--bad: v2 fails its health check)" : ""}: project in ${dir}`));
+  if (cutover(config, "up").status !== 0) return 1;
+  const load = new LoadGenerator({
+    url: `http://127.0.0.1:${listen}`,
+    connections: 8,
+    maxDurationMs: 45_000,
+    maxRequests: 200_000,
+  });
+  try {
+    load.start();
+    await sleep(1500);
+    console.log(pc.bold("\ndeploying 2.0.0 to the idle colour while traffic flows"));
+    const deploy = cutover(config, "deploy", "2.0.0");
+    await sleep(1500);
+    while (load.samples.length < 2000) await sleep(100);
+    const samples = await load.stop();
+    const history = JSON.parse(cutover(config, "--json", "history").stdout) as DeployRecord[];
+    const record = history.at(-1);
+    return report(samples, record, deploy.status, dir);
+  } finally {
+    await load.stop().catch(() => undefined);
+    cutover(config, "down");
+  }
+}
+
+function report(samples: LoadSample[], record: DeployRecord | undefined, deployExit: number, dir: string): number {
+  const s = summarise(samples);
+  const before = samples[0]?.version ?? "?";
+  const after = samples.at(-1)?.version ?? "?";
+  console.log(pc.bold("\nsummary"));
+  console.log(`  requests sent      ${s.sent}`);
+  console.log(`  failed             ${s.failed === 0 ? pc.green("0") : pc.red(String(s.failed))} ${s.failed ? JSON.stringify(s.errors) : ""}`);
+  console.log(`  answered by        ${Object.entries(s.byVersion).map(([v, n]) => `${v}: ${n}`).join(", ")}`);
+  console.log(`  latency            p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms`);
+  console.log(`  version            before ${before}, after ${after}`);
+  console.log(`  deploy             ${record ? `${record.id} ${record.phase}${record.reason ? `: ${record.reason}` : ""}` : "none"}`);
+  if (record?.switchedAt) {
+    const t = switchTimes(samples, Date.parse(record.switchedAt));
+    console.log(`  switch             first 2.0.0 answer ${t.toFirstNewMs.toFixed(1)} ms after the switch; last 1.0.0 answer ${t.toLastOldMs.toFixed(1)} ms after`);
+  }
+  console.log(`  logs               ${join(dir, ".cutover", "daemon.log")} and ${join(dir, ".cutover", "logs")}/`);
+  const expected = bad
+    ? record?.phase === "Aborted" && deployExit !== 0 && s.byVersion["2.0.0"] === undefined
+    : record?.phase === "Healthy" && deployExit === 0 && after === "2.0.0";
+  const ok = s.failed === 0 && s.sent >= 2000 && expected;
+  console.log(ok ? pc.green(pc.bold("\ndemo passed")) : pc.red(pc.bold("\ndemo did not go as expected")));
+  return ok ? 0 : 1;
+}
+
+process.exitCode = await main();

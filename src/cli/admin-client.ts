@@ -1,0 +1,76 @@
+import type { LoadedConfig } from "../config/load.js";
+import { readDaemonInfo, readToken } from "../daemon/state-files.js";
+import { CutoverError, DaemonNotRunningError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
+
+/** The CLI's side of the admin API: finds the daemon through .cutover/daemon.json and sends the token. */
+export class AdminClient {
+  readonly #base: string;
+  readonly #token: string;
+
+  constructor(base: string, token: string) {
+    this.#base = base;
+    this.#token = token;
+  }
+
+  static forConfig(loaded: LoadedConfig): AdminClient {
+    const info = readDaemonInfo(loaded.stateDir);
+    const token = readToken(loaded.stateDir);
+    if (!info || !token) throw new DaemonNotRunningError(`no daemon.json in ${loaded.stateDir}`);
+    return new AdminClient(info.admin, token);
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.#json<T>("GET", path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.#json<T>("POST", path, body);
+  }
+
+  /** POSTs and yields each line of an NDJSON answer as it arrives. */
+  async *stream<T>(path: string, body: unknown): AsyncGenerator<T> {
+    const response = await this.#fetch("POST", path, body);
+    if (!response.body) return;
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of response.body) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) yield JSON.parse(line) as T;
+        newline = buffered.indexOf("\n");
+      }
+    }
+  }
+
+  async #json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.#fetch(method, path, body);
+    return (await response.json()) as T;
+  }
+
+  async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.#base + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      throw new DaemonNotRunningError(`${this.#base} did not answer: ${cause}`);
+    }
+    if (response.ok) return response;
+    const answer = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
+    throw new CutoverError(
+      answer.error ?? `HTTP_${response.status}`,
+      answer.message ?? `the daemon answered ${response.status}`,
+      response.status === 400 ? EXIT_BAD_INPUT : EXIT_FAILED,
+    );
+  }
+}

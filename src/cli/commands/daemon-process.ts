@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LoadedConfig } from "../../config/load.js";
+import { Daemon } from "../../daemon/daemon.js";
+import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-files.js";
+import type { ServiceStatus } from "../../engine/engine.js";
+import { CutoverError } from "../../errors.js";
+import { createLogger } from "../../log.js";
+import { AdminClient } from "../admin-client.js";
+
+const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
+
+/** Runs the daemon in this process until SIGTERM/SIGINT or `cutover down`. */
+export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void> {
+  const logger = createLogger({ pretty: Boolean(process.stdout.isTTY) });
+  let daemon: Daemon;
+  try {
+    daemon = await Daemon.start({ loaded, logger });
+  } catch (error) {
+    logger.error({ err: (error as Error).message }, "the daemon could not start");
+    throw error;
+  }
+  const stop = () => void daemon.stop();
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+  await daemon.stopped;
+}
+
+/** Starts the daemon detached, with its output in .cutover/daemon.log; resolves when it serves. */
+export async function startDaemonInBackground(loaded: LoadedConfig): Promise<{ pid: number; status: ServiceStatus }> {
+  mkdirSync(loaded.stateDir, { recursive: true, mode: 0o700 });
+  const logPath = join(loaded.stateDir, DAEMON_LOG);
+  const log = openSync(logPath, "a");
+  const child = spawn(process.execPath, [MAIN, "daemon", "--config", loaded.file], {
+    detached: true,
+    stdio: ["ignore", log, log],
+    env: { ...process.env, CI: undefined },
+  });
+  closeSync(log);
+  let exited: string | null = null;
+  child.once("exit", (code, signal) => {
+    exited = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+  });
+  child.unref();
+  const deadline = Date.now() + loaded.config.deploy.readyTimeout + 15_000;
+  while (Date.now() < deadline) {
+    if (exited) throw daemonFailed(`the daemon ${exited}`, logPath);
+    const status = await readyStatus(loaded, child.pid ?? -1);
+    if (status) return { pid: child.pid ?? -1, status };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw daemonFailed("the daemon did not become ready in time (it is still running; see the log)", logPath);
+}
+
+async function readyStatus(loaded: LoadedConfig, pid: number): Promise<ServiceStatus | null> {
+  const info = readDaemonInfo(loaded.stateDir);
+  if (!info || info.pid !== pid) return null;
+  try {
+    const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
+    const active = status.colours[status.active];
+    return active.replicas.length > 0 && active.replicas.every((r) => r.ready) ? status : null;
+  } catch {
+    return null;
+  }
+}
+
+function daemonFailed(what: string, logPath: string): CutoverError {
+  const tail = readFileSync(logPath, "utf8").trim().split("\n").slice(-8).join("\n");
+  return new CutoverError("DAEMON_FAILED", `${what}. Last lines of ${logPath}:\n${tail}`);
+}
+
+/** The pid of a live daemon for this state folder, or null. */
+export function runningDaemonPid(loaded: LoadedConfig): number | null {
+  const info = readDaemonInfo(loaded.stateDir);
+  return info && isProcessAlive(info.pid) ? info.pid : null;
+}

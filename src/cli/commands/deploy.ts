@@ -1,0 +1,40 @@
+import type { DeployRecord } from "../../engine/deploy-record.js";
+import { CutoverError } from "../../errors.js";
+import { AdminClient } from "../admin-client.js";
+import { DeployProgress } from "../progress.js";
+import { renderRecord } from "../render.js";
+import type { Output } from "../output.js";
+
+/**
+ * Starts a deploy or rollback through the daemon and follows it until it is final (or paused).
+ * Exit: 0 when Healthy or Paused, 1 when Aborted.
+ */
+export async function followOperation(
+  client: AdminClient,
+  path: string,
+  body: Record<string, unknown>,
+  out: Output,
+): Promise<number> {
+  if (body.detach === true) {
+    const record = await client.post<DeployRecord>(path, body);
+    out.result(record, () => `${record.kind} ${record.id} of ${record.version} started; follow it with \`cutover status\``);
+    return 0;
+  }
+  const progress = new DeployProgress();
+  let last: DeployRecord | null = null;
+  try {
+    for await (const record of client.stream<DeployRecord>(path, { ...body, follow: true })) {
+      last = record;
+      if (!out.json) progress.update(record);
+    }
+  } finally {
+    progress.done();
+  }
+  if (!last) throw new CutoverError("NO_ANSWER", "the daemon closed the connection without an answer; see `cutover status`");
+  return finish(last, out);
+}
+
+export function finish(record: DeployRecord, out: Output): number {
+  out.result(record, () => renderRecord(record).join("\n"));
+  return record.phase === "Aborted" ? 1 : 0;
+}

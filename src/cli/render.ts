@@ -1,0 +1,57 @@
+import pc from "picocolors";
+import type { Colour } from "../colour.js";
+import { formatDuration } from "../duration.js";
+import type { DeployRecord, StepRecord } from "../engine/deploy-record.js";
+import type { ColourView, ServiceStatus } from "../engine/engine.js";
+
+const paint = (colour: Colour, text: string) => (colour === "blue" ? pc.blue(text) : pc.green(text));
+
+export function phaseText(phase: string): string {
+  if (phase === "Healthy") return pc.green(phase);
+  if (phase === "Aborted" || phase === "Degraded") return pc.red(phase);
+  if (phase === "Paused") return pc.yellow(phase);
+  return pc.cyan(phase);
+}
+
+export function renderStatus(status: ServiceStatus): string {
+  const lines = [`${pc.bold(status.service)}  ${phaseText(status.health)}  live: ${paint(status.active, status.active)}`];
+  for (const colour of ["blue", "green"] as const) lines.push(...renderColour(status.colours[colour]));
+  if (status.deploy) lines.push("", `deploy in progress:`, ...renderRecord(status.deploy));
+  else if (status.lastDeploy) lines.push("", `last: ${summary(status.lastDeploy)}`);
+  return lines.join("\n");
+}
+
+function renderColour(view: ColourView): string[] {
+  const role = view.role === "active" ? pc.bold("active") : "idle";
+  const version = view.version ?? (view.recordedVersion ? `${view.recordedVersion} (stopped)` : "-");
+  const ready = view.replicas.filter((r) => r.ready).length;
+  const restarts = view.replicas.reduce((sum, r) => sum + r.restarts, 0);
+  const head = `  ${paint(view.colour, view.colour.padEnd(5))}  ${role.padEnd(6)}  ${version}  ${ready}/${view.replicas.length} ready  restarts ${restarts}  in flight ${view.inFlight}`;
+  const scale = view.scaleDownAt ? [`      kept warm until ${view.scaleDownAt}`] : [];
+  const replicas = view.replicas.map(
+    (r) => `      ${r.id}  :${r.port}  pid ${r.pid ?? "-"}  ${r.state}${r.lastProblem ? `  (${r.lastProblem})` : ""}`,
+  );
+  return [head, ...scale, ...replicas];
+}
+
+export function summary(record: DeployRecord): string {
+  const took = record.endedAt ? formatDuration(Date.parse(record.endedAt) - Date.parse(record.startedAt)) : "running";
+  const move = `${record.from.colour} ${record.from.version ?? "-"} -> ${record.to.colour} ${record.to.version ?? "-"}`;
+  const why = record.reason ? `: ${record.reason}` : "";
+  return `${record.id} ${record.kind} ${record.version}  ${phaseText(record.phase)}  ${move}  ${took}  ${record.startedAt}${why}`;
+}
+
+export function renderRecord(record: DeployRecord): string[] {
+  return [`  ${summary(record)}`, ...record.steps.map((s) => `    ${stepLine(s)}`)];
+}
+
+export function stepLine(step: StepRecord): string {
+  const mark = { pending: "·", running: "…", succeeded: pc.green("✔"), failed: pc.red("✖"), skipped: "-" }[step.state];
+  const took = step.durationMs === undefined ? "" : ` (${formatDuration(step.durationMs)})`;
+  return `${mark} ${step.name}${took}${step.detail ? `: ${step.detail}` : ""}`;
+}
+
+export function renderHistory(history: readonly DeployRecord[]): string {
+  if (history.length === 0) return "no deploys yet";
+  return history.map(summary).join("\n");
+}

@@ -1,0 +1,219 @@
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Address } from "../config/schema.js";
+import type { DeployRecord } from "../engine/deploy-record.js";
+import { isFinal } from "../engine/deploy-record.js";
+import type { Engine } from "../engine/engine.js";
+import { CutoverError } from "../errors.js";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Status codes for the errors the engine raises on a request it refuses. */
+const CONFLICTS = new Set(["DEPLOY_IN_PROGRESS", "NOT_PAUSED", "NO_DEPLOY", "NOTHING_TO_ROLL_BACK"]);
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminServerOptions {
+  readonly address: Address;
+  readonly token: string;
+  readonly engine: Engine;
+  readonly metrics: () => Promise<{ contentType: string; text: string }>;
+  readonly onShutdown: () => void;
+  readonly logger: Logger;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
+
+/**
+ * The admin API the CLI (and later the dashboard) talks to: loopback by default, every request needs
+ * `Authorization: Bearer <token>`, bodies are small JSON objects.
+ */
+export class AdminServer {
+  readonly #o: AdminServerOptions;
+  readonly #server: Server;
+  readonly #token: Buffer;
+  readonly #routes: ReadonlyMap<string, Handler>;
+
+  constructor(options: AdminServerOptions) {
+    this.#o = options;
+    this.#token = Buffer.from(options.token);
+    this.#routes = new Map<string, Handler>([
+      ["GET /status", async (_q, res) => sendJson(res, 200, this.#o.engine.status())],
+      ["GET /history", async (_q, res) => sendJson(res, 200, this.#o.engine.history())],
+      ["POST /deploys", (_q, res, body) => this.#deploy(res, body)],
+      ["POST /rollback", (req, res, body) => this.#start(res, body, () => this.#o.engine.rollback())],
+      ["POST /promote", async (_q, res) => sendJson(res, 200, await this.#o.engine.promote())],
+      ["POST /abort", async (_q, res) => sendJson(res, 200, await this.#o.engine.abort())],
+      ["GET /events", async (req, res) => this.#events(req, res)],
+      ["GET /metrics", async (_q, res) => this.#metrics(res)],
+      ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
+    ]);
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    this.#server.headersTimeout = 10_000;
+    this.#server.requestTimeout = 30_000;
+    this.#server.maxHeadersCount = 100;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.#o.address.port, this.#o.address.host, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+  }
+
+  address(): AddressInfo {
+    return this.#server.address() as AddressInfo;
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      if (!this.#authorised(req)) {
+        res.setHeader("www-authenticate", 'Bearer realm="cutover"');
+        throw new HttpError(401, "UNAUTHORISED", "missing or wrong bearer token; the CLI reads it from .cutover/token");
+      }
+      const path = new URL(req.url ?? "/", "http://admin").pathname;
+      const handler = this.#routes.get(`${req.method} ${path}`);
+      if (!handler) {
+        const known = [...this.#routes.keys()].some((key) => key.endsWith(` ${path}`));
+        throw known
+          ? new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
+          : new HttpError(404, "NOT_FOUND", `no such endpoint: ${path}`);
+      }
+      const body = req.method === "POST" ? await readJsonBody(req) : undefined;
+      await handler(req, res, body);
+    } catch (error) {
+      this.#sendError(req, res, error);
+    }
+  }
+
+  #authorised(req: IncomingMessage): boolean {
+    const header = req.headers.authorization ?? "";
+    const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+    return given.length === this.#token.length && timingSafeEqual(given, this.#token);
+  }
+
+  async #deploy(res: ServerResponse, body: unknown): Promise<void> {
+    const version = (body as { version?: unknown }).version;
+    if (typeof version !== "string" || !/^[\w.+-]{1,128}$/.test(version)) {
+      throw new HttpError(400, "BAD_VERSION", 'expected {"version": "<1-128 letters, digits, . _ + ->"}');
+    }
+    await this.#start(res, body, () => this.#o.engine.deploy(version));
+  }
+
+  /** Starts a deploy or rollback; with {"follow": true} streams its record as NDJSON until it is final. */
+  async #start(
+    res: ServerResponse,
+    body: unknown,
+    begin: () => { record: DeployRecord; done: Promise<DeployRecord> },
+  ): Promise<void> {
+    const follow = (body as { follow?: unknown }).follow === true;
+    const { record, done } = begin();
+    if (!follow) {
+      sendJson(res, 202, record);
+      return;
+    }
+    // The stream ends when the operation is final, or paused for a person to promote it.
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    res.write(`${JSON.stringify(record)}\n`);
+    await new Promise<void>((resolve) => {
+      const unsubscribe = this.#o.engine.onEvent((event) => {
+        if (event.type !== "deploy" || event.record.id !== record.id) return;
+        res.write(`${JSON.stringify(event.record)}\n`);
+        if (event.record.phase === "Paused" || isFinal(event.record.phase)) {
+          unsubscribe();
+          resolve();
+        }
+      });
+      void done.then(() => {
+        unsubscribe();
+        resolve();
+      });
+    });
+    res.end();
+  }
+
+  async #events(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
+    res.write(`${JSON.stringify({ type: "status", status: this.#o.engine.status() })}\n`);
+    const unsubscribe = this.#o.engine.onEvent((event) => res.write(`${JSON.stringify(event)}\n`));
+    req.on("close", unsubscribe);
+  }
+
+  async #metrics(res: ServerResponse): Promise<void> {
+    const { contentType, text } = await this.#o.metrics();
+    res.writeHead(200, { "content-type": contentType });
+    res.end(text);
+  }
+
+  async #shutdown(res: ServerResponse): Promise<void> {
+    sendJson(res, 202, { message: "shutting down: stopping both colours and the router" });
+    setImmediate(this.#o.onShutdown);
+  }
+
+  #sendError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    const { status, code, message } = toHttpError(error);
+    if (status >= 500) this.#o.logger.error({ err: error, path: req.url }, "admin request failed");
+    if (res.headersSent) {
+      res.end(`${JSON.stringify({ error: code, message })}\n`);
+      return;
+    }
+    // Draining the rest of a refused body could take long; close the connection instead.
+    if (!req.complete) res.setHeader("connection", "close");
+    sendJson(res, status, { error: code, message });
+  }
+}
+
+function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof CutoverError) {
+    return new HttpError(CONFLICTS.has(error.code) ? 409 : error.exitCode === 2 ? 400 : 500, error.code, error.message);
+  }
+  return new HttpError(500, "INTERNAL", (error as Error).message ?? String(error));
+}
+
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch (error) {
+    throw new HttpError(400, "BAD_JSON", `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new HttpError(400, "BAD_JSON", "the body must be a JSON object");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}

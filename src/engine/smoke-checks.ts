@@ -1,0 +1,73 @@
+import { spawn } from "node:child_process";
+import type { Address, SmokeCheck } from "../config/schema.js";
+
+export interface SmokeResult {
+  readonly name: string;
+  readonly passed: boolean;
+  readonly detail: string;
+}
+
+/** Runs the pre-switch checks against the preview address (which serves the idle colour), in order. */
+export async function runSmokeChecks(
+  checks: readonly SmokeCheck[],
+  preview: Address,
+  version: string,
+  signal: AbortSignal,
+): Promise<SmokeResult[]> {
+  const results: SmokeResult[] = [];
+  const base = `http://${preview.host.includes(":") ? `[${preview.host}]` : preview.host}:${preview.port}`;
+  for (const check of checks) {
+    if (signal.aborted) break;
+    const result = "http" in check ? await httpCheck(check, base, signal) : await commandCheck(check, base, version, signal);
+    results.push(result);
+    if (!result.passed) break;
+  }
+  return results;
+}
+
+type HttpCheck = Extract<SmokeCheck, { http: unknown }>;
+type CommandCheck = Extract<SmokeCheck, { command: string }>;
+
+async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): Promise<SmokeResult> {
+  const { path, method, expectStatus, bodyContains, timeout } = check.http;
+  const name = check.name ?? `${method} ${path}`;
+  try {
+    const response = await fetch(base + path, {
+      method,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]),
+    });
+    const body = await response.text();
+    if (response.status !== expectStatus) {
+      return { name, passed: false, detail: `answered ${response.status}, expected ${expectStatus}: ${body.slice(0, 200)}` };
+    }
+    if (bodyContains !== undefined && !body.includes(bodyContains)) {
+      return { name, passed: false, detail: `body does not contain ${JSON.stringify(bodyContains)}: ${body.slice(0, 200)}` };
+    }
+    return { name, passed: true, detail: `answered ${response.status}` };
+  } catch (error) {
+    return { name, passed: false, detail: `request failed: ${(error as Error).message}` };
+  }
+}
+
+function commandCheck(check: CommandCheck, base: string, version: string, signal: AbortSignal): Promise<SmokeResult> {
+  const name = check.name ?? check.command;
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", check.command], {
+      env: { ...process.env, PREVIEW_URL: base, VERSION: version },
+      stdio: ["ignore", "pipe", "pipe"],
+      signal: AbortSignal.any([signal, AbortSignal.timeout(check.timeout)]),
+    });
+    let output = "";
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-500);
+    };
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", (error) => resolve({ name, passed: false, detail: `could not run: ${error.message}` }));
+    child.on("close", (code, sig) => {
+      const tail = output.trim() ? `: ${output.trim()}` : "";
+      if (code === 0) resolve({ name, passed: true, detail: "exited 0" });
+      else resolve({ name, passed: false, detail: `${sig ? `stopped by ${sig} (timeout?)` : `exited ${code}`}${tail}` });
+    });
+  });
+}

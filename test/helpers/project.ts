@@ -1,0 +1,118 @@
+/**
+ * A throwaway service project for tests: a folder with cutover.yaml on free loopback ports and one release
+ * folder per version (releases/<version>/start.sh running the demo app), as a build pipeline would leave them.
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "../..");
+export const CLI = join(ROOT, "dist/src/cli/main.js");
+export const DEMO_APP = join(ROOT, "dist/examples/demo-app/src/server.js");
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface Project {
+  readonly dir: string;
+  readonly config: string;
+  readonly listen: number;
+  readonly preview: number;
+  readonly admin: number;
+  /** Adds releases/<version>/start.sh; `env` lines are exported before the demo app starts. */
+  release(version: string, env?: Record<string, string>): void;
+}
+
+export interface ProjectOptions {
+  readonly replicas?: number;
+  /** Extra YAML appended under `deploy:` (indented by the caller with two spaces). */
+  readonly deploy?: string;
+  readonly drainTimeout?: string;
+}
+
+export async function makeProject(options: ProjectOptions = {}): Promise<Project> {
+  const dir = mkdtempSync(join(tmpdir(), "cutover-test-"));
+  const [listen, preview, admin] = [await freePort(), await freePort(), await freePort()];
+  const config = join(dir, "cutover.yaml");
+  writeFileSync(
+    config,
+    `service: testsvc
+version: 1.0.0
+replicas: ${options.replicas ?? 1}
+start:
+  command: "sh releases/{version}/start.sh"
+  stopGrace: 3s
+health:
+  interval: 100ms
+  timeout: 500ms
+  startupGrace: 10s
+router:
+  listen: 127.0.0.1:${listen}
+  preview: 127.0.0.1:${preview}
+  admin: 127.0.0.1:${admin}
+  drainTimeout: ${options.drainTimeout ?? "1s"}
+deploy:
+  readyTimeout: 10s
+  scaleDownDelay: 1s
+${options.deploy ?? ""}
+`,
+  );
+  const project: Project = {
+    dir,
+    config,
+    listen,
+    preview,
+    admin,
+    release(version, env = {}) {
+      const folder = join(dir, "releases", version);
+      mkdirSync(folder, { recursive: true });
+      const exports = Object.entries(env)
+        .map(([k, v]) => `export ${k}='${v}'\n`)
+        .join("");
+      writeFileSync(join(folder, "start.sh"), `#!/bin/sh\n${exports}exec node "${DEMO_APP}"\n`);
+      chmodSync(join(folder, "start.sh"), 0o755);
+    },
+  };
+  project.release("1.0.0");
+  return project;
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built cutover CLI as a user would, with the project's config. */
+export function runCli(project: Pick<Project, "config">, ...args: string[]): Promise<CliResult> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [CLI, "--config", project.config, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on("close", (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export async function getJson<T>(url: string): Promise<{ status: number; body: T; headers: Headers }> {
+  const response = await fetch(url);
+  return { status: response.status, body: (await response.json()) as T, headers: response.headers };
+}
