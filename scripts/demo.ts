@@ -5,7 +5,7 @@
  * `npm run demo -- --bad` deploys a v2 that never passes its health check: the deploy aborts and
  * traffic never leaves blue.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -76,16 +76,23 @@ deploy:
   return { dir, config, listen };
 }
 
-function cutover(config: string, ...args: string[]): { status: number; stdout: string } {
-  const result = spawnSync(process.execPath, [cli, "--config", config, ...args], {
-    stdio: ["ignore", args.includes("--json") ? "pipe" : "inherit", "inherit"],
-    encoding: "utf8",
+/** Runs the cutover CLI without blocking this process, so the load keeps flowing while it works. */
+function cutover(config: string, ...args: string[]): Promise<{ status: number; stdout: string }> {
+  const json = args.includes("--json");
+  const child = spawn(process.execPath, [cli, "--config", config, ...args], {
+    stdio: ["ignore", json ? "pipe" : "inherit", "inherit"],
   });
-  return { status: result.status ?? 1, stdout: result.stdout ?? "" };
+  let stdout = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  return new Promise((resolveRun) => child.on("close", (code) => resolveRun({ status: code ?? 1, stdout })));
 }
 
 function switchTimes(samples: readonly LoadSample[], switchedAt: number) {
-  const firstNew = samples.filter((s) => s.version === "2.0.0").reduce((min, s) => Math.min(min, s.sentAt + s.latencyMs), Infinity);
+  const firstNew = samples
+    .filter((s) => s.version === "2.0.0")
+    .reduce((min, s) => Math.min(min, s.sentAt + s.latencyMs), Infinity);
   const lastOld = samples
     .filter((s) => s.version === "1.0.0")
     .reduce((max, s) => Math.max(max, s.sentAt + s.latencyMs), -Infinity);
@@ -95,7 +102,7 @@ function switchTimes(samples: readonly LoadSample[], switchedAt: number) {
 async function main(): Promise<number> {
   const { dir, config, listen } = await writeProject();
   console.log(pc.bold(`cutover demo${bad ? " (--bad: v2 fails its health check)" : ""}: project in ${dir}`));
-  if (cutover(config, "up").status !== 0) return 1;
+  if ((await cutover(config, "up")).status !== 0) return 1;
   const load = new LoadGenerator({
     url: `http://127.0.0.1:${listen}`,
     connections: 8,
@@ -106,35 +113,54 @@ async function main(): Promise<number> {
     load.start();
     await sleep(1500);
     console.log(pc.bold("\ndeploying 2.0.0 to the idle colour while traffic flows"));
-    const deploy = cutover(config, "deploy", "2.0.0");
+    const deploy = await cutover(config, "deploy", "2.0.0");
     await sleep(1500);
     while (load.samples.length < 2000) await sleep(100);
     const samples = await load.stop();
-    const history = JSON.parse(cutover(config, "--json", "history").stdout) as DeployRecord[];
+    const history = JSON.parse((await cutover(config, "--json", "history")).stdout) as DeployRecord[];
     const record = history.at(-1);
     return report(samples, record, deploy.status, dir);
   } finally {
     await load.stop().catch(() => undefined);
-    cutover(config, "down");
+    await cutover(config, "down");
   }
 }
 
-function report(samples: LoadSample[], record: DeployRecord | undefined, deployExit: number, dir: string): number {
+function report(
+  samples: LoadSample[],
+  record: DeployRecord | undefined,
+  deployExit: number,
+  dir: string,
+): number {
   const s = summarise(samples);
   const before = samples[0]?.version ?? "?";
   const after = samples.at(-1)?.version ?? "?";
   console.log(pc.bold("\nsummary"));
   console.log(`  requests sent      ${s.sent}`);
-  console.log(`  failed             ${s.failed === 0 ? pc.green("0") : pc.red(String(s.failed))} ${s.failed ? JSON.stringify(s.errors) : ""}`);
-  console.log(`  answered by        ${Object.entries(s.byVersion).map(([v, n]) => `${v}: ${n}`).join(", ")}`);
-  console.log(`  latency            p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms`);
+  console.log(
+    `  failed             ${s.failed === 0 ? pc.green("0") : pc.red(String(s.failed))} ${s.failed ? JSON.stringify(s.errors) : ""}`,
+  );
+  console.log(
+    `  answered by        ${Object.entries(s.byVersion)
+      .map(([v, n]) => `${v}: ${n}`)
+      .join(", ")}`,
+  );
+  console.log(
+    `  latency            p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms, max ${s.maxMs.toFixed(1)} ms`,
+  );
   console.log(`  version            before ${before}, after ${after}`);
-  console.log(`  deploy             ${record ? `${record.id} ${record.phase}${record.reason ? `: ${record.reason}` : ""}` : "none"}`);
+  console.log(
+    `  deploy             ${record ? `${record.id} ${record.phase}${record.reason ? `: ${record.reason}` : ""}` : "none"}`,
+  );
   if (record?.switchedAt) {
     const t = switchTimes(samples, Date.parse(record.switchedAt));
-    console.log(`  switch             first 2.0.0 answer ${t.toFirstNewMs.toFixed(1)} ms after the switch; last 1.0.0 answer ${t.toLastOldMs.toFixed(1)} ms after`);
+    console.log(
+      `  switch             first 2.0.0 answer ${t.toFirstNewMs.toFixed(1)} ms after the switch; last 1.0.0 answer ${t.toLastOldMs.toFixed(1)} ms after`,
+    );
   }
-  console.log(`  logs               ${join(dir, ".cutover", "daemon.log")} and ${join(dir, ".cutover", "logs")}/`);
+  console.log(
+    `  logs               ${join(dir, ".cutover", "daemon.log")} and ${join(dir, ".cutover", "logs")}/`,
+  );
   const expected = bad
     ? record?.phase === "Aborted" && deployExit !== 0 && s.byVersion["2.0.0"] === undefined
     : record?.phase === "Healthy" && deployExit === 0 && after === "2.0.0";

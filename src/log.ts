@@ -1,15 +1,25 @@
-import { destination, pino, type Logger } from "pino";
+import { destination, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
 
 /** Never let a secret reach a log line, whatever object is logged. */
-const REDACT = ["token", "*.token", "authorization", "*.authorization", "headers.authorization", "*.headers.authorization"];
+const REDACT = [
+  "token",
+  "*.token",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+];
 
 /** Structured JSON logs, one event per line; pretty when a person watches a terminal. */
 export function createLogger(options: { pretty?: boolean; level?: string } = {}): Logger {
   const level = options.level ?? process.env.CUTOVER_LOG_LEVEL ?? "info";
   const base = { level, redact: { paths: REDACT, censor: "[redacted]" } };
   if (options.pretty) {
-    return pino(base, pretty({ colorize: !process.env.NO_COLOR, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }));
+    return pino(
+      base,
+      pretty({ colorize: !process.env.NO_COLOR, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
+    );
   }
   return pino(base, destination({ dest: 1, sync: true }));
 }

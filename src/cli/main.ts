@@ -9,7 +9,11 @@ import type { DeployRecord } from "../engine/deploy-record.js";
 import type { ServiceStatus } from "../engine/engine.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
 import { AdminClient } from "./admin-client.js";
-import { runDaemonInForeground, runningDaemonPid, startDaemonInBackground } from "./commands/daemon-process.js";
+import {
+  runDaemonInForeground,
+  runningDaemonPid,
+  startDaemonInBackground,
+} from "./commands/daemon-process.js";
 import { finish, followOperation } from "./commands/deploy.js";
 import { Output } from "./output.js";
 import { renderHistory, renderStatus } from "./render.js";
@@ -21,7 +25,9 @@ interface GlobalOptions {
 
 const program = new Command()
   .name("cutover")
-  .description("Zero-downtime blue-green deployments: start the new version beside the live one, check it, switch.")
+  .description(
+    "Zero-downtime blue-green deployments: start the new version beside the live one, check it, switch.",
+  )
   .version("0.1.0")
   .addOption(new Option("-c, --config <file>", "the service's config").default(CONFIG_FILE))
   .option("--json", "print machine-readable JSON")
@@ -41,9 +47,18 @@ program
   .action((options: { force?: boolean; service?: string }) => {
     const path = resolve(globals().config);
     if (existsSync(path) && !options.force) {
-      throw new CutoverError("EXISTS", `${path} already exists; pass --force to overwrite it`, EXIT_BAD_INPUT);
+      throw new CutoverError(
+        "EXISTS",
+        `${path} already exists; pass --force to overwrite it`,
+        EXIT_BAD_INPUT,
+      );
     }
-    const service = options.service ?? (basename(dirname(path)).toLowerCase().replace(/[^a-z0-9-]+/g, "-") || "app");
+    const service =
+      options.service ??
+      (basename(dirname(path))
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, "-") ||
+        "app");
     writeFileSync(path, configTemplate(service.replace(/^-+|-+$/g, "") || "app"));
     output().result({ written: path }, () => `wrote ${path}; edit start.command, then run \`cutover up\``);
   });
@@ -97,8 +112,10 @@ program
     }
     await AdminClient.forConfig(loaded).post("/shutdown");
     const deadline = Date.now() + 60_000;
-    while (runningDaemonPid(loaded) === pid && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (runningDaemonPid(loaded) === pid) throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
+    while (runningDaemonPid(loaded) === pid && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    if (runningDaemonPid(loaded) === pid)
+      throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
     output().result({ stopped: true, pid }, () => `stopped (pid ${pid})`);
   });
 
@@ -108,7 +125,12 @@ program
   .argument("<version>", "the version to deploy (replaces {version} in start.command)")
   .option("--detach", "return once the deploy has started")
   .action(async (version: string, options: { detach?: boolean }) => {
-    process.exitCode = await followOperation(client(), "/deploys", { version, detach: options.detach === true }, output());
+    process.exitCode = await followOperation(
+      client(),
+      "/deploys",
+      { version, detach: options.detach === true },
+      output(),
+    );
   });
 
 program
@@ -116,7 +138,12 @@ program
   .description("switch traffic back to the previous colour (starting it again if it was scaled down)")
   .option("--detach", "return once the rollback has started")
   .action(async (options: { detach?: boolean }) => {
-    process.exitCode = await followOperation(client(), "/rollback", { detach: options.detach === true }, output());
+    process.exitCode = await followOperation(
+      client(),
+      "/rollback",
+      { detach: options.detach === true },
+      output(),
+    );
   });
 
 program
@@ -154,7 +181,12 @@ program
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CutoverError("BAD_ARGUMENT", `${flag} expects a whole number >= 1, got "${value}"`, EXIT_BAD_INPUT);
+  if (!Number.isInteger(n) || n < 1)
+    throw new CutoverError(
+      "BAD_ARGUMENT",
+      `${flag} expects a whole number >= 1, got "${value}"`,
+      EXIT_BAD_INPUT,
+    );
   return n;
 }
 
@@ -168,11 +200,16 @@ async function main(): Promise<void> {
 
 function report(error: unknown): number {
   if (error instanceof CommanderError) {
-    return error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : EXIT_BAD_INPUT;
+    return error.exitCode === 0 ||
+      error.code === "commander.helpDisplayed" ||
+      error.code === "commander.version"
+      ? 0
+      : EXIT_BAD_INPUT;
   }
   const json = program.opts<GlobalOptions>().json;
   if (error instanceof CutoverError) {
-    if (json) process.stdout.write(`${JSON.stringify({ error: error.code, message: error.message }, null, 2)}\n`);
+    if (json)
+      process.stdout.write(`${JSON.stringify({ error: error.code, message: error.message }, null, 2)}\n`);
     process.stderr.write(`cutover: ${error.message}\n`);
     return error.exitCode;
   }

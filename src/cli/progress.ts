@@ -25,7 +25,8 @@ export class DeployProgress {
     }
     if (record.phase !== this.#phase) {
       this.#phase = record.phase;
-      if (record.phase !== "Progressing") this.#print(`${phaseText(record.phase)}${record.reason ? `: ${record.reason}` : ""}`);
+      if (record.phase !== "Progressing")
+        this.#print(`${phaseText(record.phase)}${record.reason ? `: ${record.reason}` : ""}`);
     }
   }
 

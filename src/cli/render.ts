@@ -14,7 +14,9 @@ export function phaseText(phase: string): string {
 }
 
 export function renderStatus(status: ServiceStatus): string {
-  const lines = [`${pc.bold(status.service)}  ${phaseText(status.health)}  live: ${paint(status.active, status.active)}`];
+  const lines = [
+    `${pc.bold(status.service)}  ${phaseText(status.health)}  live: ${paint(status.active, status.active)}`,
+  ];
   for (const colour of ["blue", "green"] as const) lines.push(...renderColour(status.colours[colour]));
   if (status.deploy) lines.push("", `deploy in progress:`, ...renderRecord(status.deploy));
   else if (status.lastDeploy) lines.push("", `last: ${summary(status.lastDeploy)}`);
@@ -29,13 +31,16 @@ function renderColour(view: ColourView): string[] {
   const head = `  ${paint(view.colour, view.colour.padEnd(5))}  ${role.padEnd(6)}  ${version}  ${ready}/${view.replicas.length} ready  restarts ${restarts}  in flight ${view.inFlight}`;
   const scale = view.scaleDownAt ? [`      kept warm until ${view.scaleDownAt}`] : [];
   const replicas = view.replicas.map(
-    (r) => `      ${r.id}  :${r.port}  pid ${r.pid ?? "-"}  ${r.state}${r.lastProblem ? `  (${r.lastProblem})` : ""}`,
+    (r) =>
+      `      ${r.id}  :${r.port}  pid ${r.pid ?? "-"}  ${r.state}${r.lastProblem ? `  (${r.lastProblem})` : ""}`,
   );
   return [head, ...scale, ...replicas];
 }
 
 export function summary(record: DeployRecord): string {
-  const took = record.endedAt ? formatDuration(Date.parse(record.endedAt) - Date.parse(record.startedAt)) : "running";
+  const took = record.endedAt
+    ? formatDuration(Date.parse(record.endedAt) - Date.parse(record.startedAt))
+    : "running";
   const move = `${record.from.colour} ${record.from.version ?? "-"} -> ${record.to.colour} ${record.to.version ?? "-"}`;
   const why = record.reason ? `: ${record.reason}` : "";
   return `${record.id} ${record.kind} ${record.version}  ${phaseText(record.phase)}  ${move}  ${took}  ${record.startedAt}${why}`;
@@ -46,7 +51,9 @@ export function renderRecord(record: DeployRecord): string[] {
 }
 
 export function stepLine(step: StepRecord): string {
-  const mark = { pending: "·", running: "…", succeeded: pc.green("✔"), failed: pc.red("✖"), skipped: "-" }[step.state];
+  const mark = { pending: "·", running: "…", succeeded: pc.green("✔"), failed: pc.red("✖"), skipped: "-" }[
+    step.state
+  ];
   const took = step.durationMs === undefined ? "" : ` (${formatDuration(step.durationMs)})`;
   return `${mark} ${step.name}${took}${step.detail ? `: ${step.detail}` : ""}`;
 }

@@ -21,7 +21,8 @@ export function loadConfig(file: string): LoadedConfig {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "the file does not exist" : String(error);
+    const reason =
+      (error as NodeJS.ErrnoException).code === "ENOENT" ? "the file does not exist" : String(error);
     throw new ConfigError(path, [`${reason}; create one with \`cutover init\` or pass --config <file>`]);
   }
   return parseConfig(text, path);

@@ -48,23 +48,25 @@ export function parseAddress(value: string | number): Address | undefined {
 
 const name = z
   .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "expected lower-case letters, digits and dashes (like a DNS label)");
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "expected lower-case letters, digits and dashes (like a DNS label)",
+  );
 
 export const startSchema = z
   .strictObject({
-    command: z
-      .string()
-      .min(1, "expected the command that starts one replica")
-      .meta({
-        description:
-          "Shell command that starts one replica. {version} and {port} are replaced; PORT, APP_VERSION and ENVIRONMENT are also set in its environment.",
-      }),
+    command: z.string().min(1, "expected the command that starts one replica").meta({
+      description:
+        "Shell command that starts one replica. {version} and {port} are replaced; PORT, APP_VERSION and ENVIRONMENT are also set in its environment.",
+    }),
     cwd: z.string().default(".").meta({ description: "Working directory, relative to cutover.yaml." }),
     env: z
       .record(z.string(), z.string())
       .default({})
       .meta({ description: "Extra environment variables; values may use {version} and {port}." }),
-    stopGrace: duration("10s").meta({ description: "How long a replica may take to exit after SIGTERM before SIGKILL." }),
+    stopGrace: duration("10s").meta({
+      description: "How long a replica may take to exit after SIGTERM before SIGKILL.",
+    }),
   })
   .meta({ description: "How to start a version of the service." });
 
@@ -84,10 +86,12 @@ export const healthSchema = z
       .default(3)
       .meta({ description: "Consecutive failures before a replica leaves rotation (readiness)." }),
     startupGrace: duration("30s").meta({
-      description: "How long a new replica may take to pass its first check before it is restarted (startup probe).",
+      description:
+        "How long a new replica may take to pass its first check before it is restarted (startup probe).",
     }),
     restartAfterFailures: z.int().min(0).default(0).meta({
-      description: "Consecutive failures after which a running replica is restarted (liveness); 0 never restarts.",
+      description:
+        "Consecutive failures after which a running replica is restarted (liveness); 0 never restarts.",
     }),
   })
   .prefault({})
@@ -95,8 +99,12 @@ export const healthSchema = z
 
 export const routerSchema = z
   .strictObject({
-    listen: address("127.0.0.1:8080").meta({ description: "Where users' traffic arrives; served by the active colour." }),
-    preview: address("127.0.0.1:8081").meta({ description: "Serves the idle colour, for smoke checks and people." }),
+    listen: address("127.0.0.1:8080").meta({
+      description: "Where users' traffic arrives; served by the active colour.",
+    }),
+    preview: address("127.0.0.1:8081").meta({
+      description: "Serves the idle colour, for smoke checks and people.",
+    }),
     admin: address("127.0.0.1:8079").meta({ description: "Admin API and metrics; keep it on loopback." }),
     drainTimeout: duration("30s").meta({
       description: "How long requests and WebSockets in flight on the old colour may run on after a switch.",
@@ -138,7 +146,8 @@ const autoPromote = z
     return { mode: "after", delayMs: ms };
   })
   .meta({
-    description: "true: switch as soon as checks pass; false: pause for `cutover promote`; a duration: pause, then switch.",
+    description:
+      "true: switch as soon as checks pass; false: pause for `cutover promote`; a duration: pause, then switch.",
   });
 
 export type AutoPromote = { mode: "on" } | { mode: "off" } | { mode: "after"; delayMs: number };
@@ -152,7 +161,10 @@ export const deploySchema = z
     scaleDownDelay: duration("30s").meta({
       description: "How long the old colour stays warm after a switch, for an instant rollback.",
     }),
-    smoke: z.array(smokeCheckSchema).default([]).meta({ description: "Checks run against the preview address." }),
+    smoke: z
+      .array(smokeCheckSchema)
+      .default([])
+      .meta({ description: "Checks run against the preview address." }),
   })
   .prefault({});
 
@@ -168,9 +180,15 @@ export const configSchema = z
     health: healthSchema,
     router: routerSchema,
     deploy: deploySchema,
-    stateDir: z.string().default(".cutover").meta({ description: "State, history, logs; relative to cutover.yaml." }),
+    stateDir: z
+      .string()
+      .default(".cutover")
+      .meta({ description: "State, history, logs; relative to cutover.yaml." }),
   })
-  .meta({ title: "cutover.yaml", description: "Configuration of one service deployed blue-green by cutover." });
+  .meta({
+    title: "cutover.yaml",
+    description: "Configuration of one service deployed blue-green by cutover.",
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

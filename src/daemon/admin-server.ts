@@ -51,7 +51,7 @@ export class AdminServer {
       ["GET /status", async (_q, res) => sendJson(res, 200, this.#o.engine.status())],
       ["GET /history", async (_q, res) => sendJson(res, 200, this.#o.engine.history())],
       ["POST /deploys", (_q, res, body) => this.#deploy(res, body)],
-      ["POST /rollback", (req, res, body) => this.#start(res, body, () => this.#o.engine.rollback())],
+      ["POST /rollback", (_req, res, body) => this.#start(res, body, () => this.#o.engine.rollback())],
       ["POST /promote", async (_q, res) => sendJson(res, 200, await this.#o.engine.promote())],
       ["POST /abort", async (_q, res) => sendJson(res, 200, await this.#o.engine.abort())],
       ["GET /events", async (req, res) => this.#events(req, res)],
@@ -87,7 +87,11 @@ export class AdminServer {
     try {
       if (!this.#authorised(req)) {
         res.setHeader("www-authenticate", 'Bearer realm="cutover"');
-        throw new HttpError(401, "UNAUTHORISED", "missing or wrong bearer token; the CLI reads it from .cutover/token");
+        throw new HttpError(
+          401,
+          "UNAUTHORISED",
+          "missing or wrong bearer token; the CLI reads it from .cutover/token",
+        );
       }
       const path = new URL(req.url ?? "/", "http://admin").pathname;
       const handler = this.#routes.get(`${req.method} ${path}`);
@@ -184,19 +188,25 @@ export class AdminServer {
 function toHttpError(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof CutoverError) {
-    return new HttpError(CONFLICTS.has(error.code) ? 409 : error.exitCode === 2 ? 400 : 500, error.code, error.message);
+    return new HttpError(
+      CONFLICTS.has(error.code) ? 409 : error.exitCode === 2 ? 400 : 500,
+      error.code,
+      error.message,
+    );
   }
   return new HttpError(500, "INTERNAL", (error as Error).message ?? String(error));
 }
 
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};

@@ -77,7 +77,10 @@ export class Daemon {
       address: config.router.admin,
       token: readOrCreateToken(stateDir),
       engine: this.engine,
-      metrics: async () => ({ contentType: this.router.metricsContentType, text: await this.router.metrics() }),
+      metrics: async () => ({
+        contentType: this.router.metricsContentType,
+        text: await this.router.metrics(),
+      }),
       onShutdown: () => void this.stop(),
       logger,
     });

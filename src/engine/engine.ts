@@ -34,7 +34,9 @@ export interface EngineOptions {
   readonly logger: Logger;
 }
 
-export type EngineEvent = { readonly type: "deploy"; readonly record: DeployRecord } | { readonly type: "colours" };
+export type EngineEvent =
+  | { readonly type: "deploy"; readonly record: DeployRecord }
+  | { readonly type: "colours" };
 
 export interface ColourView extends ColourStatus {
   readonly role: "active" | "idle";
@@ -84,7 +86,10 @@ export class Engine {
     this.#state = options.store.loadState() ?? {
       schemaVersion: 1,
       active: "blue",
-      colours: { blue: { version: options.initialVersion, running: true }, green: { version: null, running: false } },
+      colours: {
+        blue: { version: options.initialVersion, running: true },
+        green: { version: null, running: false },
+      },
       current: null,
       deploys: 0,
     };
@@ -121,7 +126,10 @@ export class Engine {
     const previous = otherColour(active);
     const version = this.#state.colours[previous].version;
     if (version === null) {
-      throw new CutoverError("NOTHING_TO_ROLL_BACK", `the ${previous} colour has never run a version; nothing to roll back to`);
+      throw new CutoverError(
+        "NOTHING_TO_ROLL_BACK",
+        `the ${previous} colour has never run a version; nothing to roll back to`,
+      );
     }
     const op = this.#begin("rollback", version, active, previous);
     return { record: op.record, done: op.done };
@@ -130,7 +138,7 @@ export class Engine {
   /** Lets a paused deploy switch now. */
   async promote(): Promise<DeployRecord> {
     const op = this.#operation;
-    if (!op || op.record.phase !== "Paused" || !op.promote) {
+    if (op?.record.phase !== "Paused" || !op.promote) {
       throw new CutoverError("NOT_PAUSED", "no deploy is paused for promotion; see `cutover status`");
     }
     op.promote();
@@ -197,7 +205,8 @@ export class Engine {
 
   #begin(kind: DeployRecord["kind"], version: string, from: Colour, to: Colour): Operation {
     const running = this.#operation;
-    if (running) throw new DeployInProgressError(running.record.id, running.record.version, running.record.phase);
+    if (running)
+      throw new DeployInProgressError(running.record.id, running.record.version, running.record.phase);
     this.#state.deploys += 1;
     const id = `${kind === "deploy" ? "d" : "r"}${this.#state.deploys}`;
     const record = newRecord(
@@ -271,7 +280,10 @@ export class Engine {
 
   async #waitHealthy(op: Operation, colour: Colour): Promise<string> {
     const started = Date.now();
-    await this.#o.platform.waitReady(colour, { timeoutMs: this.#o.readyTimeoutMs, signal: op.controller.signal });
+    await this.#o.platform.waitReady(colour, {
+      timeoutMs: this.#o.readyTimeoutMs,
+      signal: op.controller.signal,
+    });
     const restarts = this.#o.platform.status(colour).replicas.reduce((sum, r) => sum + r.restarts, 0);
     const note = restarts > 0 ? ` after ${restarts} restart(s)` : "";
     return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;
@@ -279,10 +291,16 @@ export class Engine {
 
   async #smoke(op: Operation): Promise<string> {
     if (this.#o.smoke.length === 0) return "none configured";
-    const results = await runSmokeChecks(this.#o.smoke, this.#o.preview, op.record.version, op.controller.signal);
+    const results = await runSmokeChecks(
+      this.#o.smoke,
+      this.#o.preview,
+      op.record.version,
+      op.controller.signal,
+    );
     op.controller.signal.throwIfAborted();
     const failed = results.find((r) => !r.passed);
-    if (failed) throw new CutoverError("SMOKE_FAILED", `smoke check "${failed.name}" failed: ${failed.detail}`);
+    if (failed)
+      throw new CutoverError("SMOKE_FAILED", `smoke check "${failed.name}" failed: ${failed.detail}`);
     return `${results.length} passed`;
   }
 
@@ -298,7 +316,8 @@ export class Engine {
     setPhase(op.record, "Paused", reason);
     this.#changed(op.record);
     const how = await new Promise<string>((resolve, reject) => {
-      const timer = at === null ? undefined : setTimeout(() => resolve("automatic after the delay"), at - Date.now());
+      const timer =
+        at === null ? undefined : setTimeout(() => resolve("automatic after the delay"), at - Date.now());
       op.promote = () => {
         clearTimeout(timer);
         resolve("promoted by `cutover promote`");
@@ -343,7 +362,10 @@ export class Engine {
     } finally {
       step.endedAt = new Date().toISOString();
       step.durationMs = Math.round(performance.now() - started);
-      this.#o.logger.info({ deploy: op.record.id, step: name, state: step.state, detail: step.detail }, `step ${name}`);
+      this.#o.logger.info(
+        { deploy: op.record.id, step: name, state: step.state, detail: step.detail },
+        `step ${name}`,
+      );
       this.#changed(op.record);
     }
   }
@@ -360,11 +382,17 @@ export class Engine {
       return;
     }
     const target = record.to.colour;
-    setPhase(record, "Aborted", `${reason}; traffic stayed on ${record.from.colour} (${record.from.version})`);
+    setPhase(
+      record,
+      "Aborted",
+      `${reason}; traffic stayed on ${record.from.colour} (${record.from.version})`,
+    );
     this.#changed(record);
     this.#o.logger.warn({ deploy: record.id, reason }, `${record.kind} aborted`);
     if (record.kind === "deploy" || this.#state.active !== target) {
-      await this.#o.platform.stop(target).catch((e: unknown) => this.#o.logger.error({ err: e }, "stopping failed"));
+      await this.#o.platform
+        .stop(target)
+        .catch((e: unknown) => this.#o.logger.error({ err: e }, "stopping failed"));
       this.#state.colours[target].running = false;
     }
   }
@@ -390,13 +418,20 @@ export class Engine {
     if (record.switchedAt) setPhase(record, "Healthy");
     else if (!isFinal(record.phase)) {
       const where = `${this.#state.active} (${this.#state.colours[this.#state.active].version})`;
-      setPhase(record, "Aborted", `the cutover daemon stopped during ${step?.name ?? "the deploy"}; traffic stayed on ${where}`);
+      setPhase(
+        record,
+        "Aborted",
+        `the cutover daemon stopped during ${step?.name ?? "the deploy"}; traffic stayed on ${where}`,
+      );
     }
     this.#state.current = null;
     this.#o.store.appendHistory(record);
     this.#history = this.#history.filter((r) => r.id !== record.id);
     this.#history.push(record);
-    this.#o.logger.warn({ deploy: record.id, phase: record.phase }, "closed a deploy interrupted by a restart");
+    this.#o.logger.warn(
+      { deploy: record.id, phase: record.phase },
+      "closed a deploy interrupted by a restart",
+    );
   }
 
   /** Before a colour takes a new version: cancel its scale-down and wait for its drain to end. */

@@ -18,7 +18,10 @@ export async function runSmokeChecks(
   const base = `http://${preview.host.includes(":") ? `[${preview.host}]` : preview.host}:${preview.port}`;
   for (const check of checks) {
     if (signal.aborted) break;
-    const result = "http" in check ? await httpCheck(check, base, signal) : await commandCheck(check, base, version, signal);
+    const result =
+      "http" in check
+        ? await httpCheck(check, base, signal)
+        : await commandCheck(check, base, version, signal);
     results.push(result);
     if (!result.passed) break;
   }
@@ -38,10 +41,18 @@ async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): P
     });
     const body = await response.text();
     if (response.status !== expectStatus) {
-      return { name, passed: false, detail: `answered ${response.status}, expected ${expectStatus}: ${body.slice(0, 200)}` };
+      return {
+        name,
+        passed: false,
+        detail: `answered ${response.status}, expected ${expectStatus}: ${body.slice(0, 200)}`,
+      };
     }
     if (bodyContains !== undefined && !body.includes(bodyContains)) {
-      return { name, passed: false, detail: `body does not contain ${JSON.stringify(bodyContains)}: ${body.slice(0, 200)}` };
+      return {
+        name,
+        passed: false,
+        detail: `body does not contain ${JSON.stringify(bodyContains)}: ${body.slice(0, 200)}`,
+      };
     }
     return { name, passed: true, detail: `answered ${response.status}` };
   } catch (error) {
@@ -49,7 +60,12 @@ async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): P
   }
 }
 
-function commandCheck(check: CommandCheck, base: string, version: string, signal: AbortSignal): Promise<SmokeResult> {
+function commandCheck(
+  check: CommandCheck,
+  base: string,
+  version: string,
+  signal: AbortSignal,
+): Promise<SmokeResult> {
   const name = check.name ?? check.command;
   return new Promise((resolve) => {
     const child = spawn("/bin/sh", ["-c", check.command], {
@@ -67,7 +83,12 @@ function commandCheck(check: CommandCheck, base: string, version: string, signal
     child.on("close", (code, sig) => {
       const tail = output.trim() ? `: ${output.trim()}` : "";
       if (code === 0) resolve({ name, passed: true, detail: "exited 0" });
-      else resolve({ name, passed: false, detail: `${sig ? `stopped by ${sig} (timeout?)` : `exited ${code}`}${tail}` });
+      else
+        resolve({
+          name,
+          passed: false,
+          detail: `${sig ? `stopped by ${sig} (timeout?)` : `exited ${code}`}${tail}`,
+        });
     });
   });
 }

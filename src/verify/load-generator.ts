@@ -121,5 +121,13 @@ export function summarise(samples: readonly LoadSample[]): LoadSummary {
   }
   const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { sent: samples.length, failed, byVersion, errors, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: latencies.at(-1) ?? 0 };
+  return {
+    sent: samples.length,
+    failed,
+    byVersion,
+    errors,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    maxMs: latencies.at(-1) ?? 0,
+  };
 }

@@ -21,14 +21,20 @@ describe("config", () => {
   it("fills every default and parses durations and addresses", () => {
     const { config, stateDir } = parseConfig(minimal, "/srv/shop/cutover.yaml");
     expect(config.replicas).toBe(2);
-    expect(config.health).toMatchObject({ path: "/health", interval: 1000, failureThreshold: 3, startupGrace: 30_000 });
+    expect(config.health).toMatchObject({
+      path: "/health",
+      interval: 1000,
+      failureThreshold: 3,
+      startupGrace: 30_000,
+    });
     expect(config.router.listen).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(config.deploy.autoPromote).toEqual({ mode: "on" });
     expect(stateDir).toBe("/srv/shop/.cutover");
   });
 
   it("reads autoPromote as on, off or a delay", () => {
-    const parse = (v: string) => parseConfig(`${minimal}deploy:\n  autoPromote: ${v}\n`, "/x/c.yaml").config.deploy.autoPromote;
+    const parse = (v: string) =>
+      parseConfig(`${minimal}deploy:\n  autoPromote: ${v}\n`, "/x/c.yaml").config.deploy.autoPromote;
     expect(parse("false")).toEqual({ mode: "off" });
     expect(parse('"90s"')).toEqual({ mode: "after", delayMs: 90_000 });
   });
@@ -62,7 +68,10 @@ describe("config", () => {
   });
 
   it("publishes a JSON Schema that describes the fields", () => {
-    const schema = configJsonSchema() as { properties: Record<string, { description?: string }>; required: string[] };
+    const schema = configJsonSchema() as {
+      properties: Record<string, { description?: string }>;
+      required: string[];
+    };
     expect(Object.keys(schema.properties)).toEqual(
       expect.arrayContaining(["service", "version", "replicas", "start", "health", "router", "deploy"]),
     );

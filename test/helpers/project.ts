@@ -38,6 +38,7 @@ export interface ProjectOptions {
   /** Extra YAML appended under `deploy:` (indented by the caller with two spaces). */
   readonly deploy?: string;
   readonly drainTimeout?: string;
+  readonly readyTimeout?: string;
 }
 
 export async function makeProject(options: ProjectOptions = {}): Promise<Project> {
@@ -62,7 +63,7 @@ router:
   admin: 127.0.0.1:${admin}
   drainTimeout: ${options.drainTimeout ?? "1s"}
 deploy:
-  readyTimeout: 10s
+  readyTimeout: ${options.readyTimeout ?? "10s"}
   scaleDownDelay: 1s
 ${options.deploy ?? ""}
 `,

@@ -36,7 +36,11 @@ const requests = new Counter({
   labelNames: ["path", "status"] as const,
   registers: [registry],
 });
-const errors = new Counter({ name: "http_errors_total", help: "Requests answered with 5xx", registers: [registry] });
+const errors = new Counter({
+  name: "http_errors_total",
+  help: "Requests answered with 5xx",
+  registers: [registry],
+});
 const latency = new Histogram({
   name: "http_request_duration_seconds",
   help: "Request latency",

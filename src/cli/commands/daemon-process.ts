@@ -29,7 +29,9 @@ export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void>
 }
 
 /** Starts the daemon detached, with its output in .cutover/daemon.log; resolves when it serves. */
-export async function startDaemonInBackground(loaded: LoadedConfig): Promise<{ pid: number; status: ServiceStatus }> {
+export async function startDaemonInBackground(
+  loaded: LoadedConfig,
+): Promise<{ pid: number; status: ServiceStatus }> {
   mkdirSync(loaded.stateDir, { recursive: true, mode: 0o700 });
   const logPath = join(loaded.stateDir, DAEMON_LOG);
   const log = openSync(logPath, "a");

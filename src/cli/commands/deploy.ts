@@ -1,9 +1,9 @@
 import type { DeployRecord } from "../../engine/deploy-record.js";
 import { CutoverError } from "../../errors.js";
-import { AdminClient } from "../admin-client.js";
+import type { AdminClient } from "../admin-client.js";
+import type { Output } from "../output.js";
 import { DeployProgress } from "../progress.js";
 import { renderRecord } from "../render.js";
-import type { Output } from "../output.js";
 
 /**
  * Starts a deploy or rollback through the daemon and follows it until it is final (or paused).
@@ -17,7 +17,10 @@ export async function followOperation(
 ): Promise<number> {
   if (body.detach === true) {
     const record = await client.post<DeployRecord>(path, body);
-    out.result(record, () => `${record.kind} ${record.id} of ${record.version} started; follow it with \`cutover status\``);
+    out.result(
+      record,
+      () => `${record.kind} ${record.id} of ${record.version} started; follow it with \`cutover status\``,
+    );
     return 0;
   }
   const progress = new DeployProgress();
@@ -30,7 +33,11 @@ export async function followOperation(
   } finally {
     progress.done();
   }
-  if (!last) throw new CutoverError("NO_ANSWER", "the daemon closed the connection without an answer; see `cutover status`");
+  if (!last)
+    throw new CutoverError(
+      "NO_ANSWER",
+      "the daemon closed the connection without an answer; see `cutover status`",
+    );
   return finish(last, out);
 }
 

@@ -1,0 +1,167 @@
+import { mkdir, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type Logger, pino } from "pino";
+import { Agent } from "undici";
+import { COLOURS, type Colour } from "../../colour.js";
+import type { HealthConfig, StartConfig } from "../../config/schema.js";
+import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../platform.js";
+import { ReplicasNotReadyError, StartDirectoryMissingError } from "./errors.js";
+import { readLogTail } from "./log-tail.js";
+import { Replica } from "./replica.js";
+import { waitUntil } from "./wait-until.js";
+
+export interface LocalPlatformOptions {
+  readonly start: StartConfig;
+  readonly health: HealthConfig;
+  /** The directory of cutover.yaml; start.cwd is resolved against it. */
+  readonly cwd: string;
+  /** Each replica logs to <logDir>/<colour>-<index>.log. */
+  readonly logDir: string;
+  readonly logger?: Logger;
+}
+
+type EndpointListener = (colour: Colour, endpoints: readonly Endpoint[]) => void;
+
+/** What runs on one colour. */
+interface Deployment {
+  readonly version: string;
+  readonly replicas: readonly Replica[];
+}
+
+/** Colours as supervised child processes on this machine, each replica on a free port of 127.0.0.1. */
+export class LocalPlatform implements Platform {
+  readonly #options: LocalPlatformOptions;
+  readonly #logger: Logger;
+  readonly #dispatcher = new Agent({ keepAliveTimeout: 5_000, connections: 4 });
+  readonly #deployments = new Map<Colour, Deployment>();
+  readonly #endpointListeners = new Set<EndpointListener>();
+  readonly #changeListeners = new Set<() => void>();
+  /** The ready set each colour last announced, as a key; a colour starts with none. */
+  readonly #announced = new Map<Colour, string>(COLOURS.map((colour) => [colour, ""]));
+  #closed = false;
+
+  constructor(options: LocalPlatformOptions) {
+    this.#options = options;
+    this.#logger = (options.logger ?? pino({ enabled: false })).child({ component: "local-platform" });
+  }
+
+  async start(colour: Colour, version: string, replicas: number): Promise<void> {
+    if (this.#closed) throw new Error("the local platform is closed");
+    await this.stop(colour);
+    const cwd = await this.#startDirectory();
+    await mkdir(this.#options.logDir, { recursive: true });
+    const deployment = { version, replicas: this.#replicas(colour, version, replicas, cwd) };
+    this.#deployments.set(colour, deployment);
+    this.#logger.info({ colour, version, replicas }, "starting colour");
+    try {
+      await Promise.all(deployment.replicas.map((replica) => replica.start()));
+    } catch (error) {
+      await this.stop(colour);
+      throw error;
+    }
+  }
+
+  waitReady(colour: Colour, options: WaitReadyOptions): Promise<void> {
+    return waitUntil({
+      ...options,
+      done: () => this.#allReady(colour),
+      hopeless: () => (this.#deployments.has(colour) ? undefined : "so there is nothing to wait for"),
+      subscribe: (onChange) => {
+        this.#changeListeners.add(onChange);
+        return () => this.#changeListeners.delete(onChange);
+      },
+      failure: (reason) => this.#notReadyError(colour, reason),
+    });
+  }
+
+  async stop(colour: Colour): Promise<void> {
+    const deployment = this.#deployments.get(colour);
+    if (deployment === undefined) return;
+    this.#logger.info({ colour, version: deployment.version }, "stopping colour");
+    await Promise.all(deployment.replicas.map((replica) => replica.stop()));
+    if (this.#deployments.get(colour) === deployment) this.#deployments.delete(colour);
+    this.#changed(colour);
+  }
+
+  status(colour: Colour): ColourStatus {
+    const deployment = this.#deployments.get(colour);
+    const replicas = deployment?.replicas.map((replica) => replica.status()) ?? [];
+    return { colour, version: deployment?.version ?? null, replicas };
+  }
+
+  onEndpoints(listener: EndpointListener): () => void {
+    this.#endpointListeners.add(listener);
+    return () => this.#endpointListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(COLOURS.map((colour) => this.stop(colour)));
+    await this.#dispatcher.close();
+  }
+
+  #replicas(colour: Colour, version: string, count: number, cwd: string): Replica[] {
+    return Array.from({ length: count }, (_, index) => {
+      const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
+      const { start, health } = this.#options;
+      const common = { start, health, cwd, logFile, dispatcher: this.#dispatcher, logger: this.#logger };
+      return new Replica({
+        ...common,
+        colour,
+        index,
+        version,
+        takenPorts: () => this.#takenPorts(),
+        onChange: () => this.#changed(colour),
+      });
+    });
+  }
+
+  async #startDirectory(): Promise<string> {
+    const directory = resolve(this.#options.cwd, this.#options.start.cwd);
+    const found = await stat(directory).catch(() => undefined);
+    if (!found?.isDirectory()) throw new StartDirectoryMissingError(directory);
+    return directory;
+  }
+
+  #takenPorts(): Set<number> {
+    const deployments = [...this.#deployments.values()];
+    return new Set(deployments.flatMap((deployment) => deployment.replicas.map((replica) => replica.port)));
+  }
+
+  #endpoints(colour: Colour): Endpoint[] {
+    const replicas = this.#deployments.get(colour)?.replicas ?? [];
+    return replicas.flatMap((replica) => replica.endpoint() ?? []);
+  }
+
+  #allReady(colour: Colour): boolean {
+    const replicas = this.#deployments.get(colour)?.replicas ?? [];
+    return replicas.length > 0 && replicas.every((replica) => replica.endpoint() !== null);
+  }
+
+  /** Tells the endpoint listeners when the ready set of `colour` changed, and wakes the waiters. */
+  #changed(colour: Colour): void {
+    const endpoints = this.#endpoints(colour);
+    const key = endpoints.map((endpoint) => `${endpoint.id}@${endpoint.port}`).join(",");
+    if (this.#announced.get(colour) !== key) {
+      this.#announced.set(colour, key);
+      this.#logger.info({ colour, endpoints: endpoints.map((endpoint) => endpoint.id) }, "endpoints changed");
+      for (const listener of this.#endpointListeners) this.#tell(listener, colour, endpoints);
+    }
+    for (const listener of [...this.#changeListeners]) listener();
+  }
+
+  #tell(listener: EndpointListener, colour: Colour, endpoints: readonly Endpoint[]): void {
+    try {
+      listener(colour, endpoints);
+    } catch (error) {
+      this.#logger.error({ error, colour }, "an endpoints listener threw");
+    }
+  }
+
+  #notReadyError(colour: Colour, reason: string): ReplicasNotReadyError {
+    const { version, replicas } = this.status(colour);
+    const notReady = replicas.filter((replica) => !replica.ready);
+    const details = notReady.map((status) => ({ status, logTail: readLogTail(status.logFile) }));
+    return new ReplicasNotReadyError(colour, version, reason, details);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The replica guard: a small process between the supervisor and one replica, so that no replica outlives
+ * its supervisor, even one killed with SIGKILL.
+ *
+ *   node replica-guard.js <stopGraceMs> <command>
+ *
+ * It runs `/bin/sh -c <command>` detached into a process group of its own and reports the pid over IPC.
+ * SIGTERM and SIGINT are forwarded to the group, then SIGKILL after the grace period. When its stdin
+ * closes (the supervisor died) it stops the group the same way. When the command exits, whatever is left
+ * in the group gets the same treatment; then the guard exits with the command's exit code or signal.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { SpawnedMessage } from "./guard-protocol.js";
+import { execPrefixed } from "./shell-command.js";
+
+/** How long a group may linger after SIGKILL (an unreaped zombie keeps it alive) before the guard gives up. */
+const KILL_WAIT_MS = 1000;
+const POLL_MS = 25;
+
+class ReplicaGuard {
+  readonly #child: ChildProcess;
+  readonly #graceMs: number;
+  #terminating = false;
+  #killedAt: number | null = null;
+
+  constructor(command: string, graceMs: number) {
+    this.#graceMs = graceMs;
+    this.#child = spawn("/bin/sh", ["-c", execPrefixed(command)], {
+      stdio: ["ignore", "inherit", "inherit"],
+      detached: true,
+    });
+  }
+
+  run(): void {
+    process.on("SIGTERM", () => this.#terminate("SIGTERM"));
+    process.on("SIGINT", () => this.#terminate("SIGINT"));
+    process.stdin.on("close", () => this.#supervisorGone());
+    process.stdin.on("error", () => this.#supervisorGone());
+    process.stdin.resume();
+    this.#child.once("error", (error) => this.#cannotStart(error));
+    this.#child.once("exit", (code, signal) => void this.#childExited(code, signal));
+    if (this.#child.pid !== undefined) this.#report({ type: "spawned", pid: this.#child.pid });
+  }
+
+  #report(message: SpawnedMessage): void {
+    process.send?.(message, undefined, {}, () => {});
+  }
+
+  #supervisorGone(): void {
+    if (this.#terminating) return;
+    console.error("[replica-guard] the supervisor is gone; stopping the replica");
+    this.#terminate("SIGTERM");
+  }
+
+  #terminate(signal: NodeJS.Signals): void {
+    this.#signalGroup(signal);
+    if (this.#terminating) return;
+    this.#terminating = true;
+    setTimeout(() => this.#kill(), this.#graceMs);
+  }
+
+  #kill(): void {
+    this.#killedAt ??= Date.now();
+    this.#signalGroup("SIGKILL");
+  }
+
+  /** Sends `signal` to the group; false when the group is gone. */
+  #signalGroup(signal: NodeJS.Signals | 0): boolean {
+    if (this.#child.pid === undefined) return false;
+    try {
+      process.kill(-this.#child.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async #childExited(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (this.#signalGroup(0)) this.#terminate("SIGTERM");
+    while (this.#signalGroup(0) && !this.#gaveUp()) await sleep(POLL_MS);
+    exitLike(code, signal);
+  }
+
+  #gaveUp(): boolean {
+    return this.#killedAt !== null && Date.now() - this.#killedAt > KILL_WAIT_MS;
+  }
+
+  #cannotStart(error: Error): void {
+    console.error(`[replica-guard] could not start /bin/sh: ${error.message}`);
+    process.exit(127);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Ends this process the way the command ended: same exit code, or killed by the same signal. */
+function exitLike(code: number | null, signal: NodeJS.Signals | null): void {
+  if (signal === null) process.exit(code ?? 1);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+  setTimeout(() => process.exit(1), 1000);
+}
+
+function main(argv: readonly string[]): void {
+  const [grace, command] = argv;
+  const graceMs = Number(grace);
+  if (command === undefined || command === "" || !Number.isFinite(graceMs)) {
+    console.error("usage: replica-guard <stopGraceMs> <command>");
+    process.exit(2);
+  }
+  new ReplicaGuard(command, graceMs).run();
+}
+
+main(process.argv.slice(2));

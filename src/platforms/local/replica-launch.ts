@@ -1,0 +1,36 @@
+import type { Colour } from "../../colour.js";
+import type { StartConfig } from "../../config/schema.js";
+import { fillTemplate } from "./shell-command.js";
+
+/** What one run of one replica is started with. */
+export interface ReplicaLaunch {
+  readonly command: string;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+export interface ReplicaIdentity {
+  readonly colour: Colour;
+  readonly index: number;
+  readonly version: string;
+  readonly port: number;
+}
+
+/**
+ * start.command with {version} and {port} filled in, and its environment: this process's, then start.env
+ * (filled in the same way), then PORT, APP_VERSION, ENVIRONMENT and REPLICA.
+ */
+export function replicaLaunch(start: StartConfig, replica: ReplicaIdentity): ReplicaLaunch {
+  const values = { version: replica.version, port: String(replica.port) };
+  const extra = Object.entries(start.env).map(([name, value]) => [name, fillTemplate(value, values)]);
+  return {
+    command: fillTemplate(start.command, values),
+    env: {
+      ...process.env,
+      ...Object.fromEntries(extra),
+      PORT: String(replica.port),
+      APP_VERSION: replica.version,
+      ENVIRONMENT: replica.colour,
+      REPLICA: String(replica.index),
+    },
+  };
+}

@@ -1,0 +1,227 @@
+import { appendFileSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Dispatcher } from "undici";
+import type { Colour } from "../../colour.js";
+import type { HealthConfig, StartConfig } from "../../config/schema.js";
+import type { Endpoint, ReplicaState, ReplicaStatus } from "../platform.js";
+import { Backoff } from "./backoff.js";
+import { freePort } from "./free-port.js";
+import { describeExit, GuardedProcess, type ProcessExit } from "./guarded-process.js";
+import { HealthChecker, type HealthListener } from "./health-checker.js";
+import { replicaLaunch } from "./replica-launch.js";
+
+export interface ReplicaOptions {
+  readonly colour: Colour;
+  readonly index: number;
+  readonly version: string;
+  readonly start: StartConfig;
+  readonly health: HealthConfig;
+  /** start.cwd, resolved. */
+  readonly cwd: string;
+  readonly logFile: string;
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  /** Ports the other replicas use, so that no two pick the same one. */
+  readonly takenPorts: () => ReadonlySet<number>;
+  /** Called after every change of status. */
+  readonly onChange: () => void;
+}
+
+/** One process run of a replica, with its health checker. */
+interface Run {
+  readonly process: GuardedProcess;
+  readonly checker: HealthChecker;
+  /** Why the supervisor is killing this run to restart it, if it is. */
+  killReason: string | null;
+}
+
+const HOST = "127.0.0.1";
+/** Ready this long in one run, and the restart backoff starts again from the shortest delay. */
+const STABLE_MS = 10_000;
+
+/** One supervised replica: spawned through the guard, health-checked, restarted with backoff, stopped. */
+export class Replica {
+  readonly id: string;
+  readonly #options: ReplicaOptions;
+  readonly #logger: Logger;
+  readonly #backoff = new Backoff();
+  #state: ReplicaState = "starting";
+  #port = 0;
+  #restarts = 0;
+  #lastProblem: string | null = null;
+  /** The last failed check of a run that has not passed one yet: a booting service refusing connections is no news. */
+  #startupProblem: string | null = null;
+  #run: Run | null = null;
+  #stopRequested = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #stableTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: ReplicaOptions) {
+    this.#options = options;
+    this.id = `${options.colour}-${options.index}`;
+    this.#logger = options.logger.child({ replica: this.id, version: options.version });
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Spawns the first run; resolves once it is spawned, not once it is ready. */
+  start(): Promise<void> {
+    return this.#spawn();
+  }
+
+  /** SIGTERM, SIGKILL after start.stopGrace; no restarts after this is called. Resolves once it has exited. */
+  async stop(): Promise<void> {
+    this.#stopRequested = true;
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#stableTimer);
+    const run = this.#run;
+    if (run === null) {
+      this.#setState("stopped");
+      return;
+    }
+    run.checker.stop();
+    this.#setState("stopping");
+    await run.process.terminate();
+  }
+
+  /** Where to send traffic, while the replica is in rotation. */
+  endpoint(): Endpoint | null {
+    return this.#state === "ready" ? { id: this.id, host: HOST, port: this.#port } : null;
+  }
+
+  status(): ReplicaStatus {
+    const { colour, index, version, logFile } = this.#options;
+    return {
+      ...{ id: this.id, colour, index, version, host: HOST, port: this.#port, logFile },
+      pid: this.#run?.process.pid ?? null,
+      state: this.#state,
+      ready: this.#state === "ready",
+      restarts: this.#restarts,
+      lastProblem: this.#problemNow(),
+    };
+  }
+
+  /** While a run starts, its failed checks, with why it was last restarted; otherwise the last problem. */
+  #problemNow(): string | null {
+    const startup = this.#state === "starting" ? this.#startupProblem : null;
+    if (startup === null) return this.#lastProblem;
+    return this.#restarts > 0 ? `${startup} (restarted after: ${this.#lastProblem})` : startup;
+  }
+
+  async #spawn(): Promise<void> {
+    const port = await freePort(HOST, this.#options.takenPorts());
+    if (this.#stopRequested) return;
+    this.#port = port;
+    const { colour, index, version, start, cwd, logFile } = this.#options;
+    const launch = replicaLaunch(start, { colour, index, version, port });
+    this.#note(`starting version ${version} on port ${port}: ${launch.command}`);
+    const guarded = new GuardedProcess({
+      ...launch,
+      cwd,
+      logFile,
+      stopGraceMs: start.stopGrace,
+      onPid: this.#onPid,
+    });
+    const { health, dispatcher } = this.#options;
+    const checker = new HealthChecker({
+      health,
+      dispatcher,
+      host: HOST,
+      port,
+      listener: this.#healthListener(),
+    });
+    const run: Run = { process: guarded, checker, killReason: null };
+    this.#run = run;
+    this.#startupProblem = null;
+    this.#setState("starting");
+    void guarded.exited.then((exit) => this.#exited(run, exit));
+    checker.start();
+  }
+
+  readonly #onPid = (pid: number): void => {
+    this.#logger.info({ pid, port: this.#port }, "replica spawned");
+    this.#options.onChange();
+  };
+
+  #healthListener(): HealthListener {
+    return {
+      readinessChanged: (ready) => this.#readinessChanged(ready),
+      checkFailed: (problem) => this.#problem(problem),
+      restartNeeded: (problem) => this.#restartRun(problem),
+    };
+  }
+
+  #readinessChanged(ready: boolean): void {
+    clearTimeout(this.#stableTimer);
+    if (ready) this.#stableTimer = setTimeout(() => this.#backoff.reset(), STABLE_MS);
+    this.#logger.info({ lastProblem: this.#lastProblem }, ready ? "replica ready" : "replica unready");
+    this.#setState(ready ? "ready" : "unready");
+  }
+
+  #problem(problem: string): void {
+    if (this.#state === "starting") this.#startupProblem = problem;
+    else this.#lastProblem = problem;
+    this.#options.onChange();
+  }
+
+  /** The startup or liveness probe failed: take the run out of rotation and kill it; #exited restarts it. */
+  #restartRun(problem: string): void {
+    const run = this.#run;
+    if (run === null || run.killReason !== null || this.#stopRequested) return;
+    run.killReason = problem;
+    run.checker.stop();
+    this.#lastProblem = problem;
+    this.#logger.warn({ problem }, "replica unhealthy; restarting it");
+    this.#note(`restarting: ${problem}`);
+    this.#setState("unready");
+    void run.process.terminate();
+  }
+
+  #exited(run: Run, exit: ProcessExit): void {
+    if (this.#run !== run) return;
+    this.#run = null;
+    run.checker.stop();
+    clearTimeout(this.#stableTimer);
+    this.#note(`${this.#stopRequested ? "stopped" : "down"}: ${describeExit(exit)}`);
+    if (this.#stopRequested) {
+      this.#setState("stopped");
+      return;
+    }
+    this.#lastProblem = run.killReason ?? describeExit(exit);
+    this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
+    const delayMs = this.#backoff.next();
+    this.#logger.warn({ lastProblem: this.#lastProblem, delayMs }, "replica down; restarting it");
+    this.#setState("crashed");
+    this.#restartTimer = setTimeout(() => void this.#restart(), delayMs);
+  }
+
+  async #restart(): Promise<void> {
+    if (this.#stopRequested) return;
+    this.#restarts++;
+    try {
+      await this.#spawn();
+    } catch (error) {
+      this.#lastProblem = `could not be restarted: ${error instanceof Error ? error.message : String(error)}`;
+      this.#scheduleRestart();
+    }
+  }
+
+  #setState(state: ReplicaState): void {
+    this.#state = state;
+    this.#options.onChange();
+  }
+
+  /** A line from the supervisor in the replica's log, between the service's own lines. */
+  #note(text: string): void {
+    try {
+      appendFileSync(this.#options.logFile, `[cutover ${new Date().toISOString()}] ${this.id}: ${text}\n`);
+    } catch (error) {
+      this.#logger.warn({ error }, "could not write to the replica's log file");
+    }
+  }
+}
