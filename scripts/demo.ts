@@ -7,12 +7,12 @@
  */
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import type { DeployRecord } from "../src/engine/deploy-record.js";
+import { freePort } from "../src/platforms/local/free-port.js";
 import { LoadGenerator, type LoadSample, summarise } from "../src/verify/load-generator.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");
@@ -20,17 +20,6 @@ const cli = join(root, "dist/src/cli/main.js");
 const demoApp = join(root, "dist/examples/demo-app/src/server.js");
 const bad = process.argv.includes("--bad");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** A release folder per version, as a build pipeline would leave them; v2 is broken with --bad. */
 function writeRelease(dir: string, version: string, env: string): void {
@@ -45,7 +34,11 @@ async function writeProject(): Promise<{ dir: string; config: string; listen: nu
   const dir = mkdtempSync(join(tmpdir(), "cutover-demo-"));
   writeRelease(dir, "1.0.0", "");
   writeRelease(dir, "2.0.0", bad ? "export FAIL_HEALTH=1\n" : "");
-  const [listen, preview, admin] = [await freePort(), await freePort(), await freePort()];
+  const [listen, preview, admin] = [
+    await freePort("127.0.0.1"),
+    await freePort("127.0.0.1"),
+    await freePort("127.0.0.1"),
+  ];
   const config = join(dir, "cutover.yaml");
   writeFileSync(
     config,

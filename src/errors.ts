@@ -15,13 +15,22 @@ export class CutoverError extends Error {
     this.code = code;
     this.exitCode = exitCode;
   }
+
+  /** One line for a history entry or a status line; the message may go on with details. */
+  get summary(): string {
+    return this.message.split("\n")[0] ?? this.message;
+  }
 }
 
 /** cutover.yaml or a CLI argument is wrong. `problems` holds one line per problem. */
 export class ConfigError extends CutoverError {
   readonly problems: readonly string[];
   constructor(file: string, problems: readonly string[]) {
-    super("CONFIG_INVALID", `${file} is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`, EXIT_BAD_INPUT);
+    super(
+      "CONFIG_INVALID",
+      `${file} is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+      EXIT_BAD_INPUT,
+    );
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -39,7 +48,10 @@ export class DeployInProgressError extends CutoverError {
 
 export class DaemonNotRunningError extends CutoverError {
   constructor(detail: string) {
-    super("DAEMON_NOT_RUNNING", `the cutover daemon is not running (${detail}); start it with \`cutover up\``);
+    super(
+      "DAEMON_NOT_RUNNING",
+      `the cutover daemon is not running (${detail}); start it with \`cutover up\``,
+    );
     this.name = "DaemonNotRunningError";
   }
 }

@@ -373,7 +373,8 @@ export class Engine {
   /** A deploy or rollback that did not make it: traffic stays where it was, the new colour is stopped. */
   async #fail(op: Operation, error: unknown): Promise<void> {
     const { record } = op;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason =
+      error instanceof CutoverError ? error.summary : error instanceof Error ? error.message : String(error);
     for (const step of record.steps) if (step.state === "pending") step.state = "skipped";
     if (record.switchedAt) {
       // Traffic already moved; the deploy did its job, only what came after failed.

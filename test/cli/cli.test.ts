@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { ServiceStatus } from "../../src/engine/engine.js";
-import { until } from "../helpers/daemon.js";
+import { eventually, isAlive } from "../helpers/eventually.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
 
 const started: Project[] = [];
@@ -21,14 +21,6 @@ async function up(project: Project): Promise<void> {
 
 const daemonInfo = (p: Project) =>
   JSON.parse(readFileSync(join(p.dir, ".cutover/daemon.json"), "utf8")) as DaemonInfo;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("the cutover CLI", () => {
   it("init writes a commented config, refuses to overwrite it, and schema prints JSON Schema", async () => {
@@ -103,7 +95,7 @@ describe("the cutover CLI", () => {
     const down = await runCli(project, "down");
     expect(down.code).toBe(0);
     started.pop();
-    for (const pid of pids) expect(alive(pid)).toBe(false);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
     await expect(fetch(`http://127.0.0.1:${project.listen}/`)).rejects.toThrow();
   });
 
@@ -145,7 +137,7 @@ describe("the cutover CLI", () => {
     );
     process.kill(first.pid, "SIGKILL");
     // The replicas' guards see the daemon go and stop them: no orphans.
-    await until("replicas gone", () => replicaPids.every((pid) => !alive(pid)), 10_000);
+    await eventually("replicas gone", () => replicaPids.every((pid) => !isAlive(pid)), 10_000);
 
     await up(project);
     expect(daemonInfo(project).pid).not.toBe(first.pid);

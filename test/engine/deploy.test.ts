@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { DeployInProgressError } from "../../src/errors.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
-import { startDaemon, until } from "../helpers/daemon.js";
+import { startDaemon } from "../helpers/daemon.js";
+import { eventually } from "../helpers/eventually.js";
 import { makeProject, type Project } from "../helpers/project.js";
 
 let daemon: Daemon | null = null;
@@ -53,7 +54,11 @@ describe("a deploy, end to end in one process", () => {
     expect(status.active).toBe("green");
     expect(status.colours.green.version).toBe("2.0.0");
     expect(status.colours.blue.scaleDownAt).not.toBeNull();
-    await until("blue scaled down", () => daemon?.engine.status().colours.blue.replicas.length === 0, 8000);
+    await eventually(
+      "blue scaled down",
+      () => daemon?.engine.status().colours.blue.replicas.length === 0,
+      8000,
+    );
     expect(daemon.engine.status().colours.blue.running).toBe(false);
     expect(daemon.engine.history().map((r) => r.phase)).toEqual(["Healthy"]);
   });
@@ -83,7 +88,7 @@ describe("a deploy, end to end in one process", () => {
     daemon = await startDaemon(project);
     const load = loadOn(project);
     const { done } = daemon.engine.deploy("2.0.0");
-    await until(
+    await eventually(
       "green replica spawned",
       () => (daemon?.engine.status().colours.green.replicas[0]?.pid ?? null) !== null,
     );
@@ -106,7 +111,7 @@ describe("a deploy, end to end in one process", () => {
     const first = daemon.engine.deploy("2.0.0");
     expect(() => daemon?.engine.deploy("3.0.0")).toThrow(DeployInProgressError);
     expect(() => daemon?.engine.deploy("3.0.0")).toThrow(/deploy d1 of version 2\.0\.0 is in progress/);
-    await until("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
+    await eventually("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
     expect(daemon.engine.status().deploy?.reason).toMatch(/cutover promote/);
     const aborted = await daemon.engine.abort();
     expect(aborted.phase).toBe("Aborted");
@@ -121,7 +126,7 @@ describe("a deploy, end to end in one process", () => {
     project.release("2.0.0");
     daemon = await startDaemon(project);
     const { done } = daemon.engine.deploy("2.0.0");
-    await until("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
+    await eventually("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
     // While paused, the preview address serves the new version and users still get the old one.
     const preview = await fetch(`http://127.0.0.1:${project.preview}/`);
     expect(preview.headers.get("x-app-version")).toBe("2.0.0");
@@ -159,7 +164,11 @@ describe("a deploy, end to end in one process", () => {
     expect(warm.steps[0]?.detail).toMatch(/still warm/);
     expect((await fetch(`http://127.0.0.1:${project.listen}/`)).headers.get("x-app-version")).toBe("1.0.0");
 
-    await until("green scaled down", () => daemon?.engine.status().colours.green.replicas.length === 0, 8000);
+    await eventually(
+      "green scaled down",
+      () => daemon?.engine.status().colours.green.replicas.length === 0,
+      8000,
+    );
     const cold = await daemon.engine.rollback().done;
     expect(cold.phase).toBe("Healthy");
     expect(cold.steps[0]?.detail).toMatch(/was cold/);

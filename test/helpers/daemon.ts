@@ -7,16 +7,3 @@ import type { Project } from "./project.js";
 export async function startDaemon(project: Project): Promise<Daemon> {
   return Daemon.start({ loaded: loadConfig(project.config), logger: silentLogger() });
 }
-
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

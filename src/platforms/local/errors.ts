@@ -20,6 +20,15 @@ export class ReplicasNotReadyError extends CutoverError {
     this.colour = colour;
     this.replicas = replicas;
   }
+
+  /** "2 replica(s) of green (version 2.0.0) not ready after 4.00s: green-0: GET /health answered 503: ..." */
+  override get summary(): string {
+    const first = this.replicas[0];
+    const head = this.message.split("\n")[0] ?? "";
+    if (!first) return head;
+    const problem = first.status.lastProblem ?? "no health check has answered yet";
+    return `${head} ${first.status.id}: ${problem}`.slice(0, 300);
+  }
 }
 
 function notReadyMessage(

@@ -1,0 +1,21 @@
+import type { Colour } from "../colour.js";
+import { InFlightSet } from "./in-flight-set.js";
+import { ReplicaSet, type ReplicaSetOptions } from "./replica-set.js";
+import type { RouterMetrics } from "./router-metrics.js";
+
+/** Everything a request needs about the colour it was sent to, built once per colour. */
+export class ColourLane {
+  readonly colour: Colour;
+  readonly replicas: ReplicaSet;
+  readonly inFlight = new InFlightSet();
+  readonly metrics: RouterMetrics;
+  /** Time allowed for a replica's response head (also the WebSocket handshake). */
+  readonly headersTimeoutMs: number;
+
+  constructor(colour: Colour, replicas: ReplicaSetOptions, metrics: RouterMetrics) {
+    this.colour = colour;
+    this.replicas = new ReplicaSet(replicas);
+    this.metrics = metrics;
+    this.headersTimeoutMs = replicas.timeouts.headersMs;
+  }
+}

@@ -1,0 +1,198 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { Dispatcher } from "undici";
+import type { ColourLane } from "./colour-lane.js";
+import type { InFlight } from "./in-flight-set.js";
+import { failureStatus, type ProxyFailure, sendFailure } from "./proxy-failure.js";
+import { requestHeaders } from "./request-headers.js";
+import { responseHeaders } from "./response-headers.js";
+import type { Upstream } from "./upstream.js";
+import { connectionFailed, describeError, failureFor, neverSent } from "./upstream-errors.js";
+
+/** Methods a request without a body may be sent again with after the connection broke under it. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+
+/** Status counted when the client went away before its answer was complete (nginx's convention). */
+export const CLIENT_CLOSED = 499;
+
+/**
+ * One HTTP request proxied to a replica of one colour: the undici dispatch handler, streaming both
+ * bodies, retrying once when the connection failed before any byte of the answer, and the entry the
+ * colour's in-flight set tracks for drain.
+ */
+export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #lane: ColourLane;
+  readonly #started = performance.now();
+  readonly #clientIp: string;
+  readonly #body: IncomingMessage | null;
+  #headers: string[] = [];
+  #upstream: Upstream | undefined;
+  #abort: ((error?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #status = 0;
+  #retried = false;
+  #finished = false;
+  #awaitingDrain = false;
+
+  constructor(req: IncomingMessage, res: ServerResponse, lane: ColourLane) {
+    this.#req = req;
+    this.#res = res;
+    this.#lane = lane;
+    this.#clientIp = req.socket.remoteAddress ?? "";
+    this.#body = hasBody(req) ? req : null;
+  }
+
+  start(): void {
+    const upstream = this.#lane.replicas.pick(this.#clientIp);
+    if (upstream === undefined) {
+      this.#fail("no-replica");
+      return;
+    }
+    if (this.#req.url?.startsWith("/") !== true) {
+      this.#fail("bad-request", "expected a path starting with /");
+      return;
+    }
+    this.#headers = requestHeaders(this.#req, this.#clientIp, false);
+    this.#lane.inFlight.add(this);
+    this.#res.once("close", this.#onClientClose);
+    this.#send(upstream);
+  }
+
+  cancel(): void {
+    if (this.#finished) return;
+    if (this.#status === 0) {
+      this.#fail("drained");
+    } else {
+      // The answer has begun: cut it short; it counts as drained.
+      this.#res.destroy();
+      this.#finish(failureStatus("drained"));
+    }
+    this.#abort?.();
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.#finished) abort();
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200 || this.#finished) return true;
+    this.#status = statusCode;
+    this.#resume = resume;
+    try {
+      const headers = responseHeaders(rawHeaders, this.#lane.colour);
+      if (statusText === "") this.#res.writeHead(statusCode, headers);
+      else this.#res.writeHead(statusCode, statusText, headers);
+    } catch (error) {
+      this.#status = 0;
+      this.#fail("upstream-failed", error instanceof Error ? error.message : "invalid response head");
+      this.#abort?.();
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#finished) return true;
+    if (this.#res.write(chunk)) return true;
+    if (!this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.#res.once("drain", this.#onDrain);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#finished) return;
+    this.#res.end();
+    this.#finish(this.#status);
+  }
+
+  onError(error: Error): void {
+    if (this.#finished) return;
+    if (this.#status !== 0) {
+      // The head is already on its way to the client: all we can do is cut the answer short.
+      this.#res.destroy();
+      this.#finish(502);
+      return;
+    }
+    const retryOn = this.#retryTarget(error);
+    if (retryOn !== undefined) {
+      this.#retried = true;
+      this.#abort = null;
+      this.#send(retryOn);
+      return;
+    }
+    this.#fail(failureFor(error), describeError(error));
+  }
+
+  #send(upstream: Upstream): void {
+    this.#upstream = upstream;
+    const req = this.#req;
+    upstream.pool.dispatch(
+      {
+        path: req.url as string,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: this.#headers,
+        body: this.#body,
+      },
+      this,
+    );
+  }
+
+  /** Another replica to send a failed request to, when that is safe and has not been done yet. */
+  #retryTarget(error: Error): Upstream | undefined {
+    if (this.#retried || this.#body !== null || this.#upstream === undefined || !connectionFailed(error)) {
+      return undefined;
+    }
+    if (!IDEMPOTENT.has(this.#req.method ?? "") && !neverSent(error)) return undefined;
+    return this.#lane.replicas.pickAfter(this.#upstream, this.#clientIp);
+  }
+
+  #fail(failure: ProxyFailure, detail?: string): void {
+    const res = this.#res;
+    if (res.headersSent || res.destroyed) {
+      const status = res.destroyed ? CLIENT_CLOSED : 502;
+      res.destroy();
+      this.#finish(status);
+      return;
+    }
+    this.#finish(sendFailure(this.#res, failure, this.#lane.colour, detail));
+  }
+
+  #finish(status: number): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#lane.inFlight.delete(this);
+    this.#lane.metrics.recordRequest(this.#lane.colour, status, (performance.now() - this.#started) / 1000);
+  }
+
+  readonly #onDrain = (): void => {
+    this.#awaitingDrain = false;
+    this.#resume?.();
+  };
+
+  readonly #onClientClose = (): void => {
+    if (this.#finished) return;
+    this.#finish(CLIENT_CLOSED);
+    this.#abort?.();
+  };
+}
+
+/** A request carries a body when it says how long it is (and that is not 0) or that it is chunked. */
+function hasBody(req: IncomingMessage): boolean {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 17 && name.toLowerCase() === "transfer-encoding") return true;
+    if (
+      name.length === 14 &&
+      name.toLowerCase() === "content-length" &&
+      (raw[i + 1] as string).trim() !== "0"
+    ) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,43 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Address } from "../config/schema.js";
+import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+
+/** A router listener could not bind its address. */
+export class ListenError extends CutoverError {
+  readonly address: Address;
+  constructor(role: string, address: Address, cause: NodeJS.ErrnoException) {
+    const where = `${address.host}:${address.port}`;
+    const why =
+      cause.code === "EADDRINUSE"
+        ? `${where} is already in use; stop what listens there or change router.${role} in cutover.yaml`
+        : cause.code === "EACCES"
+          ? `${where} needs privileges to bind; use a port above 1023 for router.${role} in cutover.yaml`
+          : `${where}: ${cause.message}; check router.${role} in cutover.yaml`;
+    super("ROUTER_LISTEN_FAILED", `the router cannot listen for ${role} traffic: ${why}`, EXIT_BAD_INPUT);
+    this.name = "ListenError";
+    this.address = address;
+  }
+}
+
+/** Binds `server` to `address` (port 0 picks a free port); resolves with the address actually bound. */
+export function listen(server: Server, address: Address, role: string): Promise<Address> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => reject(new ListenError(role, address, error));
+    server.once("error", onError);
+    server.listen({ host: address.host, port: address.port }, () => {
+      server.removeListener("error", onError);
+      const bound = server.address() as AddressInfo;
+      resolve({ host: address.host, port: bound.port });
+    });
+  });
+}
+
+/** Stops accepting, closes every connection still open, resolves once the server is closed. */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

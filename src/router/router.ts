@@ -1,0 +1,167 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { type Logger, pino } from "pino";
+import { type Colour, otherColour } from "../colour.js";
+import type { Address } from "../config/schema.js";
+import { CutoverError } from "../errors.js";
+import type { Endpoint } from "../platforms/platform.js";
+import { ColourLane } from "./colour-lane.js";
+import { HttpExchange } from "./http-exchange.js";
+import { closeServer, listen } from "./listen.js";
+import { RouterMetrics } from "./router-metrics.js";
+import type { DrainResult, SwitchResult, TrafficRouter } from "./traffic-router.js";
+import { TunnelExchange } from "./tunnel-exchange.js";
+
+/** address() was called before start() resolved, or after close(). */
+export class RouterNotListeningError extends CutoverError {
+  constructor() {
+    super("ROUTER_NOT_LISTENING", "the router is not listening; call start() first");
+    this.name = "RouterNotListeningError";
+  }
+}
+
+export interface RouterOptions {
+  /** Serves the active colour. */
+  readonly listen: Address;
+  /** Serves the idle colour; null for no preview listener. */
+  readonly preview: Address | null;
+  /** Send each client address to the same replica of a colour (while its set of replicas does not change). */
+  readonly sticky: boolean;
+  readonly initialActive: Colour;
+  readonly logger?: Logger;
+  /** Time a replica has to send its response head before the client gets 504. Default 60 s. */
+  readonly headersTimeoutMs?: number;
+  /** Time a connection to a replica has to open. Default 5 s. */
+  readonly connectTimeoutMs?: number;
+  /** Longest silence between two chunks of a response body; 0 waits forever. Default 300 s. */
+  readonly bodyTimeoutMs?: number;
+}
+
+/**
+ * The built-in data plane: an HTTP/1.1 and WebSocket reverse proxy with one listener for the active
+ * colour and one for the idle colour. Switching is one field assignment; each request reads the
+ * active colour once, when it arrives, and stays on that colour until it ends.
+ */
+export class Router implements TrafficRouter {
+  readonly #options: RouterOptions;
+  readonly #log: Logger;
+  readonly #lanes: Readonly<Record<Colour, ColourLane>>;
+  readonly #metrics: RouterMetrics;
+  readonly #main: Server;
+  readonly #preview: Server | null;
+  #active: Colour;
+  #mainAddress: Address | null = null;
+  #previewAddress: Address | null = null;
+
+  constructor(options: RouterOptions) {
+    this.#options = options;
+    this.#active = options.initialActive;
+    this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "router" });
+    this.#metrics = new RouterMetrics(this);
+    const replicas = {
+      sticky: options.sticky,
+      timeouts: {
+        connectMs: options.connectTimeoutMs ?? 5_000,
+        headersMs: options.headersTimeoutMs ?? 60_000,
+        bodyMs: options.bodyTimeoutMs ?? 300_000,
+      },
+    };
+    this.#lanes = {
+      blue: new ColourLane("blue", replicas, this.#metrics),
+      green: new ColourLane("green", replicas, this.#metrics),
+    };
+    this.#main = this.#createServer(() => this.#lanes[this.#active]);
+    this.#preview =
+      options.preview === null ? null : this.#createServer(() => this.#lanes[otherColour(this.#active)]);
+  }
+
+  get active(): Colour {
+    return this.#active;
+  }
+
+  get metricsContentType(): string {
+    return this.#metrics.contentType;
+  }
+
+  setEndpoints(colour: Colour, endpoints: readonly Endpoint[]): void {
+    this.#lanes[colour].replicas.replace(endpoints);
+    this.#log.info(
+      { event: "endpoints", colour, endpoints: endpoints.map((e) => e.id) },
+      "replicas in rotation",
+    );
+  }
+
+  switchTo(colour: Colour): SwitchResult {
+    const from = this.#active;
+    this.#active = colour;
+    const at = Date.now();
+    if (from !== colour) {
+      this.#metrics.recordSwitch();
+      this.#log.info({ event: "switch", from, to: colour }, `switched ${from} -> ${colour}`);
+    }
+    return { from, to: colour, at };
+  }
+
+  async drain(colour: Colour, timeoutMs: number): Promise<DrainResult> {
+    const result = await this.#lanes[colour].inFlight.drain(timeoutMs);
+    this.#log.info({ event: "drain", colour, timeoutMs, ...result }, `drained ${colour}`);
+    return result;
+  }
+
+  inFlight(colour: Colour): number {
+    return this.#lanes[colour].inFlight.size;
+  }
+
+  metrics(): Promise<string> {
+    return this.#metrics.metrics();
+  }
+
+  async start(): Promise<void> {
+    this.#mainAddress = await listen(this.#main, this.#options.listen, "listen");
+    if (this.#preview !== null && this.#options.preview !== null) {
+      try {
+        this.#previewAddress = await listen(this.#preview, this.#options.preview, "preview");
+      } catch (error) {
+        await closeServer(this.#main);
+        this.#mainAddress = null;
+        throw error;
+      }
+    }
+    this.#log.info(
+      { event: "listening", listen: this.#mainAddress, preview: this.#previewAddress, active: this.#active },
+      "router listening",
+    );
+  }
+
+  /** Closes the listeners, every open connection and WebSocket, and the pools to the replicas. */
+  async close(): Promise<void> {
+    const servers = [closeServer(this.#main)];
+    if (this.#preview !== null) servers.push(closeServer(this.#preview));
+    for (const lane of Object.values(this.#lanes)) lane.inFlight.cancelAll();
+    await Promise.all([...servers, ...Object.values(this.#lanes).map((lane) => lane.replicas.destroy())]);
+    this.#mainAddress = null;
+    this.#previewAddress = null;
+  }
+
+  /** Where the main listener is bound. */
+  address(): Address {
+    if (this.#mainAddress === null) throw new RouterNotListeningError();
+    return this.#mainAddress;
+  }
+
+  /** Where the preview listener is bound; null when there is none. */
+  previewAddress(): Address | null {
+    if (this.#mainAddress === null) throw new RouterNotListeningError();
+    return this.#previewAddress;
+  }
+
+  #createServer(lane: () => ColourLane): Server {
+    const server = createServer({ requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
+      new HttpExchange(req, res, lane()).start();
+    });
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      new TunnelExchange(req, socket, head, lane()).start();
+    });
+    return server;
+  }
+}

@@ -1,0 +1,59 @@
+import type { ProxyFailure } from "./proxy-failure.js";
+
+/** Errors that prove the request never reached the replica: safe to send again, whatever the method. */
+const NEVER_SENT: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_CLOSED",
+  "UND_ERR_DESTROYED",
+]);
+
+/** Errors of a connection that broke under the request, e.g. a keep-alive connection closed by the replica. */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
+const TIMEOUTS: ReadonlySet<string> = new Set([
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "ETIMEDOUT",
+]);
+
+const INVALID_REQUEST: ReadonlySet<string> = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
+
+function codeOf(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === "string" ? code : "";
+}
+
+/** True when the request certainly did not reach the replica. */
+export function neverSent(error: Error): boolean {
+  return NEVER_SENT.has(codeOf(error));
+}
+
+/** True when the connection failed (refused, reset, closed) rather than the replica answering badly or slowly. */
+export function connectionFailed(error: Error): boolean {
+  const code = codeOf(error);
+  return NEVER_SENT.has(code) || CONNECTION_LOST.has(code);
+}
+
+/** How the router answers a request whose upstream failed before the response head. */
+export function failureFor(error: Error): ProxyFailure {
+  const code = codeOf(error);
+  if (TIMEOUTS.has(code)) return "upstream-timeout";
+  if (INVALID_REQUEST.has(code)) return "bad-request";
+  return "upstream-failed";
+}
+
+/**
+ * A short word on what went wrong, for the JSON body the client sees: the error code, never the
+ * replica's address; the message only for a request undici refused to send.
+ */
+export function describeError(error: Error): string {
+  const code = codeOf(error);
+  if (INVALID_REQUEST.has(code)) return error.message;
+  return code === "" ? "upstream error" : code;
+}
