@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.js";
+import { analysisSchema } from "./analysis-schema.js";
+import { databaseSchema } from "./database-schema.js";
 
 /** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds. */
 const duration = (fallback: string) =>
@@ -180,6 +182,8 @@ export const configSchema = z
     health: healthSchema,
     router: routerSchema,
     deploy: deploySchema,
+    database: databaseSchema,
+    analysis: analysisSchema,
     stateDir: z
       .string()
       .default(".cutover")

@@ -1,9 +1,12 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { createDeployAnalysis } from "../analysis/create-deploy-analysis.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
+import { createDeployMigrator } from "../db/create-deploy-migrator.js";
+import type { DeployMigrator } from "../db/deploy-migrator.js";
 import { Engine } from "../engine/engine.js";
-import { StateStore } from "../engine/state-store.js";
+import { FileStateStore } from "../engine/file-state-store.js";
 import { CutoverError } from "../errors.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
 import { Router } from "../router/router.js";
@@ -34,55 +37,27 @@ export class Daemon {
   readonly platform: LocalPlatform;
   readonly admin: AdminServer;
   readonly #o: DaemonOptions;
+  readonly #migrator: DeployMigrator | null;
   #stopping: Promise<void> | null = null;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  private constructor(options: DaemonOptions) {
+  private constructor(options: DaemonOptions, parts: DaemonParts) {
     this.#o = options;
-    const { config, stateDir, dir } = options.loaded;
-    const logger = options.logger;
-    const store = new StateStore(stateDir);
-    this.router = new Router({
-      listen: config.router.listen,
-      preview: config.router.preview,
-      sticky: config.router.sticky,
-      initialActive: store.loadState()?.active ?? "blue",
-      logger,
-    });
-    this.platform = new LocalPlatform({
-      start: config.start,
-      health: config.health,
-      cwd: dir,
-      logDir: join(stateDir, LOG_DIR),
-      logger,
-    });
-    this.platform.onEndpoints((colour, endpoints) => this.router.setEndpoints(colour, endpoints));
-    this.engine = new Engine({
-      service: config.service,
-      initialVersion: config.version,
-      replicas: config.replicas,
-      readyTimeoutMs: config.deploy.readyTimeout,
-      scaleDownDelayMs: config.deploy.scaleDownDelay,
-      drainTimeoutMs: config.router.drainTimeout,
-      autoPromote: config.deploy.autoPromote,
-      smoke: config.deploy.smoke,
-      preview: config.router.preview,
-      platform: this.platform,
-      router: this.router,
-      store,
-      logger,
-    });
+    this.router = parts.router;
+    this.platform = parts.platform;
+    this.engine = parts.engine;
+    this.#migrator = parts.migrator;
     this.admin = new AdminServer({
-      address: config.router.admin,
-      token: readOrCreateToken(stateDir),
+      address: options.loaded.config.router.admin,
+      token: readOrCreateToken(options.loaded.stateDir),
       engine: this.engine,
       metrics: async () => ({
         contentType: this.router.metricsContentType,
         text: await this.router.metrics(),
       }),
       onShutdown: () => void this.stop(),
-      logger,
+      logger: options.logger,
     });
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
@@ -99,7 +74,7 @@ export class Daemon {
         `a cutover daemon (pid ${running.pid}) already runs for ${stateDir}; use it, or \`cutover down\` first`,
       );
     }
-    const daemon = new Daemon(options);
+    const daemon = new Daemon(options, await buildParts(options));
     try {
       await daemon.router.start();
       await daemon.admin.start();
@@ -118,7 +93,7 @@ export class Daemon {
     return daemon;
   }
 
-  /** Resolves once the daemon has stopped (after `stop()` or a shutdown request). */
+  /** Resolves once the daemon has stopped (after \`stop()\` or a shutdown request). */
   get stopped(): Promise<void> {
     return this.#stopped;
   }
@@ -131,12 +106,61 @@ export class Daemon {
   async #stop(): Promise<void> {
     const log = this.#o.logger;
     log.info("stopping");
-    await this.engine.close().catch((error: unknown) => log.error({ err: error }, "engine close failed"));
-    await this.platform.close().catch((error: unknown) => log.error({ err: error }, "platform close failed"));
-    await this.router.close().catch((error: unknown) => log.error({ err: error }, "router close failed"));
-    await this.admin.close().catch((error: unknown) => log.error({ err: error }, "admin close failed"));
+    const quietly = (what: string) => (error: unknown) =>
+      log.error({ err: (error as Error).message }, `${what} failed`);
+    await this.engine.close().catch(quietly("engine close"));
+    await this.platform.close().catch(quietly("platform close"));
+    await this.router.close().catch(quietly("router close"));
+    await this.admin.close().catch(quietly("admin close"));
+    await this.#migrator?.close().catch(quietly("database close"));
     removeDaemonInfo(this.#o.loaded.stateDir, process.pid);
     log.info("stopped");
     this.#resolveStopped();
   }
+}
+
+interface DaemonParts {
+  readonly router: Router;
+  readonly platform: LocalPlatform;
+  readonly engine: Engine;
+  readonly migrator: DeployMigrator | null;
+}
+
+/** The concrete router, platform, database side and analysis for this config, wired to one engine. */
+async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonParts> {
+  const { config, stateDir, dir } = loaded;
+  const router = new Router({
+    listen: config.router.listen,
+    preview: config.router.preview,
+    sticky: config.router.sticky,
+    initialActive: "blue",
+    logger,
+  });
+  const platform = new LocalPlatform({
+    start: config.start,
+    health: config.health,
+    cwd: dir,
+    logDir: join(stateDir, LOG_DIR),
+    logger,
+  });
+  platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
+  const migrator = await createDeployMigrator(loaded, logger);
+  const engine = await Engine.open({
+    service: config.service,
+    initialVersion: config.version,
+    replicas: config.replicas,
+    readyTimeoutMs: config.deploy.readyTimeout,
+    scaleDownDelayMs: config.deploy.scaleDownDelay,
+    drainTimeoutMs: config.router.drainTimeout,
+    autoPromote: config.deploy.autoPromote,
+    smoke: config.deploy.smoke,
+    preview: config.router.preview,
+    platform,
+    router,
+    store: new FileStateStore(stateDir),
+    logger,
+    migrator,
+    analysis: createDeployAnalysis(loaded, router, logger),
+  });
+  return { router, platform, engine, migrator };
 }

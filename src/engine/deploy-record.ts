@@ -19,7 +19,16 @@ export function isFinal(phase: Phase): boolean {
 }
 
 /** The steps of a deploy, in order. A rollback uses the same record shape with its own steps. */
-export const DEPLOY_STEPS = ["start-idle", "wait-healthy", "smoke-checks", "promotion", "switch"] as const;
+export const DEPLOY_STEPS = [
+  "migrate-expand",
+  "start-idle",
+  "wait-healthy",
+  "smoke-checks",
+  "pre-analysis",
+  "promotion",
+  "switch",
+  "post-analysis",
+] as const;
 export const ROLLBACK_STEPS = ["start-previous", "wait-healthy", "switch"] as const;
 export type StepName = (typeof DEPLOY_STEPS)[number] | (typeof ROLLBACK_STEPS)[number];
 
@@ -55,6 +64,8 @@ export interface DeployRecord {
   reason?: string;
   /** When traffic moved, ISO time, if it did. */
   switchedAt?: string;
+  /** When traffic moved back after a failure after the switch, ISO time. */
+  rolledBackAt?: string;
 }
 
 export function newRecord(

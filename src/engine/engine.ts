@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
+import type { AnalysisOutcome, DeployAnalysis } from "../analysis/deploy-analysis.js";
 import { type Colour, otherColour } from "../colour.js";
 import type { Address, AutoPromote, SmokeCheck } from "../config/schema.js";
+import type { DeployMigrator } from "../db/deploy-migrator.js";
 import { formatDuration } from "../duration.js";
 import { CutoverError, DeployInProgressError } from "../errors.js";
 import type { ColourStatus, Platform } from "../platforms/platform.js";
@@ -32,6 +34,10 @@ export interface EngineOptions {
   readonly router: TrafficRouter;
   readonly store: StateStore;
   readonly logger: Logger;
+  readonly migrator?: DeployMigrator | null;
+  readonly analysis?: DeployAnalysis | null;
+  /** After a rollback caused by analysis, leave the failed colour running for inspection (default true). */
+  readonly keepFailedColour?: boolean;
 }
 
 export type EngineEvent =
@@ -65,25 +71,34 @@ interface Operation {
   promote?: () => void;
 }
 
+export class AnalysisFailedError extends CutoverError {
+  constructor(when: string, outcome: AnalysisOutcome) {
+    super("ANALYSIS_FAILED", `${when} analysis: ${outcome.verdict}: ${outcome.summary}`);
+    this.name = "AnalysisFailedError";
+  }
+}
+
 const abortedByUser = () => new CutoverError("ABORTED", "aborted by `cutover abort`");
 
 /**
- * The deploy state machine: the one place that knows the order of steps. It drives a Platform and a
- * TrafficRouter through their interfaces and persists every change through the StateStore.
+ * The deploy state machine: the one place that knows the order of steps. It drives a Platform, a
+ * TrafficRouter, and optionally a DeployMigrator and a DeployAnalysis through their interfaces, and
+ * persists every change through the StateStore.
  */
 export class Engine {
   readonly #o: EngineOptions;
   #state: ServiceState;
   #history: DeployRecord[];
   #operation: Operation | null = null;
+  #saving: Promise<void> = Promise.resolve();
   readonly #scaleDowns = new Map<Colour, { timer: NodeJS.Timeout; at: number }>();
   readonly #drains = new Map<Colour, Promise<DrainResult>>();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
 
-  constructor(options: EngineOptions) {
+  private constructor(options: EngineOptions, state: ServiceState | null, history: DeployRecord[]) {
     this.#o = options;
-    this.#history = options.store.loadHistory();
-    this.#state = options.store.loadState() ?? {
+    this.#history = history;
+    this.#state = state ?? {
       schemaVersion: 1,
       active: "blue",
       colours: {
@@ -95,19 +110,24 @@ export class Engine {
     };
   }
 
+  /** Reads the state and history the store holds. */
+  static async open(options: EngineOptions): Promise<Engine> {
+    const [state, history] = await Promise.all([options.store.loadState(), options.store.loadHistory()]);
+    return new Engine(options, state, history);
+  }
+
   /** Brings the service back as it was: the active colour with its version, an interrupted deploy closed. */
   async up(): Promise<void> {
     const state = this.#state;
-    if (state.current) this.#closeInterrupted(state.current);
+    if (state.current) await this.#closeInterrupted(state.current);
     const active = state.active;
-    const idle = otherColour(active);
-    state.colours[idle].running = false;
+    state.colours[otherColour(active)].running = false;
     const version = state.colours[active].version ?? this.#o.initialVersion;
     state.colours[active] = { version, running: true };
-    if (this.#o.router.active !== active) this.#o.router.switchTo(active);
-    this.#save();
+    if (this.#o.router.active !== active) await this.#o.router.switchTo(active);
+    await this.#flush();
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
-    await this.#o.platform.start(active, version, this.#o.replicas);
+    await this.#startColour(active, version);
     await this.#o.platform.waitReady(active, { timeoutMs: this.#o.readyTimeoutMs });
     this.#o.logger.info({ colour: active, version }, "serving");
   }
@@ -115,9 +135,8 @@ export class Engine {
   /** Starts a deploy of `version` to the idle colour; refused while another deploy or rollback runs. */
   deploy(version: string): { record: DeployRecord; done: Promise<DeployRecord> } {
     const active = this.#state.active;
-    const idle = otherColour(active);
-    const op = this.#begin("deploy", version, active, idle);
-    return { record: op.record, done: op.done };
+    const op = this.#begin("deploy", version, active, otherColour(active));
+    return { record: structuredClone(op.record), done: op.done };
   }
 
   /** Sends traffic back to the other colour, starting it again first when it is no longer warm. */
@@ -132,10 +151,10 @@ export class Engine {
       );
     }
     const op = this.#begin("rollback", version, active, previous);
-    return { record: op.record, done: op.done };
+    return { record: structuredClone(op.record), done: op.done };
   }
 
-  /** Lets a paused deploy switch now. */
+  /** Lets a paused deploy go on: switch now, or accept an inconclusive analysis. */
   async promote(): Promise<DeployRecord> {
     const op = this.#operation;
     if (op?.record.phase !== "Paused" || !op.promote) {
@@ -145,7 +164,7 @@ export class Engine {
     return op.done;
   }
 
-  /** Stops the deploy in progress before it switches; traffic stays where it is. */
+  /** Stops the deploy in progress. Before the switch traffic stays where it is; after it, traffic goes back. */
   async abort(): Promise<DeployRecord> {
     const op = this.#operation;
     if (!op) {
@@ -158,12 +177,15 @@ export class Engine {
     return op.done;
   }
 
+  get active(): Colour {
+    return this.#state.active;
+  }
+
   status(): ServiceStatus {
     const view = (colour: Colour): ColourView => {
-      const platform = this.#o.platform.status(colour);
       const scaleDown = this.#scaleDowns.get(colour);
       return {
-        ...platform,
+        ...this.#o.platform.status(colour),
         role: colour === this.#state.active ? "active" : "idle",
         recordedVersion: this.#state.colours[colour].version,
         running: this.#state.colours[colour].running,
@@ -192,7 +214,7 @@ export class Engine {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Aborts what runs, cancels timers. The platform and router are closed by their owner. */
+  /** Aborts what runs, cancels timers, waits for the last write. The platform and router are closed by their owner. */
   async close(): Promise<void> {
     for (const { timer } of this.#scaleDowns.values()) clearTimeout(timer);
     this.#scaleDowns.clear();
@@ -201,6 +223,7 @@ export class Engine {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
       await op.done;
     }
+    await this.#flush();
   }
 
   #begin(kind: DeployRecord["kind"], version: string, from: Colour, to: Colour): Operation {
@@ -209,17 +232,17 @@ export class Engine {
       throw new DeployInProgressError(running.record.id, running.record.version, running.record.phase);
     this.#state.deploys += 1;
     const id = `${kind === "deploy" ? "d" : "r"}${this.#state.deploys}`;
+    const fromVersion = this.#state.colours[from].version;
     const record = newRecord(
       id,
       kind,
       version,
-      { colour: from, version: this.#state.colours[from].version },
+      { colour: from, version: fromVersion },
       { colour: to, version },
     );
-    const controller = new AbortController();
     const op: Operation = {
       record,
-      controller,
+      controller: new AbortController(),
       done: Promise.resolve().then(() => this.#run(op)),
     };
     this.#operation = op;
@@ -235,11 +258,11 @@ export class Engine {
       if (record.kind === "deploy") await this.#deploySteps(op);
       else await this.#rollbackSteps(op);
       setPhase(record, "Healthy");
-      this.#scheduleScaleDown(record.from.colour);
+      this.#scheduleScaleDown(record.from.colour, record.kind === "deploy");
     } catch (error) {
       await this.#fail(op, error);
     } finally {
-      this.#finish(op);
+      await this.#finish(op);
     }
     return structuredClone(record);
   }
@@ -247,16 +270,21 @@ export class Engine {
   async #deploySteps(op: Operation): Promise<void> {
     const { record } = op;
     const idle = record.to.colour;
+    const migrator = this.#o.migrator;
+    await this.#step(op, "migrate-expand", async () =>
+      migrator ? migrator.expand(record.version, op.controller.signal) : skip("no database configured"),
+    );
     await this.#step(op, "start-idle", async () => {
       await this.#makeIdle(idle);
-      this.#state.colours[idle] = { version: record.version, running: true };
-      await this.#o.platform.start(idle, record.version, this.#o.replicas);
+      await this.#startColour(idle, record.version);
       return `${this.#o.replicas} replica(s) of ${record.version} on ${idle}`;
     });
     await this.#step(op, "wait-healthy", () => this.#waitHealthy(op, idle));
     await this.#step(op, "smoke-checks", () => this.#smoke(op));
+    await this.#step(op, "pre-analysis", () => this.#analyse(op, "pre-switch"));
     await this.#step(op, "promotion", () => this.#promotion(op));
-    await this.#step(op, "switch", async () => this.#switch(op));
+    await this.#step(op, "switch", () => this.#switch(op));
+    await this.#step(op, "post-analysis", () => this.#analyse(op, "post-switch"));
   }
 
   async #rollbackSteps(op: Operation): Promise<void> {
@@ -264,18 +292,22 @@ export class Engine {
     const previous = record.to.colour;
     const warm = this.#o.platform.status(previous);
     await this.#step(op, "start-previous", async () => {
-      if (warm.version === record.version && warm.replicas.length > 0 && !this.#scaleDownDone(previous)) {
-        this.#cancelScaleDown(previous);
-        return `${previous} is still warm`;
-      }
+      const stillWarm = warm.version === record.version && warm.replicas.length > 0;
       this.#cancelScaleDown(previous);
+      if (stillWarm && this.#state.colours[previous].running) return `${previous} is still warm`;
       await this.#makeIdle(previous);
-      this.#state.colours[previous] = { version: record.version, running: true };
-      await this.#o.platform.start(previous, record.version, this.#o.replicas);
+      await this.#startColour(previous, record.version);
       return `${previous} was cold: started ${this.#o.replicas} replica(s) of ${record.version}`;
     });
     await this.#step(op, "wait-healthy", () => this.#waitHealthy(op, previous));
-    await this.#step(op, "switch", async () => this.#switch(op));
+    await this.#step(op, "switch", () => this.#switch(op));
+  }
+
+  async #startColour(colour: Colour, version: string): Promise<void> {
+    const env = (await this.#o.migrator?.colourEnv(colour, version)) ?? {};
+    this.#state.colours[colour] = { version, running: true };
+    this.#save();
+    await this.#o.platform.start(colour, version, this.#o.replicas, env);
   }
 
   async #waitHealthy(op: Operation, colour: Colour): Promise<string> {
@@ -289,8 +321,8 @@ export class Engine {
     return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;
   }
 
-  async #smoke(op: Operation): Promise<string> {
-    if (this.#o.smoke.length === 0) return "none configured";
+  async #smoke(op: Operation): Promise<StepOutcome> {
+    if (this.#o.smoke.length === 0) return skip("none configured");
     const results = await runSmokeChecks(
       this.#o.smoke,
       this.#o.preview,
@@ -304,20 +336,53 @@ export class Engine {
     return `${results.length} passed`;
   }
 
+  /** Runs one analysis: Fail throws, Inconclusive pauses for a person, Pass and Marginal go on. */
+  async #analyse(op: Operation, when: "pre-switch" | "post-switch"): Promise<StepOutcome> {
+    const analysis = this.#o.analysis;
+    if (!analysis) return skip("no analysis configured");
+    const { record, controller } = op;
+    const context = {
+      deployId: record.id,
+      version: record.version,
+      baseline: record.from.colour,
+      canary: record.to.colour,
+      signal: controller.signal,
+    };
+    const running = when === "pre-switch" ? analysis.preSwitch(context) : analysis.postSwitch(context);
+    const outcome = await abortable(running, controller.signal);
+    if (outcome === null) return skip(`no ${when} analysis configured`);
+    const line = `${outcome.verdict}: ${outcome.summary}`;
+    if (outcome.verdict === "Fail") throw new AnalysisFailedError(when, outcome);
+    if (outcome.verdict === "Inconclusive") {
+      const next = when === "pre-switch" ? "switch" : "keep the new version";
+      await this.#pause(
+        op,
+        `${when} analysis was inconclusive (${outcome.summary}); \`cutover promote\` to ${next}, \`cutover abort\` to ${when === "pre-switch" ? "stop" : "roll back"}`,
+      );
+      return `${line}; accepted by \`cutover promote\``;
+    }
+    return line;
+  }
+
   async #promotion(op: Operation): Promise<string> {
     const mode = this.#o.autoPromote;
     if (mode.mode === "on") return "automatic";
+    if (mode.mode === "off") {
+      return this.#pause(op, "waiting for `cutover promote` (or `cutover abort`)");
+    }
+    const at = Date.now() + mode.delayMs;
+    const reason = `switches by itself at ${new Date(at).toISOString()}; \`cutover promote\` switches now, \`cutover abort\` stops`;
+    return this.#pause(op, reason, mode.delayMs);
+  }
+
+  /** Phase Paused until `cutover promote` (or the delay, when given); `cutover abort` rejects. */
+  async #pause(op: Operation, reason: string, delayMs?: number): Promise<string> {
     const signal = op.controller.signal;
-    const at = mode.mode === "after" ? Date.now() + mode.delayMs : null;
-    const reason =
-      at === null
-        ? "waiting for `cutover promote` (or `cutover abort`)"
-        : `switches by itself at ${new Date(at).toISOString()}; \`cutover promote\` switches now, \`cutover abort\` stops`;
     setPhase(op.record, "Paused", reason);
     this.#changed(op.record);
     const how = await new Promise<string>((resolve, reject) => {
       const timer =
-        at === null ? undefined : setTimeout(() => resolve("automatic after the delay"), at - Date.now());
+        delayMs === undefined ? undefined : setTimeout(() => resolve("automatic after the delay"), delayMs);
       op.promote = () => {
         clearTimeout(timer);
         resolve("promoted by `cutover promote`");
@@ -333,19 +398,20 @@ export class Engine {
     return how;
   }
 
-  #switch(op: Operation): string {
-    op.controller.signal.throwIfAborted();
-    const to = op.record.to.colour;
-    const result = this.#o.router.switchTo(to);
-    this.#state.active = to;
-    op.record.switchedAt = new Date(result.at).toISOString();
-    this.#save();
+  async #switch(op: Operation): Promise<string> {
+    const { record, controller } = op;
+    const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
+    controller.signal.throwIfAborted();
+    const result = await this.#o.router.switchTo(record.to.colour);
+    this.#state.active = record.to.colour;
+    record.switchedAt = new Date(result.at).toISOString();
     this.#drains.set(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
-    this.#o.logger.info({ deploy: op.record.id, from: result.from, to }, "switched");
-    return `${result.from} -> ${to}`;
+    await this.#flush();
+    this.#o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
+    return `${result.from} -> ${result.to}${schema ? `; ${schema}` : ""}`;
   }
 
-  async #step(op: Operation, name: StepName, action: () => Promise<string>): Promise<void> {
+  async #step(op: Operation, name: StepName, action: () => Promise<StepOutcome>): Promise<void> {
     op.controller.signal.throwIfAborted();
     const step = findStep(op.record, name);
     step.state = "running";
@@ -353,8 +419,9 @@ export class Engine {
     this.#changed(op.record);
     const started = performance.now();
     try {
-      step.detail = await action();
-      step.state = "succeeded";
+      const outcome = await action();
+      step.state = typeof outcome === "string" ? "succeeded" : "skipped";
+      step.detail = typeof outcome === "string" ? outcome : outcome.skipped;
     } catch (error) {
       step.state = "failed";
       step.detail = (error as Error).message;
@@ -370,19 +437,16 @@ export class Engine {
     }
   }
 
-  /** A deploy or rollback that did not make it: traffic stays where it was, the new colour is stopped. */
+  /** A deploy or rollback that did not make it: traffic goes (or stays) where it was, the new colour is stopped. */
   async #fail(op: Operation, error: unknown): Promise<void> {
     const { record } = op;
-    const reason =
-      error instanceof CutoverError ? error.summary : error instanceof Error ? error.message : String(error);
+    const reason = error instanceof CutoverError ? error.summary : (error as Error).message;
     for (const step of record.steps) if (step.state === "pending") step.state = "skipped";
+    const target = record.to.colour;
     if (record.switchedAt) {
-      // Traffic already moved; the deploy did its job, only what came after failed.
-      this.#o.logger.error({ deploy: record.id, err: reason }, "failure after the switch");
-      setPhase(record, "Healthy");
+      await this.#switchBack(op, reason);
       return;
     }
-    const target = record.to.colour;
     setPhase(
       record,
       "Aborted",
@@ -390,17 +454,39 @@ export class Engine {
     );
     this.#changed(record);
     this.#o.logger.warn({ deploy: record.id, reason }, `${record.kind} aborted`);
-    if (record.kind === "deploy" || this.#state.active !== target) {
-      await this.#o.platform
-        .stop(target)
-        .catch((e: unknown) => this.#o.logger.error({ err: e }, "stopping failed"));
-      this.#state.colours[target].running = false;
-    }
+    if (this.#state.active !== target) await this.#stopColour(target);
   }
 
-  #finish(op: Operation): void {
+  /** A failure after the switch (analysis Fail, `cutover abort`): traffic goes back to the old colour at once. */
+  async #switchBack(op: Operation, reason: string): Promise<void> {
+    const { record } = op;
+    const back = await this.#o.router.switchTo(record.from.colour);
+    this.#state.active = record.from.colour;
+    record.rolledBackAt = new Date(back.at).toISOString();
+    this.#drains.set(back.from, this.#o.router.drain(back.from, this.#o.drainTimeoutMs));
+    setPhase(
+      record,
+      "Aborted",
+      `${reason}; rolled back: traffic is on ${record.from.colour} (${record.from.version}) again`,
+    );
+    await this.#flush();
+    this.#o.logger.warn({ deploy: record.id, reason }, "rolled back after the switch");
+    if (this.#o.keepFailedColour === false) this.#scheduleScaleDown(record.to.colour, false);
+  }
+
+  async #stopColour(colour: Colour): Promise<void> {
+    await this.#o.platform
+      .stop(colour)
+      .catch((e: unknown) => this.#o.logger.error({ err: e }, "stopping failed"));
+    this.#state.colours[colour].running = false;
+  }
+
+  async #finish(op: Operation): Promise<void> {
     this.#state.current = null;
-    this.#o.store.appendHistory(op.record);
+    await this.#flush();
+    await this.#o.store
+      .appendHistory(op.record)
+      .catch((e: unknown) => this.#o.logger.error({ err: e }, "history write failed"));
     this.#history = this.#history.filter((r) => r.id !== op.record.id);
     this.#history.push(structuredClone(op.record));
     this.#operation = null;
@@ -408,7 +494,7 @@ export class Engine {
   }
 
   /** A deploy that was running when the daemon died: close it in the history, say where traffic is. */
-  #closeInterrupted(record: DeployRecord): void {
+  async #closeInterrupted(record: DeployRecord): Promise<void> {
     const step = runningStep(record);
     for (const s of record.steps) {
       if (s.state === "running") {
@@ -416,17 +502,17 @@ export class Engine {
         s.detail = "the cutover daemon stopped during this step";
       } else if (s.state === "pending") s.state = "skipped";
     }
-    if (record.switchedAt) setPhase(record, "Healthy");
-    else if (!isFinal(record.phase)) {
-      const where = `${this.#state.active} (${this.#state.colours[this.#state.active].version})`;
+    if (!isFinal(record.phase)) {
+      const active = this.#state.active;
+      const where = `${active} (${this.#state.colours[active].version})`;
       setPhase(
         record,
         "Aborted",
-        `the cutover daemon stopped during ${step?.name ?? "the deploy"}; traffic stayed on ${where}`,
+        `the cutover daemon stopped during ${step?.name ?? "the deploy"}; traffic is on ${where}`,
       );
     }
+    await this.#o.store.appendHistory(record);
     this.#state.current = null;
-    this.#o.store.appendHistory(record);
     this.#history = this.#history.filter((r) => r.id !== record.id);
     this.#history.push(record);
     this.#o.logger.warn(
@@ -443,24 +529,31 @@ export class Engine {
     this.#drains.delete(colour);
   }
 
-  #scheduleScaleDown(colour: Colour): void {
+  #scheduleScaleDown(colour: Colour, thenContract: boolean): void {
     this.#cancelScaleDown(colour);
     const at = Date.now() + this.#o.scaleDownDelayMs;
-    const timer = setTimeout(() => void this.#scaleDown(colour), this.#o.scaleDownDelayMs);
+    const timer = setTimeout(() => void this.#scaleDown(colour, thenContract), this.#o.scaleDownDelayMs);
     this.#scaleDowns.set(colour, { timer, at });
     this.#o.logger.info({ colour, at: new Date(at).toISOString() }, "old colour kept warm until scale-down");
   }
 
-  async #scaleDown(colour: Colour): Promise<void> {
+  /** Stops the old colour once its delay is over; after a deploy, contract migrations may then run. */
+  async #scaleDown(colour: Colour, thenContract: boolean): Promise<void> {
     this.#scaleDowns.delete(colour);
     if (colour === this.#state.active || this.#operation?.record.to.colour === colour) return;
     await this.#drains.get(colour);
     this.#drains.delete(colour);
-    await this.#o.platform.stop(colour);
-    this.#state.colours[colour].running = false;
+    await this.#stopColour(colour);
     this.#save();
     this.#o.logger.info({ colour }, "old colour scaled down");
     this.#emit({ type: "colours" });
+    const migrator = this.#o.migrator;
+    if (!thenContract || !migrator || this.#operation) return;
+    try {
+      this.#o.logger.info({ result: await migrator.contract() }, "contract migrations");
+    } catch (error) {
+      this.#o.logger.error({ err: (error as Error).message }, "contract migrations failed");
+    }
   }
 
   #cancelScaleDown(colour: Colour): void {
@@ -469,20 +562,42 @@ export class Engine {
     this.#scaleDowns.delete(colour);
   }
 
-  #scaleDownDone(colour: Colour): boolean {
-    return !this.#state.colours[colour].running;
-  }
-
   #changed(record: DeployRecord): void {
     this.#save();
     this.#emit({ type: "deploy", record: structuredClone(record) });
   }
 
+  /** Queues a write of the state as it is now; writes happen one at a time, in order. */
   #save(): void {
-    this.#o.store.saveState(this.#state);
+    const snapshot = structuredClone(this.#state);
+    this.#saving = this.#saving
+      .then(() => this.#o.store.saveState(snapshot))
+      .catch((error: unknown) =>
+        this.#o.logger.error({ err: (error as Error).message }, "state write failed"),
+      );
+  }
+
+  /** Writes the state now and waits until it is on disk. */
+  async #flush(): Promise<void> {
+    this.#save();
+    await this.#saving;
   }
 
   #emit(event: EngineEvent): void {
     for (const listener of this.#listeners) listener(event);
   }
 }
+
+/** Settles with `work`, or rejects as soon as `signal` aborts, whichever comes first. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/** What a step did, in one line; or why it had nothing to do (recorded as skipped). */
+type StepOutcome = string | { readonly skipped: string };
+const skip = (why: string): StepOutcome => ({ skipped: why });

@@ -43,8 +43,16 @@ export interface WaitReadyOptions {
  * `onEndpoints` is how the data plane learns which replicas are in rotation.
  */
 export interface Platform {
-  /** Starts `replicas` replicas of `version` on `colour`. Resolves once they are spawned, not once they are ready. */
-  start(colour: Colour, version: string, replicas: number): Promise<void>;
+  /**
+   * Starts `replicas` replicas of `version` on `colour`, with `env` added to their environment (e.g. the
+   * database connection for this colour). Resolves once they are spawned, not once they are ready.
+   */
+  start(
+    colour: Colour,
+    version: string,
+    replicas: number,
+    env?: Readonly<Record<string, string>>,
+  ): Promise<void>;
   /** Resolves when every replica of `colour` is ready; rejects with a ReplicasNotReadyError saying why not. */
   waitReady(colour: Colour, options: WaitReadyOptions): Promise<void>;
   /** Stops every replica of `colour` (SIGTERM, then SIGKILL after the grace period). */

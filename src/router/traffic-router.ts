@@ -23,8 +23,11 @@ export interface TrafficRouter {
   readonly active: Colour;
   /** Replaces the set of replicas in rotation for `colour`. */
   setEndpoints(colour: Colour, endpoints: readonly Endpoint[]): void;
-  /** Makes `colour` the active one in one atomic step; requests already in flight on the old colour go on. */
-  switchTo(colour: Colour): SwitchResult;
+  /**
+   * Makes `colour` the active one in one atomic step; requests already in flight on the old colour go on.
+   * The built-in router answers at once; a remote data plane (a Kubernetes Service, HAProxy) may take a round trip.
+   */
+  switchTo(colour: Colour): SwitchResult | Promise<SwitchResult>;
   /** Waits for requests in flight on `colour` (started before this call) to finish; closes what is left at the deadline. */
   drain(colour: Colour, timeoutMs: number): Promise<DrainResult>;
   inFlight(colour: Colour): number;

@@ -3,7 +3,7 @@ import { Pool } from "undici";
 
 /** One request the generator sent, and what came back. */
 export interface LoadSample {
-  /** Milliseconds since the epoch, with sub-millisecond precision. */
+  /** Milliseconds since the epoch (Date.now(), the clock the daemon stamps its switch with). */
   readonly sentAt: number;
   readonly latencyMs: number;
   /** HTTP status, or 0 when no response arrived. */
@@ -26,9 +26,6 @@ export interface LoadOptions {
   readonly maxRequests: number;
   readonly timeoutMs?: number;
 }
-
-const epochOffset = Date.now() - performance.now();
-const now = () => epochOffset + performance.now();
 
 /** Closed-loop HTTP load on loopback: each connection sends its next request when the last one answered. */
 export class LoadGenerator {
@@ -59,10 +56,11 @@ export class LoadGenerator {
     this.#loops = Array.from({ length: this.#o.connections }, () => this.#loop());
   }
 
+  /** Stops sending, waits for the answers in flight, closes the connections. Safe to call again. */
   async stop(): Promise<LoadSample[]> {
     this.#running = false;
     await Promise.all(this.#loops);
-    await this.#pool.close();
+    if (!this.#pool.closed) await this.#pool.close();
     return this.#samples;
   }
 
@@ -73,7 +71,8 @@ export class LoadGenerator {
   }
 
   async #one(): Promise<LoadSample> {
-    const sentAt = now();
+    const sentAt = Date.now();
+    const started = performance.now();
     try {
       const response = await this.#pool.request({ method: "GET", path: this.#o.path ?? "/" });
       await response.body.dump();
@@ -83,7 +82,7 @@ export class LoadGenerator {
       };
       return {
         sentAt,
-        latencyMs: now() - sentAt,
+        latencyMs: performance.now() - started,
         status: response.statusCode,
         version: header("x-app-version"),
         colour: header("x-cutover-colour"),
@@ -91,7 +90,14 @@ export class LoadGenerator {
       };
     } catch (error) {
       const code = (error as { code?: string }).code ?? (error as Error).name;
-      return { sentAt, latencyMs: now() - sentAt, status: 0, version: null, colour: null, error: code };
+      return {
+        sentAt,
+        latencyMs: performance.now() - started,
+        status: 0,
+        version: null,
+        colour: null,
+        error: code,
+      };
     }
   }
 }

@@ -37,11 +37,14 @@ describe("a deploy, end to end in one process", () => {
 
     expect(record.phase).toBe("Healthy");
     expect(record.steps.map((s) => [s.name, s.state])).toEqual([
+      ["migrate-expand", "skipped"],
       ["start-idle", "succeeded"],
       ["wait-healthy", "succeeded"],
-      ["smoke-checks", "succeeded"],
+      ["smoke-checks", "skipped"],
+      ["pre-analysis", "skipped"],
       ["promotion", "succeeded"],
       ["switch", "succeeded"],
+      ["post-analysis", "skipped"],
     ]);
     expect(summary.failed).toBe(0);
     expect(summary.byVersion["1.0.0"]).toBeGreaterThan(0);

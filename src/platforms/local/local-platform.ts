@@ -45,12 +45,17 @@ export class LocalPlatform implements Platform {
     this.#logger = (options.logger ?? pino({ enabled: false })).child({ component: "local-platform" });
   }
 
-  async start(colour: Colour, version: string, replicas: number): Promise<void> {
+  async start(
+    colour: Colour,
+    version: string,
+    replicas: number,
+    env: Readonly<Record<string, string>> = {},
+  ): Promise<void> {
     if (this.#closed) throw new Error("the local platform is closed");
     await this.stop(colour);
     const cwd = await this.#startDirectory();
     await mkdir(this.#options.logDir, { recursive: true });
-    const deployment = { version, replicas: this.#replicas(colour, version, replicas, cwd) };
+    const deployment = { version, replicas: this.#replicas(colour, version, replicas, cwd, env) };
     this.#deployments.set(colour, deployment);
     this.#logger.info({ colour, version, replicas }, "starting colour");
     try {
@@ -100,7 +105,13 @@ export class LocalPlatform implements Platform {
     await this.#dispatcher.close();
   }
 
-  #replicas(colour: Colour, version: string, count: number, cwd: string): Replica[] {
+  #replicas(
+    colour: Colour,
+    version: string,
+    count: number,
+    cwd: string,
+    env: Readonly<Record<string, string>>,
+  ): Replica[] {
     return Array.from({ length: count }, (_, index) => {
       const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
       const { start, health } = this.#options;
@@ -110,6 +121,7 @@ export class LocalPlatform implements Platform {
         colour,
         index,
         version,
+        env,
         takenPorts: () => this.#takenPorts(),
         onChange: () => this.#changed(colour),
       });

@@ -17,9 +17,13 @@ export interface ReplicaIdentity {
 
 /**
  * start.command with {version} and {port} filled in, and its environment: this process's, then start.env
- * (filled in the same way), then PORT, APP_VERSION, ENVIRONMENT and REPLICA.
+ * (filled in the same way), then what the platform adds (e.g. DATABASE_URL), then PORT, APP_VERSION, ENVIRONMENT and REPLICA.
  */
-export function replicaLaunch(start: StartConfig, replica: ReplicaIdentity): ReplicaLaunch {
+export function replicaLaunch(
+  start: StartConfig,
+  replica: ReplicaIdentity,
+  platformEnv: Readonly<Record<string, string>> = {},
+): ReplicaLaunch {
   const values = { version: replica.version, port: String(replica.port) };
   const extra = Object.entries(start.env).map(([name, value]) => [name, fillTemplate(value, values)]);
   return {
@@ -27,6 +31,7 @@ export function replicaLaunch(start: StartConfig, replica: ReplicaIdentity): Rep
     env: {
       ...process.env,
       ...Object.fromEntries(extra),
+      ...platformEnv,
       PORT: String(replica.port),
       APP_VERSION: replica.version,
       ENVIRONMENT: replica.colour,

@@ -14,6 +14,8 @@ export interface ReplicaOptions {
   readonly colour: Colour;
   readonly index: number;
   readonly version: string;
+  /** Added to the environment by the platform (e.g. the colour's database connection). */
+  readonly env: Readonly<Record<string, string>>;
   readonly start: StartConfig;
   readonly health: HealthConfig;
   /** start.cwd, resolved. */
@@ -115,7 +117,7 @@ export class Replica {
     if (this.#stopRequested) return;
     this.#port = port;
     const { colour, index, version, start, cwd, logFile } = this.#options;
-    const launch = replicaLaunch(start, { colour, index, version, port });
+    const launch = replicaLaunch(start, { colour, index, version, port }, this.#options.env);
     this.#note(`starting version ${version} on port ${port}: ${launch.command}`);
     const guarded = new GuardedProcess({
       ...launch,
