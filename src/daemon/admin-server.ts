@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Address } from "../config/schema.js";
 import type { DeployRecord } from "../engine/deploy-record.js";
 import { isFinal } from "../engine/deploy-record.js";
-import type { Engine } from "../engine/engine.js";
+import type { Engine, StartedOperation } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -123,13 +123,9 @@ export class AdminServer {
   }
 
   /** Starts a deploy or rollback; with {"follow": true} streams its record as NDJSON until it is final. */
-  async #start(
-    res: ServerResponse,
-    body: unknown,
-    begin: () => { record: DeployRecord; done: Promise<DeployRecord> },
-  ): Promise<void> {
+  async #start(res: ServerResponse, body: unknown, begin: () => Promise<StartedOperation>): Promise<void> {
     const follow = (body as { follow?: unknown }).follow === true;
-    const { record, done } = begin();
+    const { record, done } = await begin();
     if (!follow) {
       sendJson(res, 202, record);
       return;

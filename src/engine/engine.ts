@@ -63,6 +63,12 @@ export interface ServiceStatus {
   readonly lastDeploy: DeployRecord | null;
 }
 
+/** A deploy or rollback that has begun: its record as it started, and its end. */
+export interface StartedOperation {
+  readonly record: DeployRecord;
+  readonly done: Promise<DeployRecord>;
+}
+
 /** One deploy or rollback while it runs. */
 interface Operation {
   readonly record: DeployRecord;
@@ -133,14 +139,13 @@ export class Engine {
   }
 
   /** Starts a deploy of `version` to the idle colour; refused while another deploy or rollback runs. */
-  deploy(version: string): { record: DeployRecord; done: Promise<DeployRecord> } {
+  async deploy(version: string): Promise<StartedOperation> {
     const active = this.#state.active;
-    const op = this.#begin("deploy", version, active, otherColour(active));
-    return { record: structuredClone(op.record), done: op.done };
+    return this.#begin("deploy", version, active, otherColour(active));
   }
 
   /** Sends traffic back to the other colour, starting it again first when it is no longer warm. */
-  rollback(): { record: DeployRecord; done: Promise<DeployRecord> } {
+  async rollback(): Promise<StartedOperation> {
     const active = this.#state.active;
     const previous = otherColour(active);
     const version = this.#state.colours[previous].version;
@@ -150,8 +155,7 @@ export class Engine {
         `the ${previous} colour has never run a version; nothing to roll back to`,
       );
     }
-    const op = this.#begin("rollback", version, active, previous);
-    return { record: structuredClone(op.record), done: op.done };
+    return this.#begin("rollback", version, active, previous);
   }
 
   /** Lets a paused deploy go on: switch now, or accept an inconclusive analysis. */
@@ -226,12 +230,17 @@ export class Engine {
     await this.#flush();
   }
 
-  #begin(kind: DeployRecord["kind"], version: string, from: Colour, to: Colour): Operation {
+  /** Takes the one-deploy-at-a-time lock (here, then in the store) and starts the steps. */
+  async #begin(
+    kind: DeployRecord["kind"],
+    version: string,
+    from: Colour,
+    to: Colour,
+  ): Promise<StartedOperation> {
     const running = this.#operation;
     if (running)
       throw new DeployInProgressError(running.record.id, running.record.version, running.record.phase);
-    this.#state.deploys += 1;
-    const id = `${kind === "deploy" ? "d" : "r"}${this.#state.deploys}`;
+    const id = `${kind === "deploy" ? "d" : "r"}${this.#state.deploys + 1}`;
     const fromVersion = this.#state.colours[from].version;
     const record = newRecord(
       id,
@@ -240,16 +249,27 @@ export class Engine {
       { colour: from, version: fromVersion },
       { colour: to, version },
     );
+    let start!: () => void;
     const op: Operation = {
       record,
       controller: new AbortController(),
-      done: Promise.resolve().then(() => this.#run(op)),
+      done: new Promise<void>((resolve) => {
+        start = resolve;
+      }).then(() => this.#run(op)),
     };
     this.#operation = op;
+    try {
+      await this.#o.store.claim(record);
+    } catch (error) {
+      this.#operation = null;
+      throw error;
+    }
+    this.#state.deploys += 1;
     this.#state.current = record;
     this.#changed(record);
     this.#o.logger.info({ deploy: id, kind, version, from, to }, `${kind} started`);
-    return op;
+    start();
+    return { record: structuredClone(record), done: op.done };
   }
 
   async #run(op: Operation): Promise<DeployRecord> {

@@ -38,6 +38,9 @@ export class FileStateStore implements StateStore {
     writeFileAtomic(join(this.#dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
   }
 
+  /** One daemon owns the folder (daemon.json says which), and it holds the lock in memory: nothing to do here. */
+  async claim(_record: DeployRecord): Promise<void> {}
+
   async loadHistory(): Promise<DeployRecord[]> {
     const data = this.#read(HISTORY_FILE);
     if (data === undefined) return [];

@@ -27,6 +27,11 @@ export interface StateStore {
   loadState(): Promise<ServiceState | null>;
   saveState(state: ServiceState): Promise<void>;
   loadHistory(): Promise<DeployRecord[]>;
+  /**
+   * Records `record` as the deploy in progress. A store that several processes share (e.g. annotations in a
+   * cluster) refuses with DeployInProgressError when it already holds another one; that is the lock.
+   */
+  claim(record: DeployRecord): Promise<void>;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

@@ -101,7 +101,7 @@ describe("the engine acting on analysis", () => {
       { verdict: "Fail", summary: "error rate 5.1% vs 0.0%" },
     );
     const { engine, load, project } = await startEngine(analysis);
-    const record = await engine.deploy("2.0.0").done;
+    const record = await (await engine.deploy("2.0.0")).done;
     const summary = summarise(await load.stop());
 
     expect(analysis.calls).toEqual(["pre blue->green", "post blue->green"]);
@@ -124,14 +124,14 @@ describe("the engine acting on analysis", () => {
   it("with keepFailedColour false the failed colour is scaled down after the delay", async () => {
     const analysis = new ScriptedAnalysis(null, { verdict: "Fail", summary: "p99 2.1x blue" });
     const { engine } = await startEngine(analysis, { keepFailedColour: false });
-    expect((await engine.deploy("2.0.0").done).phase).toBe("Aborted");
+    expect((await (await engine.deploy("2.0.0")).done).phase).toBe("Aborted");
     await eventually("green scaled down", () => engine.status().colours.green.replicas.length === 0, 5000);
   });
 
   it("a Fail before the switch aborts without moving traffic", async () => {
     const analysis = new ScriptedAnalysis({ verdict: "Fail", summary: "mirrored p99 3x" }, null);
     const { engine, project } = await startEngine(analysis);
-    const record = await engine.deploy("2.0.0").done;
+    const record = await (await engine.deploy("2.0.0")).done;
     expect(record.phase).toBe("Aborted");
     expect(record.switchedAt).toBeUndefined();
     expect(record.reason).toMatch(/pre-switch analysis: Fail: mirrored p99 3x; traffic stayed on blue/);
@@ -142,7 +142,7 @@ describe("the engine acting on analysis", () => {
   it("Inconclusive after the switch pauses for a person; promote keeps the new version", async () => {
     const analysis = new ScriptedAnalysis(null, { verdict: "Inconclusive", summary: "12 requests, need 50" });
     const { engine, project } = await startEngine(analysis);
-    const { done } = engine.deploy("2.0.0");
+    const { done } = await engine.deploy("2.0.0");
     await eventually("paused", () => engine.status().deploy?.phase === "Paused");
     expect(engine.status().deploy?.reason).toMatch(
       /inconclusive \(12 requests, need 50\); `cutover promote` to keep/,
@@ -159,7 +159,7 @@ describe("the engine acting on analysis", () => {
   it("abort during post-switch analysis rolls traffic back", async () => {
     const analysis = new ScriptedAnalysis(null, { verdict: "Pass", summary: "alike" }, 5000);
     const { engine, project, load } = await startEngine(analysis);
-    const { done } = engine.deploy("2.0.0");
+    const { done } = await engine.deploy("2.0.0");
     await eventually("switched", () => engine.active === "green");
     const record = await engine.abort();
     expect((await done).id).toBe(record.id);

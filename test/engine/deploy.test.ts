@@ -29,7 +29,7 @@ describe("a deploy, end to end in one process", () => {
     project.release("2.0.0");
     daemon = await startDaemon(project);
     const load = loadOn(project);
-    const { done } = daemon.engine.deploy("2.0.0");
+    const { done } = await daemon.engine.deploy("2.0.0");
     const record = await done;
     await new Promise((r) => setTimeout(r, 300));
     const samples = await load.stop();
@@ -71,7 +71,7 @@ describe("a deploy, end to end in one process", () => {
     project.release("2.0.0", { FAIL_HEALTH: "1" });
     daemon = await startDaemon(project);
     const load = loadOn(project);
-    const record = await daemon.engine.deploy("2.0.0").done;
+    const record = await (await daemon.engine.deploy("2.0.0")).done;
     const summary = summarise(await load.stop());
 
     expect(record.phase).toBe("Aborted");
@@ -90,7 +90,7 @@ describe("a deploy, end to end in one process", () => {
     project.release("2.0.0", { SLOW_START_S: "1" });
     daemon = await startDaemon(project);
     const load = loadOn(project);
-    const { done } = daemon.engine.deploy("2.0.0");
+    const { done } = await daemon.engine.deploy("2.0.0");
     await eventually(
       "green replica spawned",
       () => (daemon?.engine.status().colours.green.replicas[0]?.pid ?? null) !== null,
@@ -111,9 +111,11 @@ describe("a deploy, end to end in one process", () => {
     project.release("2.0.0");
     project.release("3.0.0");
     daemon = await startDaemon(project);
-    const first = daemon.engine.deploy("2.0.0");
-    expect(() => daemon?.engine.deploy("3.0.0")).toThrow(DeployInProgressError);
-    expect(() => daemon?.engine.deploy("3.0.0")).toThrow(/deploy d1 of version 2\.0\.0 is in progress/);
+    const first = await daemon.engine.deploy("2.0.0");
+    await expect(daemon.engine.deploy("3.0.0")).rejects.toThrow(DeployInProgressError);
+    await expect(daemon.engine.deploy("3.0.0")).rejects.toThrow(
+      /deploy d1 of version 2\.0\.0 is in progress/,
+    );
     await eventually("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
     expect(daemon.engine.status().deploy?.reason).toMatch(/cutover promote/);
     const aborted = await daemon.engine.abort();
@@ -128,7 +130,7 @@ describe("a deploy, end to end in one process", () => {
     const project = await makeProject({ replicas: 1, deploy: "  autoPromote: false" });
     project.release("2.0.0");
     daemon = await startDaemon(project);
-    const { done } = daemon.engine.deploy("2.0.0");
+    const { done } = await daemon.engine.deploy("2.0.0");
     await eventually("paused", () => daemon?.engine.status().deploy?.phase === "Paused");
     // While paused, the preview address serves the new version and users still get the old one.
     const preview = await fetch(`http://127.0.0.1:${project.preview}/`);
@@ -150,7 +152,7 @@ describe("a deploy, end to end in one process", () => {
     });
     project.release("2.0.0");
     daemon = await startDaemon(project);
-    const record = await daemon.engine.deploy("2.0.0").done;
+    const record = await (await daemon.engine.deploy("2.0.0")).done;
     expect(record.phase).toBe("Aborted");
     expect(record.reason).toMatch(/smoke check "GET \/" failed: body does not contain/);
     expect(daemon.engine.status().active).toBe("blue");
@@ -160,9 +162,9 @@ describe("a deploy, end to end in one process", () => {
     const project = await makeProject({ replicas: 1 });
     project.release("2.0.0");
     daemon = await startDaemon(project);
-    await daemon.engine.deploy("2.0.0").done;
+    await (await daemon.engine.deploy("2.0.0")).done;
 
-    const warm = await daemon.engine.rollback().done;
+    const warm = await (await daemon.engine.rollback()).done;
     expect(warm.phase).toBe("Healthy");
     expect(warm.steps[0]?.detail).toMatch(/still warm/);
     expect((await fetch(`http://127.0.0.1:${project.listen}/`)).headers.get("x-app-version")).toBe("1.0.0");
@@ -172,7 +174,7 @@ describe("a deploy, end to end in one process", () => {
       () => daemon?.engine.status().colours.green.replicas.length === 0,
       8000,
     );
-    const cold = await daemon.engine.rollback().done;
+    const cold = await (await daemon.engine.rollback()).done;
     expect(cold.phase).toBe("Healthy");
     expect(cold.steps[0]?.detail).toMatch(/was cold/);
     expect((await fetch(`http://127.0.0.1:${project.listen}/`)).headers.get("x-app-version")).toBe("2.0.0");
