@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Address } from "../config/schema.js";
-import type { DeployRecord } from "../engine/deploy-record.js";
 import { isFinal } from "../engine/deploy-record.js";
 import type { Engine, StartedOperation } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
