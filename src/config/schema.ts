@@ -2,6 +2,7 @@ import { z } from "zod";
 import { parseDuration } from "../duration.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
+import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
 
 /** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds. */
 const duration = (fallback: string) =>
@@ -177,6 +178,7 @@ export const configSchema = z
       .string()
       .min(1)
       .meta({ description: "The version `cutover up` serves when nothing has been deployed yet." }),
+    platform: platformSchema,
     replicas: z.int().min(1).max(64).default(2).meta({ description: "Replicas per colour." }),
     start: startSchema,
     health: healthSchema,
@@ -184,6 +186,7 @@ export const configSchema = z
     deploy: deploySchema,
     database: databaseSchema,
     analysis: analysisSchema,
+    kubernetes: kubernetesSchema,
     stateDir: z
       .string()
       .default(".cutover")
