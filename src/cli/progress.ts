@@ -25,7 +25,7 @@ export class DeployProgress {
     }
     if (record.phase !== this.#phase) {
       this.#phase = record.phase;
-      if (record.phase !== "Progressing")
+      if (record.phase === "Paused" || record.phase === "Aborted")
         this.#print(`${phaseText(record.phase)}${record.reason ? `: ${record.reason}` : ""}`);
     }
   }

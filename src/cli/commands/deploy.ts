@@ -3,7 +3,7 @@ import { CutoverError } from "../../errors.js";
 import type { AdminClient } from "../admin-client.js";
 import type { Output } from "../output.js";
 import { DeployProgress } from "../progress.js";
-import { renderRecord } from "../render.js";
+import { renderRecord, summary } from "../render.js";
 
 /**
  * Starts a deploy or rollback through the daemon and follows it until it is final (or paused).
@@ -38,7 +38,10 @@ export async function followOperation(
       "NO_ANSWER",
       "the daemon closed the connection without an answer; see `cutover status`",
     );
-  return finish(last, out);
+  // The steps were shown as they happened; end with one line.
+  const final = last;
+  out.result(final, () => summary(final));
+  return final.phase === "Aborted" ? 1 : 0;
 }
 
 export function finish(record: DeployRecord, out: Output): number {
