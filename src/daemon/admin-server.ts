@@ -28,10 +28,18 @@ export interface AdminServerOptions {
   readonly engine: Engine;
   readonly metrics: () => Promise<{ contentType: string; text: string }>;
   readonly onShutdown: () => void;
+  /** More endpoints behind the token, keyed "METHOD /path" (e.g. the dashboard's live metrics). */
+  readonly routes?: ReadonlyMap<string, AdminHandler>;
+  /**
+   * Files served WITHOUT the token under this prefix: only static assets that hold no data (the dashboard's
+   * page shell, script and styles); everything they show comes from token-protected endpoints.
+   */
+  readonly publicFiles?: { readonly prefix: string; readonly serve: AdminHandler };
   readonly logger: Logger;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
+type Handler = AdminHandler;
 
 /**
  * The admin API the CLI (and later the dashboard) talks to: loopback by default, every request needs
@@ -57,6 +65,7 @@ export class AdminServer {
       ["GET /metrics", async (_q, res) => this.#metrics(res)],
       ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
     ]);
+    for (const [key, handler] of options.routes ?? []) (this.#routes as Map<string, Handler>).set(key, handler);
     this.#server = createServer((req, res) => void this.#handle(req, res));
     this.#server.headersTimeout = 10_000;
     this.#server.requestTimeout = 30_000;
@@ -84,6 +93,11 @@ export class AdminServer {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
+      const files = this.#o.publicFiles;
+      if (files && req.method === "GET" && (req.url ?? "").startsWith(files.prefix)) {
+        await files.serve(req, res, undefined);
+        return;
+      }
       if (!this.#authorised(req)) {
         res.setHeader("www-authenticate", 'Bearer realm="cutover"');
         throw new HttpError(
