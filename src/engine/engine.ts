@@ -181,6 +181,34 @@ export class Engine {
     return op.done;
   }
 
+  /**
+   * Takes over a paused deploy that another process recorded in a shared store (on Kubernetes there is no
+   * daemon: each CLI run opens the engine on the cluster's state). `promote` goes on from the paused step,
+   * `abort` stops it, as in the process that paused it.
+   */
+  async resume(action: "promote" | "abort"): Promise<DeployRecord> {
+    const record = this.#state.current;
+    if (this.#operation || record?.phase !== "Paused") {
+      const what = record ? `deploy ${record.id} is ${record.phase}` : "no deploy is in progress";
+      throw new CutoverError(
+        "NOT_PAUSED",
+        `${what}; there is no paused deploy to ${action} (see \`cutover status\`)`,
+      );
+    }
+    const paused = runningStep(record);
+    const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
+    if (action === "abort") op.controller.abort(abortedByUser());
+    else if (paused) {
+      paused.state = "succeeded";
+      paused.detail = `${paused.name === "promotion" ? "promoted" : "accepted"} by \`cutover promote\``;
+      setPhase(record, "Progressing");
+      delete record.reason;
+    }
+    this.#operation = op;
+    this.#changed(record);
+    return this.#run(op);
+  }
+
   get active(): Colour {
     return this.#state.active;
   }
@@ -432,8 +460,9 @@ export class Engine {
   }
 
   async #step(op: Operation, name: StepName, action: () => Promise<StepOutcome>): Promise<void> {
-    op.controller.signal.throwIfAborted();
     const step = findStep(op.record, name);
+    if (step.state === "succeeded" || step.state === "skipped") return; // done before a resume
+    op.controller.signal.throwIfAborted();
     step.state = "running";
     step.startedAt = new Date().toISOString();
     this.#changed(op.record);
@@ -461,7 +490,13 @@ export class Engine {
   async #fail(op: Operation, error: unknown): Promise<void> {
     const { record } = op;
     const reason = error instanceof CutoverError ? error.summary : (error as Error).message;
-    for (const step of record.steps) if (step.state === "pending") step.state = "skipped";
+    for (const step of record.steps) {
+      if (step.state === "pending") step.state = "skipped";
+      if (step.state === "running") {
+        step.state = "failed";
+        step.detail = reason;
+      }
+    }
     const target = record.to.colour;
     if (record.switchedAt) {
       await this.#switchBack(op, reason);
