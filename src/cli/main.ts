@@ -5,7 +5,6 @@ import { Command, CommanderError, Option } from "commander";
 import { CONFIG_FILE, type LoadedConfig, loadConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { configTemplate } from "../config/template.js";
-import type { DeployRecord } from "../engine/deploy-record.js";
 import type { ServiceStatus } from "../engine/engine.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
 import { AdminClient } from "./admin-client.js";
@@ -15,6 +14,8 @@ import {
   startDaemonInBackground,
 } from "./commands/daemon-process.js";
 import { finish, followOperation } from "./commands/deploy.js";
+import { controlFor } from "./control-for-config.js";
+import type { ControlPlane } from "./control-plane.js";
 import { Output } from "./output.js";
 import { renderHistory, renderStatus } from "./render.js";
 
@@ -37,7 +38,15 @@ const program = new Command()
 const globals = () => program.opts<GlobalOptions>();
 const output = () => new Output(Boolean(globals().json));
 const config = (): LoadedConfig => loadConfig(globals().config);
-const client = () => AdminClient.forConfig(config());
+/** Runs `action` with the control plane of the config's platform, and closes it after. */
+async function withControl<T>(action: (control: ControlPlane) => Promise<T>): Promise<T> {
+  const control = await controlFor(config());
+  try {
+    return await action(control);
+  } finally {
+    await control.close();
+  }
+}
 
 program
   .command("init")
@@ -125,11 +134,8 @@ program
   .argument("<version>", "the version to deploy (replaces {version} in start.command)")
   .option("--detach", "return once the deploy has started")
   .action(async (version: string, options: { detach?: boolean }) => {
-    process.exitCode = await followOperation(
-      client(),
-      "/deploys",
-      { version, detach: options.detach === true },
-      output(),
+    process.exitCode = await withControl((c) =>
+      followOperation(c, "deploy", version, options.detach === true, output()),
     );
   });
 
@@ -138,11 +144,8 @@ program
   .description("switch traffic back to the previous colour (starting it again if it was scaled down)")
   .option("--detach", "return once the rollback has started")
   .action(async (options: { detach?: boolean }) => {
-    process.exitCode = await followOperation(
-      client(),
-      "/rollback",
-      { detach: options.detach === true },
-      output(),
+    process.exitCode = await withControl((c) =>
+      followOperation(c, "rollback", undefined, options.detach === true, output()),
     );
   });
 
@@ -150,14 +153,14 @@ program
   .command("promote")
   .description("switch a paused deploy now")
   .action(async () => {
-    process.exitCode = finish(await client().post<DeployRecord>("/promote"), output());
+    process.exitCode = finish(await withControl((c) => c.promote()), output());
   });
 
 program
   .command("abort")
   .description("stop the deploy in progress; traffic stays on the live colour")
   .action(async () => {
-    const record = await client().post<DeployRecord>("/abort");
+    const record = await withControl((c) => c.abort());
     output().result(record, () => `aborted ${record.id}: ${record.reason ?? ""}`);
   });
 
@@ -165,7 +168,7 @@ program
   .command("status")
   .description("colours, versions, replicas, health, the live colour and any deploy in progress")
   .action(async () => {
-    const status = await client().get<ServiceStatus>("/status");
+    const status = await withControl((c) => c.status());
     output().result(status, () => renderStatus(status));
   });
 
@@ -174,7 +177,7 @@ program
   .description("finished deploys and rollbacks, oldest first")
   .option("--limit <n>", "show only the last n", (v) => positiveInt(v, "--limit"))
   .action(async (options: { limit?: number }) => {
-    const all = await client().get<DeployRecord[]>("/history");
+    const all = await withControl((c) => c.history());
     const shown = options.limit ? all.slice(-options.limit) : all;
     output().result(shown, () => renderHistory(shown));
   });

@@ -161,6 +161,7 @@ export class Engine {
   /** Lets a paused deploy go on: switch now, or accept an inconclusive analysis. */
   async promote(): Promise<DeployRecord> {
     const op = this.#operation;
+    if (!op && this.#state.current?.phase === "Paused") return this.resume("promote");
     if (op?.record.phase !== "Paused" || !op.promote) {
       throw new CutoverError("NOT_PAUSED", "no deploy is paused for promotion; see `cutover status`");
     }
@@ -171,6 +172,7 @@ export class Engine {
   /** Stops the deploy in progress. Before the switch traffic stays where it is; after it, traffic goes back. */
   async abort(): Promise<DeployRecord> {
     const op = this.#operation;
+    if (!op && this.#state.current?.phase === "Paused") return this.resume("abort");
     if (!op) {
       throw new CutoverError(
         "NO_DEPLOY",
@@ -232,7 +234,7 @@ export class Engine {
       health: serving ? "Healthy" : "Degraded",
       active: this.#state.active,
       colours,
-      deploy: this.#operation ? structuredClone(this.#operation.record) : null,
+      deploy: structuredClone(this.#operation?.record ?? this.#state.current),
       lastDeploy: this.#history.at(-1) ?? null,
     };
   }
@@ -255,6 +257,16 @@ export class Engine {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
       await op.done;
     }
+    await this.#flush();
+  }
+
+  /**
+   * Lets go of this engine without aborting a paused deploy: waits for the last write, so another
+   * process can take the deploy over with resume(). Timers (scale-down) do not survive it.
+   */
+  async release(): Promise<void> {
+    for (const { timer } of this.#scaleDowns.values()) clearTimeout(timer);
+    this.#scaleDowns.clear();
     await this.#flush();
   }
 

@@ -4,6 +4,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { EngineControl } from "../../src/cli/engine-control.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
@@ -75,7 +76,7 @@ describe("resuming a paused deploy from another engine", () => {
     await pausedByAnotherProcess(options);
     const second = await Engine.open(options);
     cleanups.push(() => second.close());
-    expect(second.status().deploy).toBeNull();
+    expect(second.status().deploy?.phase).toBe("Paused");
     const record = await second.resume("promote");
     expect(record.phase).toBe("Healthy");
     expect(record.steps.find((s) => s.name === "promotion")?.detail).toBe("promoted by `cutover promote`");
@@ -94,5 +95,25 @@ describe("resuming a paused deploy from another engine", () => {
     expect(await version(listen)).toBe("1.0.0");
     expect(options.platform.status("green").replicas).toEqual([]);
     await expect(second.resume("promote")).rejects.toThrow(/no deploy is in progress/);
+  });
+
+  it("through the CLI's in-process control plane: follow ends at Paused, a later run promotes", async () => {
+    const { options, listen } = await setUp();
+    const first = await Engine.open(options);
+    await first.up();
+    const firstRun = new EngineControl(first);
+    const phases: string[] = [];
+    for await (const record of firstRun.follow("deploy", "2.0.0")) phases.push(record.phase);
+    expect(phases.at(-1)).toBe("Paused");
+    expect(phases.slice(0, -1).every((p) => p === "Progressing")).toBe(true);
+    await firstRun.close();
+    expect(await version(listen)).toBe("1.0.0");
+
+    const secondRun = new EngineControl(await Engine.open(options));
+    expect((await secondRun.status()).deploy?.phase).toBe("Paused");
+    const promoted = await secondRun.promote();
+    expect(promoted.phase).toBe("Healthy");
+    expect(await version(listen)).toBe("2.0.0");
+    await secondRun.close();
   });
 });

@@ -1,22 +1,23 @@
 import type { DeployRecord } from "../../engine/deploy-record.js";
 import { CutoverError } from "../../errors.js";
-import type { AdminClient } from "../admin-client.js";
+import type { ControlPlane, OperationKind } from "../control-plane.js";
 import type { Output } from "../output.js";
 import { DeployProgress } from "../progress.js";
 import { renderRecord, summary } from "../render.js";
 
 /**
- * Starts a deploy or rollback through the daemon and follows it until it is final (or paused).
+ * Starts a deploy or rollback and follows it until it is final (or paused), showing its steps live.
  * Exit: 0 when Healthy or Paused, 1 when Aborted.
  */
 export async function followOperation(
-  client: AdminClient,
-  path: string,
-  body: Record<string, unknown>,
+  control: ControlPlane,
+  kind: OperationKind,
+  version: string | undefined,
+  detach: boolean,
   out: Output,
 ): Promise<number> {
-  if (body.detach === true) {
-    const record = await client.post<DeployRecord>(path, body);
+  if (detach) {
+    const record = await control.start(kind, version);
     out.result(
       record,
       () => `${record.kind} ${record.id} of ${record.version} started; follow it with \`cutover status\``,
@@ -26,18 +27,14 @@ export async function followOperation(
   const progress = new DeployProgress();
   let last: DeployRecord | null = null;
   try {
-    for await (const record of client.stream<DeployRecord>(path, { ...body, follow: true })) {
+    for await (const record of control.follow(kind, version)) {
       last = record;
       if (!out.json) progress.update(record);
     }
   } finally {
     progress.done();
   }
-  if (!last)
-    throw new CutoverError(
-      "NO_ANSWER",
-      "the daemon closed the connection without an answer; see `cutover status`",
-    );
+  if (!last) throw new CutoverError("NO_ANSWER", "the deploy ended without an answer; see `cutover status`");
   // The steps were shown as they happened; end with one line.
   const final = last;
   out.result(final, () => summary(final));

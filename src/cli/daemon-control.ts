@@ -1,0 +1,41 @@
+import type { DeployRecord } from "../engine/deploy-record.js";
+import type { ServiceStatus } from "../engine/engine.js";
+import type { AdminClient } from "./admin-client.js";
+import type { ControlPlane, OperationKind } from "./control-plane.js";
+
+const PATHS: Readonly<Record<OperationKind, string>> = { deploy: "/deploys", rollback: "/rollback" };
+
+/** The local platform's control plane: the daemon, through its admin API. */
+export class DaemonControl implements ControlPlane {
+  readonly #client: AdminClient;
+
+  constructor(client: AdminClient) {
+    this.#client = client;
+  }
+
+  status(): Promise<ServiceStatus> {
+    return this.#client.get<ServiceStatus>("/status");
+  }
+
+  history(): Promise<DeployRecord[]> {
+    return this.#client.get<DeployRecord[]>("/history");
+  }
+
+  start(kind: OperationKind, version?: string): Promise<DeployRecord> {
+    return this.#client.post<DeployRecord>(PATHS[kind], { version });
+  }
+
+  follow(kind: OperationKind, version?: string): AsyncIterable<DeployRecord> {
+    return this.#client.stream<DeployRecord>(PATHS[kind], { version, follow: true });
+  }
+
+  promote(): Promise<DeployRecord> {
+    return this.#client.post<DeployRecord>("/promote");
+  }
+
+  abort(): Promise<DeployRecord> {
+    return this.#client.post<DeployRecord>("/abort");
+  }
+
+  async close(): Promise<void> {}
+}
