@@ -1,7 +1,7 @@
 import type { DeployRecord } from "../engine/deploy-record.js";
 import { isFinal } from "../engine/deploy-record.js";
 import type { Engine, ServiceStatus, StartedOperation } from "../engine/engine.js";
-import { CutoverError } from "../errors.js";
+import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
 
 /**
@@ -9,11 +9,21 @@ import type { ControlPlane, OperationKind } from "./control-plane.js";
  * shares with every other runner (on Kubernetes, annotations in the cluster). A paused deploy is left
  * paused in that state when this process ends; `promote` and `abort` in a later run take it over.
  */
+export interface EngineControlOptions {
+  readonly engine: Engine;
+  /** After an operation ended: wait for what the engine scheduled (the old colour's scale-down), then close. */
+  readonly finish?: () => Promise<void>;
+  /** When this process ends with a deploy paused: close connections, leave the deploy as it is. */
+  readonly leave?: () => Promise<void>;
+}
+
 export class EngineControl implements ControlPlane {
   readonly #engine: Engine;
+  readonly #o: EngineControlOptions;
 
-  constructor(engine: Engine) {
-    this.#engine = engine;
+  constructor(options: EngineControlOptions) {
+    this.#engine = options.engine;
+    this.#o = options;
   }
 
   async status(): Promise<ServiceStatus> {
@@ -24,8 +34,12 @@ export class EngineControl implements ControlPlane {
     return this.#engine.history();
   }
 
-  async start(kind: OperationKind, version?: string): Promise<DeployRecord> {
-    return (await this.#begin(kind, version)).record;
+  async start(_kind: OperationKind, _version?: string): Promise<DeployRecord> {
+    throw new CutoverError(
+      "NO_DAEMON",
+      "--detach needs a daemon to carry the deploy on; on this platform the deploy runs in this process, so run it without --detach",
+      EXIT_BAD_INPUT,
+    );
   }
 
   async *follow(kind: OperationKind, version?: string): AsyncGenerator<DeployRecord> {
@@ -72,9 +86,12 @@ export class EngineControl implements ControlPlane {
     return this.#engine.abort();
   }
 
-  /** Leaves a paused deploy paused in the shared state; anything else running is aborted. */
+  /** Leaves a paused deploy paused in the shared state; otherwise waits for scheduled work, then closes. */
   async close(): Promise<void> {
-    if (this.#engine.status().deploy?.phase === "Paused") await this.#engine.release();
+    if (this.#engine.status().deploy?.phase === "Paused") {
+      await this.#engine.release();
+      await this.#o.leave?.();
+    } else if (this.#o.finish) await this.#o.finish();
     else await this.#engine.close();
   }
 

@@ -13,7 +13,9 @@ import {
   runningDaemonPid,
   startDaemonInBackground,
 } from "./commands/daemon-process.js";
+import { registerDashboardCommand } from "./commands/dashboard.js";
 import { finish, followOperation } from "./commands/deploy.js";
+import { registerRenderCommand } from "./commands/render.js";
 import { controlFor } from "./control-for-config.js";
 import type { ControlPlane } from "./control-plane.js";
 import { Output } from "./output.js";
@@ -78,6 +80,8 @@ program
   .action(() => {
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
   });
+
+registerRenderCommand(program, { config, output });
 
 program
   .command("up")
@@ -181,6 +185,8 @@ program
     const shown = options.limit ? all.slice(-options.limit) : all;
     output().result(shown, () => renderHistory(shown));
   });
+
+registerDashboardCommand(program, { config, output });
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);

@@ -1,15 +1,203 @@
 import { z } from "zod";
+import { parseDuration } from "../duration.js";
 
 /** Where colours run: child processes on this machine, or Deployments in a Kubernetes cluster. */
-export const platformSchema = z
-  .enum(["local", "kubernetes"])
-  .default("local")
-  .meta({ description: "local: child processes behind the built-in router; kubernetes: Deployments and Services." });
+export const platformSchema = z.enum(["local", "kubernetes"]).default("local").meta({
+  description: "local: child processes behind the built-in router; kubernetes: Deployments and Services.",
+});
 
-/** `kubernetes:` in cutover.yaml: manifests and the driver. Owned by src/platforms/kubernetes. */
+/** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds (as in schema.ts). */
+const duration = (fallback: string) =>
+  z
+    .union([z.string(), z.number()])
+    .default(fallback)
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "2s" or "1m"' });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .meta({ description: 'A duration such as "500ms", "2s", "1m", or a number of milliseconds.' });
+
+const dnsLabel = z
+  .string()
+  .regex(
+    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
+    "expected lower-case letters, digits and dashes (like a DNS label)",
+  );
+
+/** A resource quantity: "250m", "0.5", "256Mi", "1Gi"; numbers are written as they are. */
+const quantity = z
+  .union([
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'expected a quantity such as "250m" or "256Mi"'),
+    z.number().nonnegative(),
+  ])
+  .transform(String);
+
+const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+
+/** A count or a percentage, as PodDisruptionBudget and rolling-update fields take them. */
+const intOrPercent = z.union([
+  z.int().min(0),
+  z.string().regex(/^\d{1,3}%$/, 'expected a count or a percentage such as "50%"'),
+]);
+
+const disruptionBudget = z
+  .union([z.strictObject({ minAvailable: intOrPercent }), z.strictObject({ maxUnavailable: intOrPercent })])
+  .nullable()
+  .default({ maxUnavailable: 1 })
+  .meta({
+    description:
+      "A PodDisruptionBudget per colour: { minAvailable } or { maxUnavailable } (a count or a percentage); null for none.",
+  });
+
+const scalingRules = (window: string, percent: number, pods: number, period: string) =>
+  z
+    .strictObject({
+      stabilizationWindow: duration(window).meta({
+        description: "The HPA looks back this long before it scales in this direction (whole seconds).",
+      }),
+      percent: z
+        .int()
+        .min(1)
+        .default(percent)
+        .meta({ description: "At most this percentage of pods per period." }),
+      pods: z.int().min(1).default(pods).meta({ description: "At most this many pods per period." }),
+      period: duration(period).meta({ description: "The period of the two limits above (1s to 30m)." }),
+    })
+    .prefault({});
+
+const autoscaling = z
+  .strictObject({
+    minReplicas: z.int().min(1).optional().meta({
+      description: "Lowest replica count of the live colour; default: `replicas`.",
+    }),
+    maxReplicas: z.int().min(1).meta({ description: "Highest replica count of a colour." }),
+    cpu: z.int().min(1).max(1000).nullable().default(70).meta({
+      description: "Target average CPU use, in percent of the request; null for none.",
+    }),
+    memory: z.int().min(1).max(1000).nullable().default(null).meta({
+      description: "Target average memory use, in percent of the request; null for none.",
+    }),
+    scaleUp: scalingRules("0s", 100, 4, "15s"),
+    scaleDown: scalingRules("5m", 10, 1, "1m"),
+  })
+  .meta({ description: "A HorizontalPodAutoscaler (autoscaling/v2) per colour; leave out for none." });
+
+const service = z
+  .strictObject({
+    type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
+    port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .default(80)
+      .meta({ description: "The Services' port; it targets containerPort." }),
+    nodePort: z
+      .int()
+      .min(30000)
+      .max(32767)
+      .optional()
+      .meta({ description: "The active Service's node port (type NodePort)." }),
+    previewNodePort: z.int().min(30000).max(32767).optional().meta({
+      description: "The preview Service's node port (type NodePort).",
+    }),
+    annotations: z.record(z.string(), z.string()).default({}).meta({
+      description:
+        'Passed to both Services as they are, e.g. Azure\'s { "service.beta.kubernetes.io/azure-load-balancer-internal": "true", "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/health" }.',
+    }),
+    previewAnnotations: z.record(z.string(), z.string()).optional().meta({
+      description: "The preview Service's annotations when they differ from `annotations`.",
+    }),
+    sessionAffinity: z.enum(["None", "ClientIP"]).default("None").meta({
+      description: "ClientIP: each client IP keeps its pod (like router.sticky).",
+    }),
+    sessionAffinityTimeout: z.int().min(1).max(86400).optional().meta({
+      description: "Seconds a ClientIP affinity lasts (Kubernetes' default: 10800).",
+    }),
+  })
+  .prefault({});
+
+const switchProbe = z
+  .strictObject({
+    url: z
+      .url()
+      .meta({ description: "A URL served through the active Service, reachable from where cutover runs." }),
+    versionHeader: z.string().default("x-app-version").meta({
+      description: "The response header that names the version which answered.",
+    }),
+    answers: z.int().min(1).max(1000).default(10).meta({
+      description: "Consecutive answers from the new version that confirm the switch.",
+    }),
+    interval: duration("100ms"),
+    timeout: duration("60s").meta({
+      description: "Not confirmed by then: the selector is put back and the deploy is aborted.",
+    }),
+  })
+  .meta({
+    description: "Confirms a switch by asking the active Service until only the new version answers.",
+  });
+
+/** `kubernetes:` in cutover.yaml: the manifests `cutover render kubernetes` writes, and how the driver reaches the cluster. */
 export const kubernetesSchema = z
-  .strictObject({})
+  .strictObject({
+    namespace: dnsLabel.default("default"),
+    context: z.string().min(1).optional().meta({
+      description:
+        "The kubeconfig context; default: its current-context (or the in-cluster service account).",
+    }),
+    kubeconfig: z.string().min(1).optional().meta({
+      description:
+        "A kubeconfig file, relative to cutover.yaml; default: $KUBECONFIG, ~/.kube/config, or in-cluster.",
+    }),
+    image: z
+      .string()
+      .regex(
+        /\{version\}/,
+        "expected an image reference with {version}, such as registry.example.com/shop:{version}",
+      )
+      .meta({ description: "The container image; {version} is replaced by the version deployed." }),
+    imagePullPolicy: z.enum(["Always", "IfNotPresent", "Never"]).default("IfNotPresent"),
+    containerPort: z.int().min(1).max(65535).default(8080).meta({
+      description: "The port the service listens on in its container (PORT is set to it).",
+    }),
+    resources: z
+      .strictObject({ requests: resourceList.optional(), limits: resourceList.optional() })
+      .default({})
+      .meta({
+        description: "Container requests and limits: { requests: { cpu, memory }, limits: { cpu, memory } }.",
+      }),
+    warmReplicas: z.int().min(0).max(64).default(0).meta({
+      description:
+        "Replicas the old colour keeps after its scale-down delay (0: none; its HPA minimum follows).",
+    }),
+    disruptionBudget,
+    autoscaling: autoscaling.optional(),
+    service,
+    readinessGate: z.boolean().default(false).meta({
+      description:
+        "Pods carry a readiness gate that cutover opens once the pre-switch checks passed; only then are they Ready.",
+    }),
+    progressDeadlineSeconds: z.int().min(1).default(600).meta({
+      description:
+        "A rollout that makes no progress this long fails (the Deployment's progressDeadlineSeconds).",
+    }),
+    preview: z.string().min(1).optional().meta({
+      description:
+        "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
+    }),
+    switchProbe: switchProbe.optional(),
+    historyLimit: z.int().min(1).max(500).default(50).meta({
+      description: "Deploys kept in the history ConfigMap.",
+    }),
+  })
   .optional()
   .meta({ description: "How the service runs on Kubernetes (used when platform is kubernetes)." });
 
-export type KubernetesConfig = z.output<typeof kubernetesSchema>;
+export type KubernetesConfig = NonNullable<z.output<typeof kubernetesSchema>>;
+export type AutoscalingConfig = NonNullable<KubernetesConfig["autoscaling"]>;
+export type SwitchProbeConfig = NonNullable<KubernetesConfig["switchProbe"]>;

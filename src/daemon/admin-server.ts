@@ -36,7 +36,18 @@ export interface AdminServerOptions {
    */
   readonly publicFiles?: { readonly prefix: string; readonly serve: AdminHandler };
   readonly logger: Logger;
+  /** A client must send its whole request head within this (slow-header and idle connections are closed). Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** ... and its whole request within this. Default 30 s. */
+  readonly requestTimeoutMs?: number;
 }
+
+/**
+ * How often the server looks for connections past headersTimeout or requestTimeout. Node's default (30 s)
+ * would let a slow-header or idle connection live 40 s; one second keeps such connections, and their file
+ * descriptors, from piling up (the router shares this process and its descriptor limit).
+ */
+const CONNECTIONS_CHECK_MS = 1_000;
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
 type Handler = AdminHandler;
@@ -65,10 +76,13 @@ export class AdminServer {
       ["GET /metrics", async (_q, res) => this.#metrics(res)],
       ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
     ]);
-    for (const [key, handler] of options.routes ?? []) (this.#routes as Map<string, Handler>).set(key, handler);
-    this.#server = createServer((req, res) => void this.#handle(req, res));
-    this.#server.headersTimeout = 10_000;
-    this.#server.requestTimeout = 30_000;
+    for (const [key, handler] of options.routes ?? [])
+      (this.#routes as Map<string, Handler>).set(key, handler);
+    this.#server = createServer({ connectionsCheckingInterval: CONNECTIONS_CHECK_MS }, (req, res) => {
+      void this.#handle(req, res);
+    });
+    this.#server.headersTimeout = options.headersTimeoutMs ?? 10_000;
+    this.#server.requestTimeout = options.requestTimeoutMs ?? 30_000;
     this.#server.maxHeadersCount = 100;
   }
 
@@ -106,7 +120,7 @@ export class AdminServer {
           "missing or wrong bearer token; the CLI reads it from .cutover/token",
         );
       }
-      const path = new URL(req.url ?? "/", "http://admin").pathname;
+      const path = pathOf(req);
       const handler = this.#routes.get(`${req.method} ${path}`);
       if (!handler) {
         const known = [...this.#routes.keys()].some((key) => key.endsWith(` ${path}`));
@@ -183,7 +197,8 @@ export class AdminServer {
 
   #sendError(req: IncomingMessage, res: ServerResponse, error: unknown): void {
     const { status, code, message } = toHttpError(error);
-    if (status >= 500) this.#o.logger.error({ err: error, path: req.url }, "admin request failed");
+    // The path only: a query string is the client's to fill, and may hold something secret.
+    if (status >= 500) this.#o.logger.error({ err: error, path: pathOf(req) }, "admin request failed");
     if (res.headersSent) {
       res.end(`${JSON.stringify({ error: code, message })}\n`);
       return;
@@ -191,6 +206,14 @@ export class AdminServer {
     // Draining the rest of a refused body could take long; close the connection instead.
     if (!req.complete) res.setHeader("connection", "close");
     sendJson(res, status, { error: code, message });
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  try {
+    return new URL(req.url ?? "/", "http://admin").pathname;
+  } catch {
+    return "(unparsable)";
   }
 }
 

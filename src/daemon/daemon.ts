@@ -1,14 +1,18 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { ColourSampler } from "../analysis/colour-sampler.js";
 import { createDeployAnalysis } from "../analysis/create-deploy-analysis.js";
+import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
+import { Dashboard } from "../dashboard/dashboard.js";
 import { createDeployMigrator } from "../db/create-deploy-migrator.js";
 import type { DeployMigrator } from "../db/deploy-migrator.js";
 import { Engine } from "../engine/engine.js";
 import { FileStateStore } from "../engine/file-state-store.js";
 import { CutoverError } from "../errors.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
+import { attachedReportDir } from "../report/report-location.js";
 import { Router } from "../router/router.js";
 import { AdminServer } from "./admin-server.js";
 import {
@@ -36,7 +40,9 @@ export class Daemon {
   readonly router: Router;
   readonly platform: LocalPlatform;
   readonly admin: AdminServer;
+  readonly dashboard: Dashboard;
   readonly #o: DaemonOptions;
+  readonly #sampler: ColourSampler;
   readonly #migrator: DeployMigrator | null;
   #stopping: Promise<void> | null = null;
   readonly #stopped: Promise<void>;
@@ -48,6 +54,15 @@ export class Daemon {
     this.platform = parts.platform;
     this.engine = parts.engine;
     this.#migrator = parts.migrator;
+    this.#sampler = parts.sampler;
+    const { config } = options.loaded;
+    this.dashboard = new Dashboard({
+      engine: this.engine,
+      ticks: parts.sampler,
+      reportsDir: attachedReportDir(options.loaded),
+      addresses: { live: url(config.router.listen), preview: url(config.router.preview) },
+      logger: options.logger,
+    });
     this.admin = new AdminServer({
       address: options.loaded.config.router.admin,
       token: readOrCreateToken(options.loaded.stateDir),
@@ -58,6 +73,8 @@ export class Daemon {
       }),
       onShutdown: () => void this.stop(),
       logger: options.logger,
+      routes: this.dashboard.routes,
+      publicFiles: this.dashboard.files,
     });
     this.#stopped = new Promise((resolve) => {
       this.#resolveStopped = resolve;
@@ -78,6 +95,7 @@ export class Daemon {
     try {
       await daemon.router.start();
       await daemon.admin.start();
+      daemon.#sampler.start();
       writeDaemonInfo(stateDir, {
         pid: process.pid,
         admin: url(config.router.admin),
@@ -106,6 +124,8 @@ export class Daemon {
   async #stop(): Promise<void> {
     const log = this.#o.logger;
     log.info("stopping");
+    this.#sampler.stop();
+    this.dashboard.close();
     const quietly = (what: string) => (error: unknown) =>
       log.error({ err: (error as Error).message }, `${what} failed`);
     await this.engine.close().catch(quietly("engine close"));
@@ -124,6 +144,8 @@ interface DaemonParts {
   readonly platform: LocalPlatform;
   readonly engine: Engine;
   readonly migrator: DeployMigrator | null;
+  /** Per-colour request rate, errors and latency: shared by the analysis and the dashboard's charts. */
+  readonly sampler: ColourSampler;
 }
 
 /** The concrete router, platform, database side and analysis for this config, wired to one engine. */
@@ -145,6 +167,10 @@ async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonPart
   });
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
   const migrator = await createDeployMigrator(loaded, logger);
+  const analysis = createDeployAnalysis(loaded, router, logger, platform);
+  const sampler =
+    analysis?.sampler ??
+    new ColourSampler({ source: new RouterMetricSource(router), intervalMs: 1000, logger });
   const engine = await Engine.open({
     service: config.service,
     initialVersion: config.version,
@@ -160,7 +186,7 @@ async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonPart
     store: new FileStateStore(stateDir),
     logger,
     migrator,
-    analysis: createDeployAnalysis(loaded, router, logger),
+    analysis,
   });
-  return { router, platform, engine, migrator };
+  return { router, platform, engine, migrator, sampler };
 }

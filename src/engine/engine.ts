@@ -197,6 +197,7 @@ export class Engine {
         `${what}; there is no paused deploy to ${action} (see \`cutover status\`)`,
       );
     }
+    await this.#o.store.takeOver(record);
     const paused = runningStep(record);
     const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
     if (action === "abort") op.controller.abort(abortedByUser());
@@ -267,6 +268,8 @@ export class Engine {
   async release(): Promise<void> {
     for (const { timer } of this.#scaleDowns.values()) clearTimeout(timer);
     this.#scaleDowns.clear();
+    // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
+    this.#operation = null;
     await this.#flush();
   }
 
@@ -290,6 +293,7 @@ export class Engine {
       { colour: to, version },
     );
     let start!: () => void;
+    record.targetBefore = this.#state.colours[to].version;
     const op: Operation = {
       record,
       controller: new AbortController(),
@@ -521,7 +525,11 @@ export class Engine {
     );
     this.#changed(record);
     this.#o.logger.warn({ deploy: record.id, reason }, `${record.kind} aborted`);
-    if (this.#state.active !== target) await this.#stopColour(target);
+    if (this.#state.active !== target) {
+      await this.#stopColour(target);
+      // The version that failed never served: a later rollback must not go back to it.
+      if (record.targetBefore !== undefined) this.#state.colours[target].version = record.targetBefore;
+    }
   }
 
   /** A failure after the switch (analysis Fail, `cutover abort`): traffic goes back to the old colour at once. */

@@ -41,6 +41,8 @@ export class FileStateStore implements StateStore {
   /** One daemon owns the folder (daemon.json says which), and it holds the lock in memory: nothing to do here. */
   async claim(_record: DeployRecord): Promise<void> {}
 
+  async takeOver(_record: DeployRecord): Promise<void> {}
+
   async loadHistory(): Promise<DeployRecord[]> {
     const data = this.#read(HISTORY_FILE);
     if (data === undefined) return [];

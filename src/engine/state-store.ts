@@ -32,6 +32,11 @@ export interface StateStore {
    * cluster) refuses with DeployInProgressError when it already holds another one; that is the lock.
    */
   claim(record: DeployRecord): Promise<void>;
+  /**
+   * Moves the lock of the paused deploy `record`, which another process recorded, to this process, so it can
+   * promote or abort it. Refuses (NOT_PAUSED) when the store no longer holds that deploy paused.
+   */
+  takeOver(record: DeployRecord): Promise<void>;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

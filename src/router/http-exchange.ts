@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 import type { Dispatcher } from "undici";
 import type { ColourLane } from "./colour-lane.js";
 import type { InFlight } from "./in-flight-set.js";
+import type { Mirror } from "./mirror.js";
 import { failureStatus, type ProxyFailure, sendFailure } from "./proxy-failure.js";
 import { requestHeaders } from "./request-headers.js";
 import { responseHeaders } from "./response-headers.js";
@@ -27,6 +28,7 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #started = performance.now();
   readonly #clientIp: string;
   readonly #body: IncomingMessage | null;
+  readonly #mirror: Mirror | null;
   #headers: string[] = [];
   #upstream: Upstream | undefined;
   #abort: ((error?: Error) => void) | null = null;
@@ -36,8 +38,9 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   #finished = false;
   #awaitingDrain = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, lane: ColourLane) {
+  constructor(req: IncomingMessage, res: ServerResponse, lane: ColourLane, mirror: Mirror | null = null) {
     this.#req = req;
+    this.#mirror = mirror;
     this.#res = res;
     this.#lane = lane;
     this.#clientIp = req.socket.remoteAddress ?? "";
@@ -58,6 +61,9 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#lane.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
     this.#send(upstream);
+    // Shadow traffic, after the live request is on its way; never for a request with a body.
+    if (this.#mirror !== null && this.#body === null)
+      this.#mirror.offer(this.#req, this.#headers, this.#lane.colour);
   }
 
   cancel(): void {

@@ -8,6 +8,11 @@ export interface RouterState {
 }
 
 const STATUS_SLOTS = 600;
+
+/** Upper bounds (seconds) of the request duration histograms. */
+export const DURATION_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 const LABELS: Readonly<Record<Colour, { readonly colour: Colour }>> = {
   blue: { colour: "blue" },
   green: { colour: "green" },
@@ -49,7 +54,7 @@ export class RouterMetrics {
       name: "cutover_request_duration_seconds",
       help: "Time from a request's arrival to the end of its answer, by colour (WebSockets excluded)",
       labelNames: ["colour"] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      buckets: [...DURATION_BUCKETS],
       registers,
     });
     new Gauge({

@@ -8,7 +8,8 @@ import type { Endpoint } from "../platforms/platform.js";
 import { ColourLane } from "./colour-lane.js";
 import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
-import { RouterMetrics } from "./router-metrics.js";
+import { Mirror, MirrorMetrics, type MirrorOptions } from "./mirror.js";
+import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "./traffic-router.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
 
@@ -50,6 +51,8 @@ export class Router implements TrafficRouter {
   readonly #main: Server;
   readonly #preview: Server | null;
   #active: Colour;
+  #mirror: Mirror | null = null;
+  #mirrorMetrics: MirrorMetrics | null = null;
   #mainAddress: Address | null = null;
   #previewAddress: Address | null = null;
 
@@ -70,9 +73,11 @@ export class Router implements TrafficRouter {
       blue: new ColourLane("blue", replicas, this.#metrics),
       green: new ColourLane("green", replicas, this.#metrics),
     };
-    this.#main = this.#createServer(() => this.#lanes[this.#active]);
+    this.#main = this.#createServer(() => this.#lanes[this.#active], true);
     this.#preview =
-      options.preview === null ? null : this.#createServer(() => this.#lanes[otherColour(this.#active)]);
+      options.preview === null
+        ? null
+        : this.#createServer(() => this.#lanes[otherColour(this.#active)], false);
   }
 
   get active(): Colour {
@@ -116,6 +121,22 @@ export class Router implements TrafficRouter {
     return this.#metrics.metrics();
   }
 
+  /**
+   * Starts copying a share of the main listener's idempotent requests to the idle colour (answers discarded),
+   * or stops it with null. The copies follow the switch: they always go to the colour that is not serving.
+   */
+  setMirror(options: MirrorOptions | null): void {
+    this.#mirror?.stop();
+    this.#mirror = null;
+    if (options === null || options.share <= 0) return;
+    this.#mirrorMetrics ??= new MirrorMetrics(this.#metrics.registry, DURATION_BUCKETS);
+    this.#mirror = new Mirror(options, (colour) => this.#lanes[colour].replicas, this.#mirrorMetrics);
+    this.#log.info(
+      { event: "mirror", share: options.share, methods: options.methods },
+      "mirroring to the idle colour",
+    );
+  }
+
   async start(): Promise<void> {
     this.#mainAddress = await listen(this.#main, this.#options.listen, "listen");
     if (this.#preview !== null && this.#options.preview !== null) {
@@ -135,6 +156,7 @@ export class Router implements TrafficRouter {
 
   /** Closes the listeners, every open connection and WebSocket, and the pools to the replicas. */
   async close(): Promise<void> {
+    this.setMirror(null);
     const servers = [closeServer(this.#main)];
     if (this.#preview !== null) servers.push(closeServer(this.#preview));
     for (const lane of Object.values(this.#lanes)) lane.inFlight.cancelAll();
@@ -155,9 +177,9 @@ export class Router implements TrafficRouter {
     return this.#previewAddress;
   }
 
-  #createServer(lane: () => ColourLane): Server {
+  #createServer(lane: () => ColourLane, mirrored: boolean): Server {
     const server = createServer({ requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
-      new HttpExchange(req, res, lane()).start();
+      new HttpExchange(req, res, lane(), mirrored ? this.#mirror : null).start();
     });
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       new TunnelExchange(req, socket, head, lane()).start();

@@ -83,6 +83,9 @@ describe("a deploy, end to end in one process", () => {
     const status = daemon.engine.status();
     expect(status.active).toBe("blue");
     expect(status.colours.green.replicas).toEqual([]);
+    // The version that failed never served: it is not something to roll back to.
+    expect(status.colours.green.recordedVersion).toBeNull();
+    await expect(daemon.engine.rollback()).rejects.toThrow(/nothing to roll back to/);
   });
 
   it("restarts a green replica killed with SIGKILL during the deploy, and the deploy goes on", async () => {

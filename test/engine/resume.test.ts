@@ -101,7 +101,7 @@ describe("resuming a paused deploy from another engine", () => {
     const { options, listen } = await setUp();
     const first = await Engine.open(options);
     await first.up();
-    const firstRun = new EngineControl(first);
+    const firstRun = new EngineControl({ engine: first });
     const phases: string[] = [];
     for await (const record of firstRun.follow("deploy", "2.0.0")) phases.push(record.phase);
     expect(phases.at(-1)).toBe("Paused");
@@ -109,7 +109,7 @@ describe("resuming a paused deploy from another engine", () => {
     await firstRun.close();
     expect(await version(listen)).toBe("1.0.0");
 
-    const secondRun = new EngineControl(await Engine.open(options));
+    const secondRun = new EngineControl({ engine: await Engine.open(options) });
     expect((await secondRun.status()).deploy?.phase).toBe("Paused");
     const promoted = await secondRun.promote();
     expect(promoted.phase).toBe("Healthy");

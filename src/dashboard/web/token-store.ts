@@ -1,0 +1,23 @@
+/**
+ * The admin token in the page: it arrives in the URL fragment (#token=..., never sent to the server),
+ * is kept in this tab's sessionStorage, and the fragment is wiped from the address bar at once.
+ */
+const KEY = "cutover-token";
+
+export function takeToken(): string | null {
+  const fragment = new URLSearchParams(window.location.hash.slice(1));
+  const given = fragment.get("token");
+  if (given) {
+    sessionStorage.setItem(KEY, given.trim());
+    history.replaceState(null, "", window.location.pathname + window.location.search);
+  }
+  return sessionStorage.getItem(KEY);
+}
+
+export function saveToken(token: string): void {
+  sessionStorage.setItem(KEY, token.trim());
+}
+
+export function forgetToken(): void {
+  sessionStorage.removeItem(KEY);
+}

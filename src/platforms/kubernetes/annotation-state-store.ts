@@ -1,0 +1,286 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
+import { type Logger, pino } from "pino";
+import { COLOURS, type Colour, isColour } from "../../colour.js";
+import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { ServiceState, StateStore } from "../../engine/state-store.js";
+import { CutoverError, DeployInProgressError } from "../../errors.js";
+import { callApi, isNotFound, type KubeClients, patchAs } from "./kube-clients.js";
+import { ANNOTATIONS, FIELD_MANAGER, MANAGED_BY, names } from "./manifest-names.js";
+import { retryOnConflict } from "./retry-on-conflict.js";
+
+export interface AnnotationStateStoreOptions {
+  readonly clients: KubeClients;
+  readonly service: string;
+  /** Deploys kept in the history ConfigMap, newest last. */
+  readonly historyLimit: number;
+  readonly logger?: Logger;
+}
+
+const HISTORY_KEY = "history.json";
+
+/** Another cutover wrote deploys this process has not seen: its view of the service is stale. */
+export class StaleStateError extends CutoverError {
+  constructor(id: string, recorded: number) {
+    super(
+      "STATE_STALE",
+      `another cutover has recorded ${recorded} deploy(s) since this one read the state (it was about to start ${id}); run the command again`,
+    );
+    this.name = "StaleStateError";
+  }
+}
+
+/**
+ * The engine's state where every CI runner sees it: as JSON in the `cutover.dev/state` annotation of the
+ * active Service (small: the colours and the deploy in progress), and the history in a ConfigMap
+ * `<service>-cutover-history` (an annotation holds at most 256 KiB for all of an object's annotations, a
+ * ConfigMap 1 MiB; the history is trimmed to `historyLimit`). Every write carries the resourceVersion it
+ * read; on 409 it reads again and re-decides. The deploy in progress is the lock: `claim` refuses while
+ * another unfinished one is recorded, and records a random token beside it (`cutover.dev/lock`); no write
+ * from a process without that token replaces or clears an unfinished deploy.
+ */
+export class AnnotationStateStore implements StateStore {
+  readonly #o: AnnotationStateStoreOptions;
+  readonly #log: Logger;
+  /** The token of the lock this process took; only a deploy recorded under it may be replaced or cleared. */
+  #token: string | null = null;
+
+  constructor(options: AnnotationStateStoreOptions) {
+    this.#o = options;
+    this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "annotation-state-store" });
+  }
+
+  /**
+   * The recorded state, with `active` taken from the live selector when they differ (someone moved it by
+   * hand); without a record, the state read from the cluster: the selected colour and each Deployment's version.
+   */
+  async loadState(): Promise<ServiceState | null> {
+    const service = await this.#readService();
+    if (!service) return null;
+    const live = service.spec?.selector?.version;
+    const stored = parseState(service);
+    if (stored) {
+      if (isColour(live) && live !== stored.active) {
+        this.#log.warn(
+          { recorded: stored.active, live },
+          "the active Service selects another colour than recorded; using the live one",
+        );
+        stored.active = live;
+      }
+      return stored;
+    }
+    return isColour(live) ? this.#fromCluster(live) : null;
+  }
+
+  async saveState(state: ServiceState): Promise<void> {
+    await this.#write("saving the deploy state", (stored, lock) => {
+      this.#guard(stored, lock);
+      return { state, lock: state.current ? this.#token : null };
+    });
+  }
+
+  async claim(record: DeployRecord): Promise<void> {
+    const token = randomUUID();
+    await this.#write(`claiming the service for ${record.id}`, (stored, lock) => {
+      this.#guard(stored, lock);
+      const recorded = stored?.deploys ?? 0;
+      if (sequenceOf(record.id) <= recorded) throw new StaleStateError(record.id, recorded);
+      const base = stored ?? initialState(record);
+      return { state: { ...base, current: record }, lock: token };
+    });
+    this.#token = token;
+  }
+
+  async takeOver(record: DeployRecord): Promise<void> {
+    const token = randomUUID();
+    await this.#write(`taking over ${record.id}`, (stored) => {
+      const current = stored?.current;
+      if (!stored || current?.id !== record.id || current.phase !== "Paused") {
+        const now = current ? `deploy ${current.id} is ${current.phase}` : "no deploy is in progress";
+        throw new CutoverError("NOT_PAUSED", `${now}; there is no paused deploy ${record.id} to take over`);
+      }
+      return { state: stored, lock: token };
+    });
+    this.#token = token;
+  }
+
+  async loadHistory(): Promise<DeployRecord[]> {
+    const map = await this.#readHistory();
+    return map ? parseHistory(map) : [];
+  }
+
+  async appendHistory(record: DeployRecord): Promise<void> {
+    const name = names.history(this.#o.service);
+    const { core, namespace } = this.#o.clients;
+    await callApi(`writing the history ConfigMap ${name}`, () =>
+      retryOnConflict(`writing ${name}`, async () => {
+        const map = await this.#readHistory();
+        const history = (map ? parseHistory(map) : []).filter((r) => r.id !== record.id);
+        history.push(record);
+        const data = { [HISTORY_KEY]: JSON.stringify(history.slice(-this.#o.historyLimit)) };
+        if (!map) {
+          const body: V1ConfigMap = {
+            metadata: { name, namespace, labels: { app: this.#o.service, ...MANAGED_BY } },
+            data,
+          };
+          await core.createNamespacedConfigMap({ namespace, body, fieldManager: FIELD_MANAGER });
+          return;
+        }
+        const body: V1ConfigMap = { ...map, data };
+        await core.replaceNamespacedConfigMap({ name, namespace, body, fieldManager: FIELD_MANAGER });
+      }),
+    );
+  }
+
+  /** Refuses a write while an unfinished deploy is recorded under a lock this process did not take. */
+  #guard(stored: ServiceState | null, lock: string | null): void {
+    const holder = stored?.current;
+    if (!holder || isFinal(holder)) return;
+    if (this.#token !== null && lock === this.#token) return;
+    throw new DeployInProgressError(holder.id, holder.version, holder.phase);
+  }
+
+  /**
+   * Read, decide, write with the resourceVersion read; again from the top after a 409. The state and the
+   * lock token (null removes it) go in one patch, so they never disagree.
+   */
+  async #write(
+    what: string,
+    decide: (
+      stored: ServiceState | null,
+      lock: string | null,
+    ) => { state: ServiceState; lock: string | null },
+  ): Promise<void> {
+    const name = names.activeService(this.#o.service);
+    const { core, namespace } = this.#o.clients;
+    await callApi(what, () =>
+      retryOnConflict(what, async () => {
+        const service = await this.#readService();
+        if (!service)
+          throw new CutoverError(
+            "SERVICE_MISSING",
+            `service ${name} does not exist in namespace ${namespace}; create it with \`cutover render kubernetes | kubectl apply -f -\``,
+          );
+        const lock = service.metadata?.annotations?.[ANNOTATIONS.lock] ?? null;
+        const next = decide(parseState(service), lock);
+        const body = {
+          metadata: {
+            resourceVersion: service.metadata?.resourceVersion,
+            annotations: {
+              [ANNOTATIONS.state]: JSON.stringify({ ...next.state, writer: writer() }),
+              [ANNOTATIONS.lock]: next.lock,
+            },
+          },
+        };
+        await core.patchNamespacedService(
+          { name, namespace, body, fieldManager: FIELD_MANAGER },
+          patchAs.merge(),
+        );
+      }),
+    );
+  }
+
+  async #fromCluster(active: Colour): Promise<ServiceState> {
+    const colours = {} as ServiceState["colours"];
+    for (const colour of COLOURS) {
+      const name = names.deployment(this.#o.service, colour);
+      const deployment = await callApi(`reading deployment ${name}`, () =>
+        this.#o.clients.apps
+          .readNamespacedDeployment({ name, namespace: this.#o.clients.namespace })
+          .catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e))),
+      );
+      colours[colour] = {
+        version: deployment?.metadata?.annotations?.[ANNOTATIONS.version] ?? null,
+        running: (deployment?.spec?.replicas ?? 0) > 0,
+      };
+    }
+    return { schemaVersion: 1, active, colours, current: null, deploys: (await this.loadHistory()).length };
+  }
+
+  #readService(): Promise<V1Service | null> {
+    const name = names.activeService(this.#o.service);
+    const { core, namespace } = this.#o.clients;
+    return callApi(`reading service ${name}`, () =>
+      core
+        .readNamespacedService({ name, namespace })
+        .catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e))),
+    );
+  }
+
+  #readHistory(): Promise<V1ConfigMap | null> {
+    const name = names.history(this.#o.service);
+    const { core, namespace } = this.#o.clients;
+    return callApi(`reading the history ConfigMap ${name}`, () =>
+      core
+        .readNamespacedConfigMap({ name, namespace })
+        .catch((e: unknown) => (isNotFound(e) ? null : Promise.reject(e))),
+    );
+  }
+}
+
+function parseState(service: V1Service): ServiceState | null {
+  const text = service.metadata?.annotations?.[ANNOTATIONS.state];
+  if (text === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = null;
+  }
+  const state = value as Partial<ServiceState> & { writer?: unknown };
+  if (state?.schemaVersion !== 1 || !isColour(state.active) || typeof state.colours !== "object") {
+    throw new CutoverError(
+      "STATE_CORRUPT",
+      `the ${ANNOTATIONS.state} annotation of service ${service.metadata?.name} is not a cutover state; remove it with \`kubectl annotate service ${service.metadata?.name} ${ANNOTATIONS.state}-\` and try again`,
+    );
+  }
+  const { writer: _writer, ...rest } = state;
+  return rest as ServiceState;
+}
+
+function parseHistory(map: V1ConfigMap): DeployRecord[] {
+  const text = map.data?.[HISTORY_KEY];
+  if (text === undefined) return [];
+  try {
+    const value: unknown = JSON.parse(text);
+    if (Array.isArray(value)) return value as DeployRecord[];
+  } catch {
+    // reported below
+  }
+  throw new CutoverError(
+    "STATE_CORRUPT",
+    `ConfigMap ${map.metadata?.name} does not hold a list of deploys under ${HISTORY_KEY}; move it away (\`kubectl delete configmap ${map.metadata?.name}\`) and try again`,
+  );
+}
+
+/** The state to lock with when nothing was recorded yet; the engine's own state replaces it at once. */
+function initialState(record: DeployRecord): ServiceState {
+  const from = record.from.colour;
+  const to = record.to.colour;
+  const colours = {
+    [from]: { version: record.from.version, running: true },
+    [to]: { version: null, running: false },
+  };
+  return {
+    schemaVersion: 1,
+    active: from,
+    colours: colours as ServiceState["colours"],
+    current: null,
+    deploys: 0,
+  };
+}
+
+const isFinal = (record: DeployRecord) => record.phase === "Healthy" || record.phase === "Aborted";
+
+/** The number in a deploy id ("d12" → 12); 0 when there is none. */
+function sequenceOf(id: string): number {
+  const match = /(\d+)$/.exec(id);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Who wrote the state last, for a person reading the annotation. */
+function writer(): string {
+  const runner = process.env.GITHUB_RUN_ID ?? process.env.CI_JOB_ID ?? process.env.BUILD_ID;
+  return `${hostname()} pid ${process.pid}${runner ? ` run ${runner}` : ""}`;
+}

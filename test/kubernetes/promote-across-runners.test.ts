@@ -1,0 +1,61 @@
+/**
+ * On Kubernetes there is no daemon: `cutover deploy` with manual promotion ends its process at Paused, and
+ * a later `cutover promote` or `cutover abort` (another CI job, another person) takes the deploy over from
+ * the state the cluster holds. Two engines on one stand-in play the two runs.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { EngineControl } from "../../src/cli/engine-control.js";
+import type { KubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
+import { eventually } from "../helpers/eventually.js";
+import { type ClusterFixture, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
+
+let cluster: ClusterFixture | undefined;
+afterEach(async () => {
+  await cluster?.close();
+  cluster = undefined;
+});
+
+const controlOf = (k: KubernetesEngine) =>
+  new EngineControl({ engine: k.engine, finish: () => k.settle(), leave: () => k.platform.close() });
+
+async function pausedByFirstRun(c: ClusterFixture): Promise<void> {
+  const firstRun = controlOf(await c.engine());
+  const phases: string[] = [];
+  for await (const record of firstRun.follow("deploy", "2.0.0")) phases.push(record.phase);
+  expect(phases.at(-1)).toBe("Paused");
+  await firstRun.close();
+  expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+}
+
+describe("a paused deploy taken over by another runner", () => {
+  it("promote from a second run switches the selector and records the deploy once", async () => {
+    cluster = await startCluster({ deploy: { autoPromote: false } });
+    await pausedByFirstRun(cluster);
+    const secondRun = controlOf(await cluster.engine());
+    expect((await secondRun.status()).deploy?.phase).toBe("Paused");
+    const record = await secondRun.promote();
+    expect(record.phase).toBe("Healthy");
+    expect(record.steps.find((s) => s.name === "promotion")?.detail).toBe("promoted by `cutover promote`");
+    expect(selectorOf(cluster.standIn, "shop")).toEqual({ app: "shop", version: "green" });
+    await secondRun.close();
+    expect(replicasOf(cluster.standIn, "deployments", "shop-blue")).toBe(0);
+    const history = (await (await cluster.engine()).engine.history()).map((r) => `${r.id} ${r.phase}`);
+    expect(history).toEqual(["d1 Healthy"]);
+  });
+
+  it("abort from a second run scales the new colour back and leaves the selector alone", async () => {
+    cluster = await startCluster({ deploy: { autoPromote: false } });
+    await pausedByFirstRun(cluster);
+    const secondRun = controlOf(await cluster.engine());
+    const record = await secondRun.abort();
+    expect(record.phase).toBe("Aborted");
+    expect(record.reason).toMatch(/aborted by `cutover abort`; traffic stayed on blue \(1\.0\.0\)/);
+    expect(selectorOf(cluster.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    expect(replicasOf(cluster.standIn, "deployments", "shop-green")).toBe(0);
+    // The lock is free again: a new deploy may start.
+    const thirdRun = await cluster.engine();
+    const started = await thirdRun.engine.deploy("2.0.1");
+    expect(started.record.id).toBe("d2");
+    await eventually("paused again", () => thirdRun.engine.status().deploy?.phase === "Paused");
+  });
+});
