@@ -6,6 +6,7 @@ import { CONFIG_FILE, type LoadedConfig, loadConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { configTemplate } from "../config/template.js";
 import type { ServiceStatus } from "../engine/engine.js";
+import { latestReport } from "../report/report-location.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
 import { AdminClient } from "./admin-client.js";
 import {
@@ -15,6 +16,7 @@ import {
 } from "./commands/daemon-process.js";
 import { registerDashboardCommand } from "./commands/dashboard.js";
 import { finish, followOperation } from "./commands/deploy.js";
+import { registerReportCommand } from "./commands/report.js";
 import { registerRenderCommand } from "./commands/render.js";
 import { controlFor } from "./control-for-config.js";
 import type { ControlPlane } from "./control-plane.js";
@@ -173,7 +175,10 @@ program
   .description("colours, versions, replicas, health, the live colour and any deploy in progress")
   .action(async () => {
     const status = await withControl((c) => c.status());
-    output().result(status, () => renderStatus(status));
+    const report = latestReport(config());
+    output().result({ ...status, latestReport: report }, () =>
+      report ? `${renderStatus(status)}\n\nlatest report: ${report}` : renderStatus(status),
+    );
   });
 
 program
@@ -186,6 +191,7 @@ program
     output().result(shown, () => renderHistory(shown));
   });
 
+registerReportCommand(program, { config, output });
 registerDashboardCommand(program, { config, output });
 
 function positiveInt(value: string, flag: string): number {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { ColourSampler } from "../analysis/colour-sampler.js";
 import { createDeployAnalysis } from "../analysis/create-deploy-analysis.js";
+import type { CutoverAnalysis } from "../analysis/cutover-analysis.js";
 import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
@@ -12,6 +13,7 @@ import { Engine } from "../engine/engine.js";
 import { FileStateStore } from "../engine/file-state-store.js";
 import { CutoverError } from "../errors.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
+import { type AlertsAndReports, attachAlertsAndReports } from "../report/attach-alerts-and-reports.js";
 import { attachedReportDir } from "../report/report-location.js";
 import { Router } from "../router/router.js";
 import { AdminServer } from "./admin-server.js";
@@ -43,6 +45,8 @@ export class Daemon {
   readonly dashboard: Dashboard;
   readonly #o: DaemonOptions;
   readonly #sampler: ColourSampler;
+  readonly #analysis: CutoverAnalysis | null;
+  readonly #reports: AlertsAndReports;
   readonly #migrator: DeployMigrator | null;
   #stopping: Promise<void> | null = null;
   readonly #stopped: Promise<void>;
@@ -55,6 +59,13 @@ export class Daemon {
     this.engine = parts.engine;
     this.#migrator = parts.migrator;
     this.#sampler = parts.sampler;
+    this.#analysis = parts.analysis;
+    this.#reports = attachAlertsAndReports(this.engine, {
+      loaded: options.loaded,
+      analysis: parts.analysis,
+      sampler: parts.sampler,
+      logger: options.logger,
+    });
     const { config } = options.loaded;
     this.dashboard = new Dashboard({
       engine: this.engine,
@@ -129,6 +140,8 @@ export class Daemon {
     const quietly = (what: string) => (error: unknown) =>
       log.error({ err: (error as Error).message }, `${what} failed`);
     await this.engine.close().catch(quietly("engine close"));
+    this.#reports.detach();
+    this.#analysis?.close();
     await this.platform.close().catch(quietly("platform close"));
     await this.router.close().catch(quietly("router close"));
     await this.admin.close().catch(quietly("admin close"));
@@ -146,6 +159,7 @@ interface DaemonParts {
   readonly migrator: DeployMigrator | null;
   /** Per-colour request rate, errors and latency: shared by the analysis and the dashboard's charts. */
   readonly sampler: ColourSampler;
+  readonly analysis: CutoverAnalysis | null;
 }
 
 /** The concrete router, platform, database side and analysis for this config, wired to one engine. */
@@ -187,6 +201,7 @@ async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonPart
     logger,
     migrator,
     analysis,
+    keepFailedColour: config.analysis?.keepFailedColour ?? true,
   });
-  return { router, platform, engine, migrator, sampler };
+  return { router, platform, engine, migrator, sampler, analysis };
 }

@@ -1,3 +1,4 @@
+import type { ColourSampler } from "../analysis/colour-sampler.js";
 import { type Logger, pino } from "pino";
 import type { Alert } from "../analysis/alerts/alert.js";
 import { WebhookSender } from "../analysis/alerts/webhook-sender.js";
@@ -20,6 +21,8 @@ export interface AlertsAndReportsOptions {
   readonly loaded: LoadedConfig;
   /** The analysis, when cutover.yaml has one; its sampler's ticks are recorded per deploy. */
   readonly analysis: CutoverAnalysis | null;
+  /** The samples to chart when there is no analysis (the daemon always samples, so every deploy gets a report). */
+  readonly sampler?: ColourSampler | null;
   readonly logger?: Logger;
   /** Time the charts go on after a deploy ends (to show where traffic settled). Default: 3 intervals, at most 10 s. */
   readonly tailMs?: number;
@@ -57,7 +60,7 @@ export function attachAlertsAndReports(
   const { loaded, analysis } = options;
   const log = (options.logger ?? pino({ enabled: false })).child({ component: "reports" });
   const config = loaded.config.analysis;
-  const sampler = analysis?.sampler ?? null;
+  const sampler = analysis?.sampler ?? options.sampler ?? null;
   const interval = sampler?.intervalMs ?? 1_000;
   const tailMs = options.tailMs ?? Math.min(3 * interval, 10_000);
   const webhooks = new WebhookSender({

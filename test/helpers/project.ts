@@ -30,6 +30,8 @@ export interface ProjectOptions {
   readonly deploy?: string;
   readonly drainTimeout?: string;
   readonly readyTimeout?: string;
+  /** More top-level YAML appended at the end (e.g. an `analysis:` section). */
+  readonly extra?: string;
 }
 
 export async function makeProject(options: ProjectOptions = {}): Promise<Project> {
@@ -57,6 +59,7 @@ deploy:
   readyTimeout: ${options.readyTimeout ?? "10s"}
   scaleDownDelay: 1s
 ${options.deploy ?? ""}
+${options.extra ?? ""}
 `,
   );
   const project: Project = {

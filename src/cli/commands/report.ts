@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import type { LoadedConfig } from "../../config/load.js";
+import { JournalNotFoundError, journalPath, latestJournalId } from "../../report/deploy-journal.js";
+import { attachedReportDir } from "../../report/report-location.js";
+import { writeReport } from "../../report/write-report.js";
+import type { Output } from "../output.js";
+
+export interface ReportCommandContext {
+  readonly config: () => LoadedConfig;
+  readonly output: () => Output;
+}
+
+/** `cutover report [deploy-id]`: (re)writes a deploy's HTML and PNG report from its journal. */
+export function registerReportCommand(program: Command, context: ReportCommandContext): void {
+  program
+    .command("report")
+    .description("write the HTML + PNG report of a deploy (default: the latest) and print where")
+    .argument("[deploy-id]", "the deploy, as `cutover history` names it (d3, r4, ...)")
+    .option("--out <dir>", "write the report here instead of the configured report folder")
+    .action(async (deployId: string | undefined, options: { out?: string }) => {
+      const loaded = context.config();
+      const id = deployId ?? latestJournalId(loaded.stateDir);
+      if (id === null)
+        throw new JournalNotFoundError(`no deploy has been recorded in ${loaded.stateDir} yet`);
+      const written = await writeReport(
+        journalPath(loaded.stateDir, id),
+        options.out ?? attachedReportDir(loaded),
+      );
+      context
+        .output()
+        .result({ deploy: id, ...written }, () => `report of ${id}:\n  ${written.html}\n  ${written.png}`);
+    });
+}
