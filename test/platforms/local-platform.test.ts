@@ -297,8 +297,9 @@ describe("LocalPlatform", { timeout: 20_000 }, () => {
       "green-0 is restarted",
       () => (platform.status("green").replicas[0]?.restarts ?? 0) >= 1,
     );
+    // On a busy machine the replica may not even listen within 600 ms: the last check then was refused.
     expect(platform.status("green").replicas[0]?.lastProblem).toMatch(
-      /no health check passed within 600ms of start \(last: GET \/health answered 503/,
+      /no health check passed within 600ms of start \(last: GET \/health (answered 503|failed: connect ECONNREFUSED)/,
     );
   });
 });
