@@ -16,6 +16,7 @@ import {
 } from "./commands/daemon-process.js";
 import { registerDashboardCommand } from "./commands/dashboard.js";
 import { finish, followOperation } from "./commands/deploy.js";
+import { registerMigrateCommands } from "./commands/migrate.js";
 import { registerReportCommand } from "./commands/report.js";
 import { registerRenderCommand } from "./commands/render.js";
 import { controlFor } from "./control-for-config.js";
@@ -191,6 +192,7 @@ program
     output().result(shown, () => renderHistory(shown));
   });
 
+registerMigrateCommands(program, { config, output });
 registerReportCommand(program, { config, output });
 registerDashboardCommand(program, { config, output });
 

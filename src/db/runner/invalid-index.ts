@@ -1,0 +1,24 @@
+import type { Logger } from "pino";
+import { quoteIdent, type SqlClient } from "./sql-client.js";
+import type { Segment } from "./transaction-segments.js";
+
+/**
+ * A CREATE INDEX CONCURRENTLY that gave up (lock_timeout) leaves an INVALID index behind, and the retry
+ * would then fail with "already exists". Drops that leftover, and nothing else, before the retry.
+ */
+export async function forgetInvalidIndex(client: SqlClient, segment: Segment, log: Logger): Promise<void> {
+  const node = segment.statements[0]?.node;
+  if (segment.transactional || !node || !("IndexStmt" in node)) return;
+  const { idxname, concurrent, relation } = node.IndexStmt;
+  if (!concurrent || !idxname) return;
+  const name = relation?.schemaname
+    ? `${quoteIdent(relation.schemaname)}.${quoteIdent(idxname)}`
+    : quoteIdent(idxname);
+  const found = await client.query<{ invalid: boolean }>(
+    "SELECT NOT indisvalid AS invalid FROM pg_index WHERE indexrelid = to_regclass($1)",
+    [name],
+  );
+  if (found.rows[0]?.invalid !== true) return;
+  await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
+  log.info({ index: idxname }, "dropped the invalid index a timed-out CREATE INDEX CONCURRENTLY left");
+}
