@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
 import type { Platform } from "../platforms/platform.js";
-import type { Router } from "../router/router.js";
+import type { DataPlane } from "../router/data-plane.js";
 import { ColourSampler } from "./colour-sampler.js";
 import { createMetricSource } from "./create-metric-source.js";
-import { CutoverAnalysis } from "./cutover-analysis.js";
+import { CutoverAnalysis, type MirrorSwitch } from "./cutover-analysis.js";
 
 /** What the analysis reads of the platform: which replicas are ready (to scrape) and which version runs where. */
 export type PlatformView = Pick<Platform, "status">;
@@ -15,7 +15,7 @@ export type PlatformView = Pick<Platform, "status">;
  */
 export function createDeployAnalysis(
   loaded: LoadedConfig,
-  router: Router,
+  router: DataPlane,
   logger: Logger,
   platform?: PlatformView,
 ): CutoverAnalysis | null {
@@ -31,5 +31,10 @@ export function createDeployAnalysis(
   });
   const sampler = new ColourSampler({ source, intervalMs: config.interval, logger });
   sampler.start();
-  return new CutoverAnalysis({ config, sampler, mirror: router, logger });
+  return new CutoverAnalysis({
+    config,
+    sampler,
+    mirror: "setMirror" in router ? (router as DataPlane & MirrorSwitch) : null,
+    logger,
+  });
 }

@@ -113,6 +113,31 @@ export const routerSchema = z
       description: "How long requests and WebSockets in flight on the old colour may run on after a switch.",
     }),
     sticky: z.boolean().default(false).meta({ description: "Send each client IP to the same replica." }),
+    dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
+      description:
+        "builtin: cutover's own proxy; haproxy: a HAProxy driven through its runtime API (no reloads).",
+    }),
+    haproxy: z
+      .strictObject({
+        socket: z.string().optional().meta({
+          description:
+            "Admin socket of a HAProxy that already runs (with `cutover haproxy-config` loaded); omitted: cutover starts one.",
+        }),
+        binary: z.string().default("haproxy"),
+        threads: z.int().min(1).max(64).optional(),
+        slots: z
+          .int()
+          .min(1)
+          .max(1024)
+          .optional()
+          .meta({ description: "Server slots per colour; default 2 x replicas." }),
+        prefix: z
+          .string()
+          .regex(/^[a-z][a-z0-9_-]*$/)
+          .optional()
+          .meta({ description: "Names in HAProxy; default the service." }),
+      })
+      .prefault({}),
   })
   .prefault({});
 

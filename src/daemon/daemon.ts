@@ -15,7 +15,8 @@ import { CutoverError } from "../errors.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
 import { type AlertsAndReports, attachAlertsAndReports } from "../report/attach-alerts-and-reports.js";
 import { attachedReportDir } from "../report/report-location.js";
-import { Router } from "../router/router.js";
+import { createDataPlane } from "../router/create-data-plane.js";
+import type { DataPlane } from "../router/data-plane.js";
 import { AdminServer } from "./admin-server.js";
 import {
   isProcessAlive,
@@ -39,7 +40,7 @@ const url = (a: Address) => `http://${a.host.includes(":") ? `[${a.host}]` : a.h
  */
 export class Daemon {
   readonly engine: Engine;
-  readonly router: Router;
+  readonly router: DataPlane;
   readonly platform: LocalPlatform;
   readonly admin: AdminServer;
   readonly dashboard: Dashboard;
@@ -153,7 +154,7 @@ export class Daemon {
 }
 
 interface DaemonParts {
-  readonly router: Router;
+  readonly router: DataPlane;
   readonly platform: LocalPlatform;
   readonly engine: Engine;
   readonly migrator: DeployMigrator | null;
@@ -165,13 +166,7 @@ interface DaemonParts {
 /** The concrete router, platform, database side and analysis for this config, wired to one engine. */
 async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonParts> {
   const { config, stateDir, dir } = loaded;
-  const router = new Router({
-    listen: config.router.listen,
-    preview: config.router.preview,
-    sticky: config.router.sticky,
-    initialActive: "blue",
-    logger,
-  });
+  const router = createDataPlane(loaded, logger);
   const platform = new LocalPlatform({
     start: config.start,
     health: config.health,

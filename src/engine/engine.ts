@@ -380,6 +380,7 @@ export class Engine {
       timeoutMs: this.#o.readyTimeoutMs,
       signal: op.controller.signal,
     });
+    await this.#o.router.settled?.(); // the ready replicas are in rotation before anything is sent to them
     const restarts = this.#o.platform.status(colour).replicas.reduce((sum, r) => sum + r.restarts, 0);
     const note = restarts > 0 ? ` after ${restarts} restart(s)` : "";
     return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;

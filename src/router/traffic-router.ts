@@ -31,4 +31,6 @@ export interface TrafficRouter {
   /** Waits for requests in flight on `colour` (started before this call) to finish; closes what is left at the deadline. */
   drain(colour: Colour, timeoutMs: number): Promise<DrainResult>;
   inFlight(colour: Colour): number;
+  /** Resolves once every setEndpoints so far has taken effect (a remote data plane applies them in turn). */
+  settled?(): Promise<void>;
 }

@@ -30,6 +30,8 @@ export interface ProjectOptions {
   readonly deploy?: string;
   readonly drainTimeout?: string;
   readonly readyTimeout?: string;
+  /** More lines under `router:` (indented by the caller with two spaces). */
+  readonly router?: string;
   /** More top-level YAML appended at the end (e.g. an `analysis:` section). */
   readonly extra?: string;
 }
@@ -55,6 +57,7 @@ router:
   preview: 127.0.0.1:${preview}
   admin: 127.0.0.1:${admin}
   drainTimeout: ${options.drainTimeout ?? "1s"}
+${options.router ?? ""}
 deploy:
   readyTimeout: ${options.readyTimeout ?? "10s"}
   scaleDownDelay: 1s

@@ -1,0 +1,116 @@
+import type { BenchTarget, ProxyName, TargetName } from "./bench-target.js";
+import type { MachineInfo } from "./machine-info.js";
+import type { SwitchDrillResult } from "./switch-drill.js";
+import type { WrkResult } from "./wrk-runner.js";
+
+export interface BenchSettings {
+  readonly connections: number;
+  readonly wrkThreads: number;
+  readonly seconds: number;
+  readonly rounds: number;
+  readonly switchConnections: number;
+  readonly switchRounds: number;
+  readonly switchBeforeMs: number;
+  readonly switchAfterMs: number;
+}
+
+/** One wrk run through one target, with the CPU and memory its processes used meanwhile. */
+export interface ThroughputRound extends WrkResult {
+  readonly target: TargetName;
+  readonly round: number;
+  readonly cpuSeconds: number;
+  readonly cpuUsPerRequest: number;
+  readonly peakRssMiB: number;
+}
+
+/** Medians of a target's rounds (errors summed). */
+export interface ThroughputSummary {
+  readonly target: TargetName;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpuUsPerRequest: number;
+  readonly peakRssMiB: number;
+  readonly errors: number;
+}
+
+export interface SwitchRound extends SwitchDrillResult {
+  readonly proxy: ProxyName;
+  readonly round: number;
+  /** cutover only: when the router process said the pointer moved, ms after the command was written. */
+  readonly appliedMs: number | null;
+}
+
+export interface SwitchSummary {
+  readonly proxy: ProxyName;
+  readonly switches: number;
+  /** Failed requests over all switches of this proxy. */
+  readonly errors: number;
+  readonly errorsPerSwitch: readonly number[];
+  readonly commandMs: number;
+  readonly appliedMs: number | null;
+  readonly firstNewMs: number | null;
+  readonly lastOldMs: number | null;
+  readonly oldAfterFirstNew: number;
+}
+
+export interface BenchResults {
+  readonly at: string;
+  readonly durationSeconds: number;
+  readonly machine: MachineInfo;
+  readonly settings: BenchSettings;
+  readonly targets: ReadonlyArray<Pick<BenchTarget, "name" | "label" | "switchMethod">>;
+  readonly throughput: {
+    readonly rounds: readonly ThroughputRound[];
+    readonly summary: readonly ThroughputSummary[];
+  };
+  readonly switches: { readonly rounds: readonly SwitchRound[]; readonly summary: readonly SwitchSummary[] };
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const medianOrNull = (values: ReadonlyArray<number | null>): number | null => {
+  const known = values.filter((v): v is number => v !== null);
+  return known.length === 0 ? null : median(known);
+};
+
+export function summariseThroughput(
+  rounds: readonly ThroughputRound[],
+  target: TargetName,
+): ThroughputSummary {
+  const mine = rounds.filter((round) => round.target === target);
+  const of = (pick: (round: ThroughputRound) => number) => median(mine.map(pick));
+  return {
+    target,
+    rps: of((r) => r.rps),
+    p50Ms: of((r) => r.p50Ms),
+    p99Ms: of((r) => r.p99Ms),
+    maxMs: of((r) => r.maxMs),
+    cpuUsPerRequest: of((r) => r.cpuUsPerRequest),
+    peakRssMiB: of((r) => r.peakRssMiB),
+    errors: mine.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+export function summariseSwitches(rounds: readonly SwitchRound[], proxy: ProxyName): SwitchSummary {
+  const mine = rounds.filter((round) => round.proxy === proxy);
+  return {
+    proxy,
+    switches: mine.length,
+    errors: mine.reduce((sum, r) => sum + r.errors, 0),
+    errorsPerSwitch: mine.map((r) => r.errors),
+    commandMs: median(mine.map((r) => r.commandMs)),
+    appliedMs: medianOrNull(mine.map((r) => r.appliedMs)),
+    firstNewMs: medianOrNull(mine.map((r) => r.firstNewMs)),
+    lastOldMs: medianOrNull(mine.map((r) => r.lastOldMs)),
+    oldAfterFirstNew: mine.reduce((sum, r) => sum + r.oldAfterFirstNew, 0),
+  };
+}

@@ -1,0 +1,171 @@
+import type { BenchResults, SwitchSummary, ThroughputSummary } from "./bench-results.js";
+import type { ProxyName, TargetName } from "./bench-target.js";
+
+const NAMES: Readonly<Record<TargetName, string>> = {
+  direct: "no proxy",
+  cutover: "cutover",
+  nginx: "nginx",
+  haproxy: "HAProxy",
+};
+
+const n = (value: number | null, digits = 0): string =>
+  value === null || !Number.isFinite(value)
+    ? "-"
+    : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : "-");
+
+/** docs/BENCHMARKS.md from one run's results. */
+export function renderBenchmarks(r: BenchResults, chartFile: string): string {
+  const t = Object.fromEntries(r.throughput.summary.map((s) => [s.target, s])) as Record<
+    TargetName,
+    ThroughputSummary
+  >;
+  const sw = Object.fromEntries(r.switches.summary.map((s) => [s.proxy, s])) as Record<
+    ProxyName,
+    SwitchSummary
+  >;
+  const { cutover, nginx, haproxy } = t;
+  const s = r.settings;
+  const goalRps = cutover.rps / nginx.rps;
+  const goalP99 = cutover.p99Ms / nginx.p99Ms;
+  return `# Benchmarks: cutover's router against nginx and HAProxy
+
+Written by \`npm run bench\` (bench/main.ts) on ${r.at.slice(0, 10)}, one run of ${r.durationSeconds} s on
+${r.machine.nproc} CPUs (${r.machine.cpuModel}). Every figure below comes from that one run; run it again
+on your machine rather than comparing with figures from another.${
+    r.machine.loadAverage > r.machine.nproc / 2
+      ? `\n\n> The machine was busy with other work when this run started (load average ${r.machine.loadAverage} on ${r.machine.nproc} CPUs):\n> absolute figures are low and noisy; the interleaved rounds keep the ratios comparable.`
+      : ""
+  }
+
+**cutover's built-in router: ${ratio(cutover.rps, nginx.rps)} nginx's throughput and ${ratio(cutover.rps, haproxy.rps)} HAProxy's;
+p99 latency ${ratio(cutover.p99Ms, nginx.p99Ms)} nginx's and ${ratio(cutover.p99Ms, haproxy.p99Ms)} HAProxy's;
+${ratio(cutover.cpuUsPerRequest, nginx.cpuUsPerRequest)} nginx's CPU per request.** Issue 8's goal for the built-in router is at
+least 0.6x nginx's throughput with p99 at most 1.5x nginx's: ${goalRps >= 0.6 ? "met" : "not met"} for throughput (${goalRps.toFixed(2)}x),
+${goalP99 <= 1.5 ? "met" : "not met"} for p99 (${goalP99.toFixed(2)}x).
+
+![Throughput, p99 latency and CPU per request of each proxy](${chartFile})
+
+## Throughput and latency
+
+GET / of the demo app through each proxy, ${s.connections} keep-alive connections, wrk with ${s.wrkThreads} thread,
+${s.seconds} s per round, median of ${s.rounds} rounds (errors summed).
+
+| | ${r.throughput.summary.map((x) => NAMES[x.target]).join(" | ")} |
+| --- | ${r.throughput.summary.map(() => "---:").join(" | ")} |
+| requests/s | ${r.throughput.summary.map((x) => n(x.rps)).join(" | ")} |
+| p50 latency, ms | ${r.throughput.summary.map((x) => n(x.p50Ms, 2)).join(" | ")} |
+| p99 latency, ms | ${r.throughput.summary.map((x) => n(x.p99Ms, 2)).join(" | ")} |
+| max latency, ms | ${r.throughput.summary.map((x) => n(x.maxMs, 1)).join(" | ")} |
+| CPU per request, µs | ${r.throughput.summary.map((x) => n(x.cpuUsPerRequest, 1)).join(" | ")} |
+| peak RSS, MiB | ${r.throughput.summary.map((x) => n(x.peakRssMiB, 1)).join(" | ")} |
+| errors | ${r.throughput.summary.map((x) => n(x.errors)).join(" | ")} |
+| throughput / nginx | ${r.throughput.summary.map((x) => ratio(x.rps, nginx.rps)).join(" | ")} |
+| throughput / HAProxy | ${r.throughput.summary.map((x) => ratio(x.rps, haproxy.rps)).join(" | ")} |
+| p99 / nginx | ${r.throughput.summary.map((x) => ratio(x.p99Ms, nginx.p99Ms)).join(" | ")} |
+| p99 / HAProxy | ${r.throughput.summary.map((x) => ratio(x.p99Ms, haproxy.p99Ms)).join(" | ")} |
+
+CPU and RSS are the proxy's own processes (nginx: master and worker; HAProxy: its one process; cutover:
+the router's node process); in the "no proxy" column they are the demo app's, for scale.
+
+## The switch under load
+
+${s.switchRounds} switches per proxy (alternating blue -> green and back), each under ${s.switchConnections} closed-loop keep-alive
+connections: ${s.switchBeforeMs / 1000} s of load before the switch is issued, ${s.switchAfterMs / 1000} s after. Times are in ms from the
+moment the switch was issued; medians over the switches, counts summed.
+
+| | cutover (admin command) | HAProxy (runtime API) | nginx (reload) |
+| --- | ---: | ---: | ---: |
+${switchRow("failed requests, all switches", sw, (x) => `${x.errors} (${x.errorsPerSwitch.join(", ")})`)}
+${switchRow("switch command returned, ms", sw, (x) => n(x.commandMs, 1))}
+${switchRow("first answer from the new colour, ms", sw, (x) => n(x.firstNewMs, 1))}
+${switchRow("last answer from the old colour, ms", sw, (x) => n(x.lastOldMs, 1))}
+${switchRow("old-colour answers to requests sent after the first new-colour answer", sw, (x) => n(x.oldAfterFirstNew))}
+${switchRow("pointer moved (router's own clock), ms", sw, (x) => n(x.appliedMs, 2))}
+
+How each switches: ${r.targets
+    .filter((x) => x.name !== "direct")
+    .map((x) => `${NAMES[x.name]}: ${x.switchMethod}`)
+    .join("; ")}. A last old-colour answer
+after the switch is a request that was already in flight (or, for nginx, served by an old worker on a
+kept-alive connection); an old-colour answer to a request sent after the first new-colour answer had
+arrived means the switch did not reach every connection at once.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPUs (nproc) | ${r.machine.nproc} |
+| CPU model | ${r.machine.cpuModel} |
+| memory | ${r.machine.memoryGiB} GiB |
+| kernel | ${r.machine.kernel} |
+| Node.js | ${r.machine.node} |
+| nginx | ${r.machine.nginx} |
+| HAProxy | ${r.machine.haproxy} |
+| wrk | ${r.machine.wrk} |
+| 1-minute load average at the start | ${r.machine.loadAverage} |
+
+${r.targets.map((x) => `- **${NAMES[x.name]}**: ${x.label}`).join("\n")}
+
+## Method
+
+- Upstream: the demo app (dist/examples/demo-app/src/server.js) twice, blue and green (ENVIRONMENT set, so
+  each answer names its colour in x-app-environment), one node process each, on loopback. Every proxy
+  sends to the same two processes.
+- Equivalent proxy settings: one nginx worker, one HAProxy thread, one cutover router process; keep-alive
+  to the clients and to the upstream (nginx: \`keepalive 64\` per upstream, no request limit per connection;
+  HAProxy: its default connection reuse); X-Forwarded-For and the x-cutover-colour header added by each;
+  responses streamed (nginx: \`proxy_buffering off\`); no access log.
+- Throughput and latency: wrk \`-t${s.wrkThreads} -c${s.connections} -d${s.seconds}s --latency\` (closed loop), after a 2 s warm-up of each target.
+  Rounds are interleaved, and the order of the targets rotates from round to round.
+- CPU per request: utime + stime of the proxy's processes from /proc/<pid>/stat, before and after the
+  round, divided by the requests wrk counted. RSS: VmRSS from /proc/<pid>/status, sampled every 100 ms,
+  the peak of the round.
+- Switch: a closed-loop loader (undici, ${s.switchConnections} connections) in the bench process reads the colour of every
+  answer and the time it arrived, and counts every request that got no 2xx (reset, refused, 5xx).
+  cutover: the line "switch <colour>" on the router process's stdin (its admin command); the row
+  "pointer moved" is when the router process says it moved the pointer, on the monotonic clock the
+  processes share. HAProxy: \`set map\` over the admin socket (cutover's \`router: haproxy\` data plane).
+  nginx: the config rewritten with the other upstream, then \`nginx -s reload\`.
+- The machine runs wrk, the proxy and the demo app at once, so the figures are for this shape of machine:
+  compare the ratios, not the absolute numbers.
+
+## Raw numbers
+
+Every round, in the order it ran:
+
+| round | target | req/s | p50 ms | p99 ms | max ms | requests | errors | CPU s | CPU µs/req | peak RSS MiB |
+| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
+${r.throughput.rounds
+  .map(
+    (x) =>
+      `| ${x.round} | ${NAMES[x.target]} | ${n(x.rps)} | ${n(x.p50Ms, 2)} | ${n(x.p99Ms, 2)} | ${n(x.maxMs, 1)} | ${x.requests} | ${x.errors} | ${n(x.cpuSeconds, 2)} | ${n(x.cpuUsPerRequest, 1)} | ${n(x.peakRssMiB, 1)} |`,
+  )
+  .join("\n")}
+
+| switch | proxy | from -> to | requests | failed | kinds | command ms | first new ms | last old ms | old, sent after first new |
+| ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |
+${r.switches.rounds
+  .map(
+    (x) =>
+      `| ${x.round} | ${NAMES[x.proxy]} | ${x.from} -> ${x.to} | ${x.requests} | ${x.errors} | ${Object.entries(
+        x.errorKinds,
+      )
+        .map(([kind, count]) => `${kind} ${count}`)
+        .join(
+          ", ",
+        )} | ${n(x.commandMs, 1)} | ${n(x.firstNewMs, 1)} | ${n(x.lastOldMs, 1)} | ${x.oldAfterFirstNew} |`,
+  )
+  .join("\n")}
+
+The same numbers as JSON: bench/results/bench.json, written by each run (bench/results/ is not committed).
+`;
+}
+
+function switchRow(
+  title: string,
+  summaries: Readonly<Record<ProxyName, SwitchSummary>>,
+  cell: (summary: SwitchSummary) => string,
+): string {
+  return `| ${title} | ${cell(summaries.cutover)} | ${cell(summaries.haproxy)} | ${cell(summaries.nginx)} |`;
+}

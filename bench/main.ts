@@ -1,0 +1,213 @@
+/**
+ * cutover's built-in router against nginx and HAProxy on this machine, in one run: the same demo app
+ * behind each (blue and green, one node process each), the same closed-loop load (wrk), rounds
+ * interleaved so that drift hits every target alike, medians of the rounds. Then the switch of each
+ * under load: cutover's admin command, HAProxy's runtime API, nginx's reload.
+ *
+ *   npm run bench [-- --seconds 10 --rounds 3 --connections 50 --switch-rounds 3]
+ *
+ * Installs nginx, HAProxy and wrk from Debian's packages when they are missing. Starts every server on
+ * free loopback ports with its files in a temporary folder, and stops each by its pid at the end, on an
+ * error and on Ctrl-C. Writes docs/BENCHMARKS.md, docs/benchmarks.svg and bench/results/bench.json.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { type Colour, otherColour } from "../src/colour.js";
+import { BenchProcesses } from "./bench-processes.js";
+import {
+  type BenchResults,
+  type BenchSettings,
+  type SwitchRound,
+  summariseSwitches,
+  summariseThroughput,
+  type ThroughputRound,
+} from "./bench-results.js";
+import { type BenchTarget, PROXY_NAMES, type ProxyName, TARGET_NAMES } from "./bench-target.js";
+import { benchmarksChartSvg } from "./benchmarks-chart.js";
+import { renderBenchmarks } from "./benchmarks-markdown.js";
+import { type SwitchAck, startCutoverTarget } from "./cutover-target.js";
+import { type DemoUpstream, startDemoUpstreams } from "./demo-upstreams.js";
+import { startHaproxyTarget } from "./haproxy-target.js";
+import { machineInfo } from "./machine-info.js";
+import { startNginxTarget } from "./nginx-target.js";
+import { measureUsage } from "./proc-usage.js";
+import { runSwitchDrill } from "./switch-drill.js";
+import { BENCH_PROGRAMS, ensurePrograms } from "./system-packages.js";
+import { runWrk } from "./wrk-runner.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function settingsFromArgs(): BenchSettings {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: "string", default: "10" },
+      rounds: { type: "string", default: "3" },
+      connections: { type: "string", default: "50" },
+      "switch-rounds": { type: "string", default: "3" },
+    },
+  });
+  return {
+    connections: Number(values.connections),
+    wrkThreads: 1,
+    seconds: Number(values.seconds),
+    rounds: Number(values.rounds),
+    switchConnections: Number(values.connections),
+    switchRounds: Number(values["switch-rounds"]),
+    switchBeforeMs: 1_000,
+    switchAfterMs: 1_500,
+  };
+}
+
+/** The demo app itself, without a proxy: the ceiling every proxy is measured against. */
+function directTarget(blue: DemoUpstream): BenchTarget {
+  return {
+    name: "direct",
+    label: "demo app without a proxy (its own CPU and memory)",
+    url: `http://127.0.0.1:${blue.port}/`,
+    pids: () => [blue.pid],
+    switchTo: null,
+    switchMethod: "none",
+  };
+}
+
+/** `items` rotated by `round`, so that each target runs first, second, ... in turn. */
+const rotate = <T>(items: readonly T[], round: number): T[] =>
+  items.map((_, i) => items[(i + round) % items.length] as T);
+
+async function measureThroughput(
+  targets: readonly BenchTarget[],
+  s: BenchSettings,
+  wrk: string,
+): Promise<ThroughputRound[]> {
+  for (const target of targets) {
+    await runWrk({ wrk, url: target.url, connections: s.connections, threads: s.wrkThreads, seconds: 2 });
+  }
+  const rounds: ThroughputRound[] = [];
+  for (let round = 0; round < s.rounds; round++) {
+    for (const target of rotate(targets, round)) {
+      const { result, cpuSeconds, peakRssBytes } = await measureUsage(target.pids, () =>
+        runWrk({
+          wrk,
+          url: target.url,
+          connections: s.connections,
+          threads: s.wrkThreads,
+          seconds: s.seconds,
+        }),
+      );
+      const measured: ThroughputRound = {
+        target: target.name,
+        round: round + 1,
+        ...result,
+        cpuSeconds,
+        cpuUsPerRequest: (cpuSeconds * 1e6) / Math.max(1, result.requests),
+        peakRssMiB: peakRssBytes / 1024 ** 2,
+      };
+      rounds.push(measured);
+      console.error(
+        `round ${round + 1} ${target.name.padEnd(8)} ${measured.rps.toFixed(0).padStart(6)} req/s  p50 ${measured.p50Ms.toFixed(2)} ms  p99 ${measured.p99Ms.toFixed(2)} ms  max ${measured.maxMs.toFixed(1)} ms  cpu ${measured.cpuUsPerRequest.toFixed(1)} us/req  rss ${measured.peakRssMiB.toFixed(1)} MiB  errors ${measured.errors}`,
+      );
+    }
+  }
+  return rounds;
+}
+
+async function measureSwitches(
+  proxies: readonly BenchTarget[],
+  s: BenchSettings,
+  lastAck: () => SwitchAck | null,
+): Promise<SwitchRound[]> {
+  const serving = new Map<string, Colour>(proxies.map((proxy) => [proxy.name, "blue"]));
+  const rounds: SwitchRound[] = [];
+  for (let round = 0; round < s.switchRounds; round++) {
+    for (const proxy of rotate(proxies, round)) {
+      const switchTo = proxy.switchTo;
+      if (switchTo === null) continue;
+      const from = serving.get(proxy.name) ?? "blue";
+      let issued = 0n;
+      const drill = await runSwitchDrill({
+        url: proxy.url,
+        connections: s.switchConnections,
+        beforeMs: s.switchBeforeMs,
+        afterMs: s.switchAfterMs,
+        from,
+        to: otherColour(from),
+        switchTo: (colour) => {
+          issued = process.hrtime.bigint();
+          return switchTo(colour);
+        },
+      });
+      serving.set(proxy.name, drill.to);
+      const ack = lastAck();
+      const appliedMs = proxy.name === "cutover" && ack !== null ? Number(ack.hrtime - issued) / 1e6 : null;
+      const measured: SwitchRound = { ...drill, proxy: proxy.name as ProxyName, round: round + 1, appliedMs };
+      rounds.push(measured);
+      console.error(
+        `switch ${round + 1} ${proxy.name.padEnd(8)} ${from} -> ${drill.to}: ${drill.requests} requests, ${drill.errors} failed ${JSON.stringify(drill.errorKinds)}, first new ${fmt(drill.firstNewMs)} ms, last old ${fmt(drill.lastOldMs)} ms, old after first new ${drill.oldAfterFirstNew}${appliedMs === null ? "" : `, applied ${fmt(appliedMs)} ms`}`,
+      );
+      await sleep(500);
+    }
+  }
+  return rounds;
+}
+
+const fmt = (value: number | null) => (value === null ? "-" : value.toFixed(1));
+
+async function main(): Promise<void> {
+  const settings = settingsFromArgs();
+  const startedAt = Date.now();
+  const paths = ensurePrograms(BENCH_PROGRAMS);
+  const machine = machineInfo(paths);
+  const work = mkdtempSync(join(tmpdir(), "cutover-bench-"));
+  const processes = new BenchProcesses();
+  let ack: SwitchAck | null = null;
+  try {
+    const upstreams = await startDemoUpstreams(processes, root, work);
+    const targets = [
+      directTarget(upstreams.blue),
+      await startCutoverTarget(processes, upstreams, work, (received) => {
+        ack = received;
+      }),
+      await startNginxTarget(processes, paths.nginx as string, upstreams, join(work, "nginx")),
+      await startHaproxyTarget(processes, machine.haproxy, upstreams, join(work, "haproxy")),
+    ];
+    console.error(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB`);
+    const throughput = await measureThroughput(targets, settings, paths.wrk as string);
+    const proxies = targets.filter((target) => target.switchTo !== null);
+    const switches = await measureSwitches(proxies, settings, () => ack);
+    const results: BenchResults = {
+      at: new Date(startedAt).toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt) / 1000),
+      machine,
+      settings,
+      targets: targets.map(({ name, label, switchMethod }) => ({ name, label, switchMethod })),
+      throughput: {
+        rounds: throughput,
+        summary: TARGET_NAMES.map((name) => summariseThroughput(throughput, name)),
+      },
+      switches: { rounds: switches, summary: PROXY_NAMES.map((name) => summariseSwitches(switches, name)) },
+    };
+    write(results);
+  } finally {
+    await processes.stopAll();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function write(results: BenchResults): void {
+  const json = join(root, "bench", "results", "bench.json");
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  const docs = join(root, "docs");
+  mkdirSync(docs, { recursive: true });
+  writeFileSync(join(docs, "benchmarks.svg"), benchmarksChartSvg(results));
+  const markdown = renderBenchmarks(results, "benchmarks.svg");
+  writeFileSync(join(docs, "BENCHMARKS.md"), markdown);
+  console.log(markdown.split("\n## Method")[0]);
+  console.log(`written: docs/BENCHMARKS.md, docs/benchmarks.svg, bench/results/bench.json`);
+}
+
+await main();

@@ -1,0 +1,126 @@
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type { Colour } from "../src/colour.js";
+import { freePort } from "../src/platforms/local/free-port.js";
+import type { BenchProcesses } from "./bench-processes.js";
+import type { BenchTarget } from "./bench-target.js";
+import type { DemoUpstream } from "./demo-upstreams.js";
+import { processTree } from "./proc-usage.js";
+
+const run = promisify(execFile);
+
+interface NginxSettings {
+  readonly dir: string;
+  readonly port: number;
+  readonly upstreams: Readonly<Record<Colour, DemoUpstream>>;
+  readonly active: Colour;
+}
+
+/**
+ * nginx with settings equivalent to cutover's router: one worker, keep-alive to the upstream (a pool per
+ * colour), no request limit per connection, streaming (no response buffering), X-Forwarded-For and the
+ * colour header added. Switching means rewriting proxy_pass and `nginx -s reload`, as nginx users do.
+ */
+export function renderNginxConfig(s: NginxSettings): string {
+  const pool = (colour: Colour) =>
+    [
+      `  upstream ${colour} {`,
+      `    server 127.0.0.1:${s.upstreams[colour].port};`,
+      "    keepalive 64;",
+      "    keepalive_requests 1000000;",
+      "  }",
+    ].join("\n");
+  return `# Written by cutover's bench; the active colour is ${s.active}.
+worker_processes 1;
+daemon off;
+master_process on;
+pid ${s.dir}/nginx.pid;
+error_log ${s.dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${s.dir}/client_body;
+  proxy_temp_path ${s.dir}/proxy;
+  fastcgi_temp_path ${s.dir}/fastcgi;
+  uwsgi_temp_path ${s.dir}/uwsgi;
+  scgi_temp_path ${s.dir}/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+${pool("blue")}
+${pool("green")}
+  server {
+    listen 127.0.0.1:${s.port};
+    location / {
+      proxy_pass http://${s.active};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_buffering off;
+      add_header x-cutover-colour ${s.active} always;
+    }
+  }
+}
+`;
+}
+
+export async function startNginxTarget(
+  processes: BenchProcesses,
+  nginx: string,
+  upstreams: Readonly<Record<Colour, DemoUpstream>>,
+  dir: string,
+): Promise<BenchTarget> {
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort("127.0.0.1", new Set([upstreams.blue.port, upstreams.green.port]));
+  const config = join(dir, "nginx.conf");
+  const write = (active: Colour) => {
+    writeFileSync(`${config}.tmp`, renderNginxConfig({ dir, port, upstreams, active }));
+    renameSync(`${config}.tmp`, config);
+  };
+  write("blue");
+  execFileSync(nginx, ["-t", "-q", "-p", dir, "-c", config], { stdio: ["ignore", "ignore", "inherit"] });
+  const master = processes.spawn("nginx", nginx, ["-p", dir, "-c", config], {
+    logFile: join(dir, "stderr.log"),
+    stopSignal: "SIGQUIT",
+  });
+  await waitForListener(port, master.pid);
+  return {
+    name: "nginx",
+    label: `nginx ${nginxVersion(nginx)}, 1 worker`,
+    url: `http://127.0.0.1:${port}/`,
+    pids: () => processTree(master.pid),
+    switchMethod: "rewrite proxy_pass to the other upstream, then `nginx -s reload`",
+    switchTo: async (colour) => {
+      write(colour);
+      await run(nginx, ["-p", dir, "-c", config, "-s", "reload"]);
+    },
+  };
+}
+
+/** "1.22.1" (nginx -v writes its banner to stderr). */
+export function nginxVersion(nginx: string): string {
+  const banner = spawnSync(nginx, ["-v"], { encoding: "utf8" });
+  return /nginx\/(\S+)/.exec(`${banner.stderr}${banner.stdout}`)?.[1] ?? "unknown";
+}
+
+/** Resolves once nginx accepts connections on `port` (its master has a worker). */
+async function waitForListener(port: number, pid: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open && processTree(pid).length > 1) return;
+    if (Date.now() > deadline)
+      throw new Error(`nginx (pid ${pid}) did not listen on 127.0.0.1:${port} in 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,30 @@
+import { join, resolve } from "node:path";
+import type { Logger } from "pino";
+import type { LoadedConfig } from "../config/load.js";
+import type { DataPlane } from "./data-plane.js";
+import { HaproxyRouter } from "./haproxy/haproxy-router.js";
+import { Router } from "./router.js";
+
+/** The data plane cutover.yaml asks for: `router.dataPlane: builtin` (default) or `haproxy`. */
+export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane {
+  const { config, dir, stateDir } = loaded;
+  const { listen, preview, sticky, dataPlane, haproxy } = config.router;
+  if (dataPlane === "builtin") return new Router({ listen, preview, sticky, initialActive: "blue", logger });
+  return new HaproxyRouter({
+    listen,
+    preview,
+    sticky,
+    initialActive: "blue",
+    slots: haproxy.slots ?? config.replicas * 2,
+    prefix: haproxy.prefix ?? config.service,
+    logger,
+    haproxy: haproxy.socket
+      ? { kind: "attach", socket: resolve(dir, haproxy.socket) }
+      : {
+          kind: "start",
+          dir: join(stateDir, "haproxy"),
+          binary: haproxy.binary,
+          threads: haproxy.threads ?? null,
+        },
+  });
+}

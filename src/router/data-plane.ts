@@ -1,0 +1,16 @@
+import type { Address } from "../config/schema.js";
+import type { TrafficRouter } from "./traffic-router.js";
+
+/**
+ * A data plane the daemon runs: the built-in router or a HAProxy driven through its runtime API. The engine
+ * sees only TrafficRouter; the daemon also starts and stops it and reads its per-colour metrics.
+ */
+export interface DataPlane extends TrafficRouter {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Per-colour Prometheus text (cutover_requests_total{colour,status}, ...). */
+  metrics(): Promise<string>;
+  readonly metricsContentType: string;
+  address(): Address;
+  previewAddress(): Address | null;
+}
