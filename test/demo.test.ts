@@ -34,6 +34,10 @@ describe("npm run demo", () => {
     expect(field(output, "version")).toBe("before 1.0.0, after 2.0.0");
     expect(field(output, "switch")).toMatch(/first 2\.0\.0 answer [\d.]+ ms after the switch/);
     expect(field(output, "logs")).toMatch(/daemon\.log/);
+    // The database side: 0002 ran before the new colour, and 1.0.0 kept writing after it.
+    expect(field(output, "migration")).toMatch(/applied 0002_add_author/);
+    expect(field(output, "writes")).toMatch(/^\d+ sent, 0 failed; 1\.0\.0: \d+, 2\.0\.0: \d+$/);
+    expect(field(output, "old version")).toMatch(/^1\.0\.0 wrote [1-9]\d* greetings after 0002/);
     expect(ms).toBeLessThan(60_000);
   });
 

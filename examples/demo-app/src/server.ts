@@ -5,6 +5,8 @@
  *   GET /health    JSON { status: "healthy", environment, version }  (503 when FAIL_HEALTH=1)
  *   GET /metrics   Prometheus text: requests, errors, latency histogram, labelled by version and environment
  *   GET /slow?ms=N answers after N milliseconds (for requests in flight across a switch)
+ *   POST /greetings  records "Hello from <colour> <version>" in the database (2.x also records its author)
+ *   GET /greetings   the latest greetings; both need DATABASE_URL (given by cutover with a `database:` section)
  *   WS  /ws        echoes each message, prefixed with the version
  *
  * Knobs to misbehave on purpose, from the environment:
@@ -17,6 +19,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Counter, Histogram, Registry } from "prom-client";
 import { WebSocketServer } from "ws";
+import { greetingStore } from "./db.js";
 
 const port = Number(process.env.PORT ?? 3000);
 const version = process.env.APP_VERSION ?? "0.0.0";
@@ -27,6 +30,9 @@ const addedLatencyMs = Number(process.env.ADDED_LATENCY_MS ?? 0);
 const failHealth = process.env.FAIL_HEALTH === "1" || process.env.FAIL_HEALTH === "true";
 const crashAfterS = Number(process.env.CRASH_AFTER_S ?? 0);
 const slowStartS = Number(process.env.SLOW_START_S ?? 0);
+
+/** 2.x is built after migration 0002 and knows the `author` column; 1.x does not. */
+const store = greetingStore({ knowsAuthor: Number(version.split(".")[0]) >= 2 });
 
 const registry = new Registry();
 registry.setDefaultLabels({ version, environment });
@@ -83,6 +89,22 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<number
       sendJson(res, 200, { environment, version, message: "slow answer", replica });
       return 200;
     }
+    case "/greetings": {
+      if (!store.enabled) {
+        sendJson(res, 501, { error: "no database: start the demo with DATABASE_URL", version });
+        return 501;
+      }
+      if (req.method === "POST") {
+        const greeting = await store.record(
+          `Hello from ${environment} ${version}`,
+          `${environment}-${replica}`,
+        );
+        sendJson(res, 201, { environment, version, greeting });
+        return 201;
+      }
+      sendJson(res, 200, { environment, version, greetings: await store.recent(10) });
+      return 200;
+    }
     case "/echo": {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -109,7 +131,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<number
 const server = createServer((req, res) => {
   const started = process.hrtime.bigint();
   const path = (req.url ?? "/").split("?")[0] ?? "/";
-  const label = ["/", "/health", "/metrics", "/slow", "/echo"].includes(path) ? path : "other";
+  const label = ["/", "/health", "/metrics", "/slow", "/echo", "/greetings"].includes(path) ? path : "other";
   handle(req, res).then(
     (status) => {
       requests.inc({ path: label, status: String(status) });
@@ -132,7 +154,7 @@ sockets.on("connection", (socket) => {
 
 function shutdown(): void {
   // Finish what is in flight, refuse nothing that already arrived, then exit.
-  server.close(() => process.exit(0));
+  server.close(() => void store.close().finally(() => process.exit(0)));
   server.closeIdleConnections();
   setTimeout(() => process.exit(0), 30_000).unref();
 }
