@@ -67,6 +67,7 @@ export function benchmarksChartSvg(results: BenchResults): string {
   const width = PANEL_WIDTH * panels.length;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${HEIGHT}" viewBox="0 0 ${width} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    "<title>Throughput and switch: cutover's router, nginx and HAProxy</title>",
     `<rect width="${width}" height="${HEIGHT}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">cutover's router, nginx and HAProxy in front of the same demo app (${results.machine.nproc} CPUs, ${results.at.slice(0, 10)})</text>`,
     `<text x="${width / 2}" y="38" text-anchor="middle" fill="#555">wrk, ${results.settings.connections} keep-alive connections, median of ${results.settings.rounds} interleaved rounds of ${results.settings.seconds} s; switches under ${results.settings.switchConnections} connections</text>`,

@@ -123,9 +123,10 @@ ${r.targets.map((x) => `- **${NAMES[x.name]}**: ${x.label}`).join("\n")}
   the peak of the round.
 - Switch: a closed-loop loader (undici, ${s.switchConnections} connections) in the bench process reads the colour of every
   answer and the time it arrived, and counts every request that got no 2xx (reset, refused, 5xx).
-  cutover: the line "switch <colour>" on the router process's stdin (its admin command); the row
-  "pointer moved" is when the router process says it moved the pointer, on the monotonic clock the
-  processes share. HAProxy: \`set map\` over the admin socket (cutover's \`router: haproxy\` data plane).
+  cutover: the line "switch <colour>" on the router process's stdin (its admin command), read by an admin
+  worker thread that stores the colour into the router's shared active-colour pointer (SharedActiveColour),
+  so the command does not wait behind the proxy's I/O on the main event loop; the row "pointer moved" is
+  when that thread says it moved the pointer, on the monotonic clock the processes share. HAProxy: \`set map\` over the admin socket (cutover's \`router: haproxy\` data plane).
   nginx: the config rewritten with the other upstream, then \`nginx -s reload\`.
 - The machine runs wrk, the proxy and the demo app at once, so the figures are for this shape of machine:
   compare the ratios, not the absolute numbers.

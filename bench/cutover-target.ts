@@ -48,7 +48,8 @@ export async function startCutoverTarget(
     label: `cutover built-in router (node ${process.version}, one process)`,
     url: `http://127.0.0.1:${port}/`,
     pids: () => [child.pid],
-    switchMethod: 'admin command "switch <colour>" on the router process\'s stdin',
+    switchMethod:
+      'admin command "switch <colour>" on the router process\'s stdin, taken by its admin worker thread',
     switchTo: (colour) =>
       new Promise<void>((resolve) => {
         waiting.push(() => resolve());

@@ -4,38 +4,66 @@
  *
  *   switch green     ->  {"switched": "green", "hrtime": "<process.hrtime.bigint() when the pointer moved>"}
  *
+ * The commands are read by an admin worker thread (router-admin-worker.ts) that moves the router's shared
+ * active-colour pointer itself, so a switch does not wait behind the proxy's I/O on the main event loop.
+ * With --admin main-loop they are read on the main thread instead (the router's switchTo()), for comparison.
  * It closes and exits when stdin ends, so it cannot outlive the bench.
  *
- *   node dist/bench/serve-router.js --blue 41001 --green 41002
+ *   node dist/bench/serve-router.js --blue 41001 --green 41002 [--admin worker|main-loop]
  */
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { isColour } from "../src/colour.js";
 import { Router } from "../src/router/router.js";
+import { SharedActiveColour } from "../src/router/shared-active-colour.js";
+import type { RouterAdminData } from "./router-admin-worker.js";
 
-const { values } = parseArgs({ options: { blue: { type: "string" }, green: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    blue: { type: "string" },
+    green: { type: "string" },
+    admin: { type: "string", default: "worker" },
+  },
+});
+const activeColour = new SharedActiveColour("blue");
 const router = new Router({
   listen: { host: "127.0.0.1", port: 0 },
   preview: null,
   sticky: false,
   initialActive: "blue",
+  activeColour,
 });
 router.setEndpoints("blue", [{ id: "blue", host: "127.0.0.1", port: Number(values.blue) }]);
 router.setEndpoints("green", [{ id: "green", host: "127.0.0.1", port: Number(values.green) }]);
 await router.start();
 process.stdout.write(`${JSON.stringify({ port: router.address().port })}\n`);
 
-const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
-  const [command, colour] = line.trim().split(/\s+/);
-  if (command !== "switch" || !isColour(colour)) {
-    process.stdout.write(`${JSON.stringify({ error: `unknown command: ${line}` })}\n`);
-    return;
-  }
-  void Promise.resolve(router.switchTo(colour)).then(() => {
-    const hrtime = process.hrtime.bigint().toString();
-    process.stdout.write(`${JSON.stringify({ switched: colour, hrtime })}\n`);
+const exit = (): void => void router.close().then(() => process.exit(0));
+process.on("SIGTERM", exit);
+
+if (values.admin === "main-loop") {
+  const lines = createInterface({ input: process.stdin });
+  lines.on("line", (line) => {
+    const [command, colour] = line.trim().split(/\s+/);
+    if (command !== "switch" || !isColour(colour)) {
+      process.stdout.write(`${JSON.stringify({ error: `unknown command: ${line}` })}\n`);
+      return;
+    }
+    void Promise.resolve(router.switchTo(colour)).then(() => {
+      const hrtime = process.hrtime.bigint().toString();
+      process.stdout.write(`${JSON.stringify({ switched: colour, hrtime })}\n`);
+    });
   });
-});
-lines.on("close", () => void router.close().then(() => process.exit(0)));
-process.on("SIGTERM", () => void router.close().then(() => process.exit(0)));
+  lines.on("close", exit);
+} else {
+  const data: RouterAdminData = { active: activeColour.buffer };
+  const admin = new Worker(new URL("./router-admin-worker.js", import.meta.url), { workerData: data });
+  admin.on("message", (message: { closed?: boolean }) => {
+    if (message.closed === true) exit();
+  });
+  admin.on("error", (error) => {
+    process.stderr.write(`admin worker failed: ${error.message}\n`);
+    exit();
+  });
+}

@@ -21,7 +21,10 @@ export function createLogger(options: { pretty?: boolean; level?: string } = {})
       pretty({ colorize: !process.env.NO_COLOR, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
     );
   }
-  return pino(base, destination({ dest: 1, sync: true }));
+  // A full disk must not take the daemon (and the router with it) down: a log line that cannot be written is lost.
+  const out = destination({ dest: 1, sync: true });
+  out.on("error", () => undefined);
+  return pino(base, out);
 }
 
 export function silentLogger(): Logger {

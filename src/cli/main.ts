@@ -6,8 +6,8 @@ import { CONFIG_FILE, type LoadedConfig, loadConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { configTemplate } from "../config/template.js";
 import type { ServiceStatus } from "../engine/engine.js";
-import { latestReport } from "../report/report-location.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
+import { latestReport } from "../report/report-location.js";
 import { AdminClient } from "./admin-client.js";
 import {
   runDaemonInForeground,
@@ -17,8 +17,9 @@ import {
 import { registerDashboardCommand } from "./commands/dashboard.js";
 import { finish, followOperation } from "./commands/deploy.js";
 import { registerMigrateCommands } from "./commands/migrate.js";
-import { registerReportCommand } from "./commands/report.js";
 import { registerRenderCommand } from "./commands/render.js";
+import { registerReportCommand } from "./commands/report.js";
+import { registerVerifyCommand } from "./commands/verify.js";
 import { controlFor } from "./control-for-config.js";
 import type { ControlPlane } from "./control-plane.js";
 import { Output } from "./output.js";
@@ -194,6 +195,7 @@ program
 
 registerMigrateCommands(program, { config, output });
 registerReportCommand(program, { config, output });
+registerVerifyCommand(program, { config, output });
 registerDashboardCommand(program, { config, output });
 
 function positiveInt(value: string, flag: string): number {

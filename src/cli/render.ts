@@ -18,6 +18,13 @@ export function renderStatus(status: ServiceStatus): string {
     `${pc.bold(status.service)}  ${phaseText(status.health)}  live: ${paint(status.active, status.active)}`,
   ];
   for (const colour of ["blue", "green"] as const) lines.push(...renderColour(status.colours[colour]));
+  if (status.stateWriteError) {
+    lines.push(
+      pc.red(
+        `cannot write the state folder (${status.stateWriteError}); the daemon keeps trying: free space there`,
+      ),
+    );
+  }
   if (status.deploy) lines.push("", `deploy in progress:`, ...renderRecord(status.deploy));
   else if (status.lastDeploy) lines.push("", `last: ${summary(status.lastDeploy)}`);
   return lines.join("\n");

@@ -61,6 +61,8 @@ export interface ServiceStatus {
   readonly colours: Readonly<Record<Colour, ColourView>>;
   readonly deploy: DeployRecord | null;
   readonly lastDeploy: DeployRecord | null;
+  /** Why .cutover/ could not be written (e.g. a full disk); the daemon keeps trying. null when all is written. */
+  readonly stateWriteError: string | null;
 }
 
 /** A deploy or rollback that has begun: its record as it started, and its end. */
@@ -97,8 +99,15 @@ export class Engine {
   #history: DeployRecord[];
   #operation: Operation | null = null;
   #saving: Promise<void> = Promise.resolve();
+  /** Finished records the history file does not have yet (written before the state, see #write). */
+  #unsaved: DeployRecord[] = [];
+  /** Why the last write of state or history failed; null once they are on disk. */
+  #writeError: string | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
   readonly #scaleDowns = new Map<Colour, { timer: NodeJS.Timeout; at: number }>();
   readonly #drains = new Map<Colour, Promise<DrainResult>>();
+  /** Colours being stopped by a scale-down, so that a rollback to one waits for the stop to end. */
+  readonly #stopping = new Map<Colour, Promise<void>>();
   readonly #listeners = new Set<(event: EngineEvent) => void>();
 
   private constructor(options: EngineOptions, state: ServiceState | null, history: DeployRecord[]) {
@@ -125,6 +134,8 @@ export class Engine {
   /** Brings the service back as it was: the active colour with its version, an interrupted deploy closed. */
   async up(): Promise<void> {
     const state = this.#state;
+    // A deploy already in the history finished just before the crash: keep its record as it is.
+    if (state.current && this.#history.some((r) => r.id === state.current?.id)) state.current = null;
     if (state.current) await this.#closeInterrupted(state.current);
     const active = state.active;
     state.colours[otherColour(active)].running = false;
@@ -237,6 +248,7 @@ export class Engine {
       colours,
       deploy: structuredClone(this.#operation?.record ?? this.#state.current),
       lastDeploy: this.#history.at(-1) ?? null,
+      stateWriteError: this.#writeError,
     };
   }
 
@@ -259,6 +271,8 @@ export class Engine {
       await op.done;
     }
     await this.#flush();
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
   /**
@@ -354,8 +368,10 @@ export class Engine {
   async #rollbackSteps(op: Operation): Promise<void> {
     const { record } = op;
     const previous = record.to.colour;
-    const warm = this.#o.platform.status(previous);
     await this.#step(op, "start-previous", async () => {
+      // A scale-down that is stopping this colour ends first; then look at what runs.
+      await this.#stopping.get(previous);
+      const warm = this.#o.platform.status(previous);
       const stillWarm = warm.version === record.version && warm.replicas.length > 0;
       this.#cancelScaleDown(previous);
       if (stillWarm && this.#state.colours[previous].running) return `${previous} is still warm`;
@@ -558,11 +574,11 @@ export class Engine {
   }
 
   async #finish(op: Operation): Promise<void> {
+    // History first, then clear `current`: a crash between the two writes leaves the record in both, and
+    // up() keeps the history's; the other order loses the record.
+    this.#unsaved.push(structuredClone(op.record));
     this.#state.current = null;
     await this.#flush();
-    await this.#o.store
-      .appendHistory(op.record)
-      .catch((e: unknown) => this.#o.logger.error({ err: e }, "history write failed"));
     this.#history = this.#history.filter((r) => r.id !== op.record.id);
     this.#history.push(structuredClone(op.record));
     this.#operation = null;
@@ -616,10 +632,9 @@ export class Engine {
   /** Stops the old colour once its delay is over; after a deploy, contract migrations may then run. */
   async #scaleDown(colour: Colour, thenContract: boolean): Promise<void> {
     this.#scaleDowns.delete(colour);
-    if (colour === this.#state.active || this.#operation?.record.to.colour === colour) return;
-    await this.#drains.get(colour);
-    this.#drains.delete(colour);
-    await this.#stopColour(colour);
+    const idle = () => colour !== this.#state.active && this.#operation?.record.to.colour !== colour;
+    if (!idle()) return;
+    if (!(await this.#drainThenStop(colour, idle))) return;
     this.#save();
     this.#o.logger.info({ colour }, "old colour scaled down");
     this.#emit({ type: "colours" });
@@ -630,6 +645,17 @@ export class Engine {
     } catch (error) {
       this.#o.logger.error({ err: (error as Error).message }, "contract migrations failed");
     }
+  }
+
+  /** Waits for the colour's drain, then stops it, unless it is no longer idle by then (a rollback made it live). */
+  async #drainThenStop(colour: Colour, idle: () => boolean): Promise<boolean> {
+    await this.#drains.get(colour);
+    if (!idle() || this.#scaleDowns.has(colour)) return false;
+    this.#drains.delete(colour);
+    const stop = this.#stopColour(colour);
+    this.#stopping.set(colour, stop);
+    await stop.finally(() => this.#stopping.delete(colour));
+    return true;
   }
 
   #cancelScaleDown(colour: Colour): void {
@@ -643,14 +669,33 @@ export class Engine {
     this.#emit({ type: "deploy", record: structuredClone(record) });
   }
 
-  /** Queues a write of the state as it is now; writes happen one at a time, in order. */
+  /** Queues a write of what must survive a restart; writes happen one at a time, in order. */
   #save(): void {
-    const snapshot = structuredClone(this.#state);
-    this.#saving = this.#saving
-      .then(() => this.#o.store.saveState(snapshot))
-      .catch((error: unknown) =>
-        this.#o.logger.error({ err: (error as Error).message }, "state write failed"),
-      );
+    this.#saving = this.#saving.then(() => this.#write());
+  }
+
+  /**
+   * Writes the finished records not yet in the history, then the state as it is now. A write that fails (a
+   * full disk) is tried again every 250 ms until it goes through: the files catch up with the daemon.
+   */
+  async #write(): Promise<void> {
+    try {
+      for (const record of [...this.#unsaved]) {
+        await this.#o.store.appendHistory(record);
+        this.#unsaved = this.#unsaved.filter((r) => r !== record);
+      }
+      await this.#o.store.saveState(structuredClone(this.#state));
+      if (this.#writeError) this.#o.logger.info("state and history written again");
+      this.#writeError = null;
+    } catch (error) {
+      if (!this.#writeError)
+        this.#o.logger.error({ err: (error as Error).message }, "state write failed; retrying");
+      this.#writeError = (error as Error).message;
+      this.#retryTimer ??= setTimeout(() => {
+        this.#retryTimer = null;
+        this.#save();
+      }, 250).unref();
+    }
   }
 
   /** Writes the state now and waits until it is on disk. */

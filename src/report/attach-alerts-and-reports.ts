@@ -1,14 +1,15 @@
-import type { ColourSampler } from "../analysis/colour-sampler.js";
 import { type Logger, pino } from "pino";
 import type { Alert } from "../analysis/alerts/alert.js";
 import { WebhookSender } from "../analysis/alerts/webhook-sender.js";
+import type { ColourSampler } from "../analysis/colour-sampler.js";
 import type { CutoverAnalysis, DeployAnalysisReport } from "../analysis/cutover-analysis.js";
 import type { Colour } from "../colour.js";
 import type { LoadedConfig } from "../config/load.js";
-import { DeployJournal, readJournal } from "./deploy-journal.js";
+import { DeployJournal } from "./deploy-journal.js";
 import type { DeployRecordView } from "./deploy-journal-format.js";
 import { attachedReportDir } from "./report-location.js";
-import { type WrittenReport, writeReport } from "./write-report.js";
+import type { WrittenReport } from "./write-report.js";
+import { writeReportOffThread } from "./write-report-off-thread.js";
 
 /** What is needed of the engine: its events (the engine's onEvent fits). */
 export interface DeployEvents {
@@ -102,8 +103,10 @@ export function attachAlertsAndReports(
       entry.untick();
       entry.journal.record(record);
       tracked.delete(record.id);
-      if (config?.report.enabled === false) return;
-      const writing = writeReport(readJournal(entry.journal.path), attachedReportDir(loaded))
+      // Every deploy gets its report; a rollback's can be written on demand (`cutover report <id>`), so a
+      // run of rollbacks does not queue renders.
+      if (config?.report.enabled === false || record.kind === "rollback") return;
+      const writing = writeReportOffThread(entry.journal.path, attachedReportDir(loaded))
         .then((written) => {
           latestReport = written;
           log.info({ deploy: record.id, html: written.html, png: written.png }, "deploy report written");

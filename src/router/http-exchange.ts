@@ -6,7 +6,7 @@ import type { InFlight } from "./in-flight-set.js";
 import type { Mirror } from "./mirror.js";
 import { failureStatus, type ProxyFailure, sendFailure } from "./proxy-failure.js";
 import { requestHeaders } from "./request-headers.js";
-import { responseHeaders } from "./response-headers.js";
+import { contentLength, responseHeaders } from "./response-headers.js";
 import type { Upstream } from "./upstream.js";
 import { connectionFailed, describeError, failureFor, neverSent } from "./upstream-errors.js";
 
@@ -34,8 +34,12 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   #abort: ((error?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #status = 0;
+  /** Body bytes the answer still owes by its Content-Length; -1 when it gave none. */
+  #bodyLeft = -1;
   #retried = false;
   #finished = false;
+  /** res.end() was called: the whole body arrived in one chunk. */
+  #ended = false;
   #awaitingDrain = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, lane: ColourLane, mirror: Mirror | null = null) {
@@ -89,6 +93,7 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#resume = resume;
     try {
       const headers = responseHeaders(rawHeaders, this.#lane.colour);
+      this.#bodyLeft = contentLength(headers);
       if (statusText === "") this.#res.writeHead(statusCode, headers);
       else this.#res.writeHead(statusCode, statusText, headers);
     } catch (error) {
@@ -100,18 +105,29 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.#finished) return true;
+    if (this.#finished || this.#ended) return true;
+    if (this.#bodyLeft === chunk.length) {
+      // The rest of the body in one chunk (most small answers): end() sends head and body in one write,
+      // without write()'s cork and uncork on the next tick. onComplete follows in the same parse.
+      this.#ended = true;
+      this.#res.end(chunk);
+      return true;
+    }
+    if (this.#bodyLeft > 0) this.#bodyLeft -= chunk.length;
     if (this.#res.write(chunk)) return true;
     if (!this.#awaitingDrain) {
       this.#awaitingDrain = true;
-      this.#res.once("drain", this.#onDrain);
+      this.#res.once("drain", () => {
+        this.#awaitingDrain = false;
+        this.#resume?.();
+      });
     }
     return false;
   }
 
   onComplete(): void {
     if (this.#finished) return;
-    this.#res.end();
+    if (!this.#ended) this.#res.end();
     this.#finish(this.#status);
   }
 
@@ -173,11 +189,6 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#lane.inFlight.delete(this);
     this.#lane.metrics.recordRequest(this.#lane.colour, status, (performance.now() - this.#started) / 1000);
   }
-
-  readonly #onDrain = (): void => {
-    this.#awaitingDrain = false;
-    this.#resume?.();
-  };
 
   readonly #onClientClose = (): void => {
     if (this.#finished) return;

@@ -22,3 +22,14 @@ export function responseHeaders(raw: readonly Buffer[], colour: Colour): string[
   out.push(COLOUR_HEADER, colour);
   return out;
 }
+
+/** The Content-Length of a flat [name, value, ...] header list; -1 when it has none (or not a plain number). */
+export function contentLength(headers: readonly string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    if (name.length !== 14 || name.toLowerCase() !== "content-length") continue;
+    const value = headers[i + 1] as string;
+    return /^\d+$/.test(value) ? Number(value) : -1;
+  }
+  return -1;
+}

@@ -1,9 +1,12 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import { COLOURS, type Colour } from "../colour.js";
+import { DurationHistogram } from "./duration-histogram.js";
 
 /** What the metrics read at scrape time instead of counting on every request. */
 export interface RouterState {
   readonly active: Colour;
+  /** Times the active colour changed. */
+  readonly switches: number;
   inFlight(colour: Colour): number;
 }
 
@@ -19,8 +22,8 @@ const LABELS: Readonly<Record<Colour, { readonly colour: Colour }>> = {
 };
 
 /**
- * Per-colour Prometheus metrics of the router, in a registry of their own. Requests are counted in
- * plain arrays and handed to prom-client when scraped, so the hot path does no label hashing.
+ * Per-colour Prometheus metrics of the router, in a registry of their own. Requests are counted and their
+ * durations bucketed in plain arrays handed to prom-client when scraped, so the hot path does no label hashing.
  */
 export class RouterMetrics {
   readonly registry = new Registry();
@@ -28,8 +31,7 @@ export class RouterMetrics {
     blue: new Float64Array(STATUS_SLOTS),
     green: new Float64Array(STATUS_SLOTS),
   };
-  readonly #duration: Histogram<"colour">;
-  readonly #switches: Counter;
+  readonly #duration: DurationHistogram;
 
   constructor(state: RouterState) {
     const counts = this.#statusCounts;
@@ -50,13 +52,12 @@ export class RouterMetrics {
         }
       },
     });
-    this.#duration = new Histogram({
-      name: "cutover_request_duration_seconds",
-      help: "Time from a request's arrival to the end of its answer, by colour (WebSockets excluded)",
-      labelNames: ["colour"] as const,
-      buckets: [...DURATION_BUCKETS],
-      registers,
-    });
+    this.#duration = new DurationHistogram(
+      "cutover_request_duration_seconds",
+      "Time from a request's arrival to the end of its answer, by colour (WebSockets excluded)",
+      DURATION_BUCKETS,
+      this.registry,
+    );
     new Gauge({
       name: "cutover_in_flight",
       help: "Requests and WebSockets in flight, by colour",
@@ -75,10 +76,14 @@ export class RouterMetrics {
         for (const colour of COLOURS) this.set(LABELS[colour], colour === state.active ? 1 : 0);
       },
     });
-    this.#switches = new Counter({
+    new Counter({
       name: "cutover_switches_total",
       help: "Times the active colour changed",
       registers,
+      collect() {
+        this.reset();
+        this.inc(state.switches);
+      },
     });
   }
 
@@ -89,16 +94,12 @@ export class RouterMetrics {
   /** Counts a finished HTTP request and observes its duration. */
   recordRequest(colour: Colour, status: number, seconds: number): void {
     this.#countStatus(colour, status);
-    this.#duration.observe(LABELS[colour], seconds);
+    this.#duration.observe(colour, seconds);
   }
 
   /** Counts a finished WebSocket (or other upgrade) by the status of its handshake. */
   recordTunnel(colour: Colour, status: number): void {
     this.#countStatus(colour, status);
-  }
-
-  recordSwitch(): void {
-    this.#switches.inc();
   }
 
   metrics(): Promise<string> {

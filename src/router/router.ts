@@ -10,6 +10,7 @@ import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions } from "./mirror.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
+import { SharedActiveColour } from "./shared-active-colour.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "./traffic-router.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
 
@@ -36,12 +37,18 @@ export interface RouterOptions {
   readonly connectTimeoutMs?: number;
   /** Longest silence between two chunks of a response body; 0 waits forever. Default 300 s. */
   readonly bodyTimeoutMs?: number;
+  /**
+   * The active-colour pointer, when another thread (an admin worker) must be able to switch it while this
+   * thread's event loop is saturated; its current colour wins over `initialActive`. Default: a pointer of the
+   * router's own at `initialActive`.
+   */
+  readonly activeColour?: SharedActiveColour;
 }
 
 /**
  * The built-in data plane: an HTTP/1.1 and WebSocket reverse proxy with one listener for the active
- * colour and one for the idle colour. Switching is one field assignment; each request reads the
- * active colour once, when it arrives, and stays on that colour until it ends.
+ * colour and one for the idle colour. Switching is one atomic store (SharedActiveColour); each request reads
+ * the active colour once, when it arrives, and stays on that colour until it ends.
  */
 export class Router implements TrafficRouter {
   readonly #options: RouterOptions;
@@ -50,7 +57,7 @@ export class Router implements TrafficRouter {
   readonly #metrics: RouterMetrics;
   readonly #main: Server;
   readonly #preview: Server | null;
-  #active: Colour;
+  readonly #active: SharedActiveColour;
   #mirror: Mirror | null = null;
   #mirrorMetrics: MirrorMetrics | null = null;
   #mainAddress: Address | null = null;
@@ -58,7 +65,7 @@ export class Router implements TrafficRouter {
 
   constructor(options: RouterOptions) {
     this.#options = options;
-    this.#active = options.initialActive;
+    this.#active = options.activeColour ?? new SharedActiveColour(options.initialActive);
     this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "router" });
     this.#metrics = new RouterMetrics(this);
     const replicas = {
@@ -73,15 +80,20 @@ export class Router implements TrafficRouter {
       blue: new ColourLane("blue", replicas, this.#metrics),
       green: new ColourLane("green", replicas, this.#metrics),
     };
-    this.#main = this.#createServer(() => this.#lanes[this.#active], true);
+    this.#main = this.#createServer(() => this.#lanes[this.#active.colour], true);
     this.#preview =
       options.preview === null
         ? null
-        : this.#createServer(() => this.#lanes[otherColour(this.#active)], false);
+        : this.#createServer(() => this.#lanes[otherColour(this.#active.colour)], false);
   }
 
   get active(): Colour {
-    return this.#active;
+    return this.#active.colour;
+  }
+
+  /** Times the active colour changed, by this router or by another thread holding its pointer. */
+  get switches(): number {
+    return this.#active.switches;
   }
 
   get metricsContentType(): string {
@@ -97,11 +109,9 @@ export class Router implements TrafficRouter {
   }
 
   switchTo(colour: Colour): SwitchResult {
-    const from = this.#active;
-    this.#active = colour;
+    const from = this.#active.switchTo(colour);
     const at = Date.now();
     if (from !== colour) {
-      this.#metrics.recordSwitch();
       this.#log.info({ event: "switch", from, to: colour }, `switched ${from} -> ${colour}`);
     }
     return { from, to: colour, at };
@@ -149,7 +159,7 @@ export class Router implements TrafficRouter {
       }
     }
     this.#log.info(
-      { event: "listening", listen: this.#mainAddress, preview: this.#previewAddress, active: this.#active },
+      { event: "listening", listen: this.#mainAddress, preview: this.#previewAddress, active: this.active },
       "router listening",
     );
   }

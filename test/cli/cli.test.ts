@@ -181,6 +181,9 @@ describe("the admin API", () => {
       ["POST", "/shutdown"],
       ["GET", "/metrics"],
       ["GET", "/events"],
+      // Without the token, a path that does not exist is 401 too: nothing to learn about the endpoints.
+      ["GET", "/no-such-endpoint"],
+      ["DELETE", "/status"],
     ] as const) {
       const none = await fetch(admin + path, { method });
       expect(none.status, `${method} ${path}`).toBe(401);

@@ -126,11 +126,20 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
   });
 
   it("drops the versioned views before contract migrations, which may drop a column the views selected", async () => {
-    folder.write("0002_flag.sql", "-- cutover:phase expand\nALTER TABLE users ADD COLUMN legacy_flag boolean;\n");
+    folder.write(
+      "0002_flag.sql",
+      "-- cutover:phase expand\nALTER TABLE users ADD COLUMN legacy_flag boolean;\n",
+    );
     const deploy = migrator();
     await deploy.expand("1.0.0", signal);
-    folder.write("0003_rename.sql", "-- cutover:phase expand\nALTER TABLE users RENAME COLUMN name TO display_name;\n");
-    folder.write("0004_drop_flag.sql", "-- cutover:phase contract\nALTER TABLE users DROP COLUMN legacy_flag;\n");
+    folder.write(
+      "0003_rename.sql",
+      "-- cutover:phase expand\nALTER TABLE users RENAME COLUMN name TO display_name;\n",
+    );
+    folder.write(
+      "0004_drop_flag.sql",
+      "-- cutover:phase contract\nALTER TABLE users DROP COLUMN legacy_flag;\n",
+    );
     await deploy.expand("2.0.0", signal);
     expect(await deploy.contract()).toBe("contracted 0004_drop_flag; schema 0004; dropped cutover_v0002");
     const columns = await query<{ column_name: string }>(

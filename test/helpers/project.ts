@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort as freeLoopbackPort } from "../../src/platforms/local/free-port.js";
@@ -12,7 +13,26 @@ export const ROOT = resolve(import.meta.dirname, "../..");
 export const CLI = join(ROOT, "dist/src/cli/main.js");
 export const DEMO_APP = join(ROOT, "dist/examples/demo-app/src/server.js");
 
-export const freePort = () => freeLoopbackPort("127.0.0.1");
+/**
+ * A free loopback port for a project's listeners, from below the kernel's ephemeral range (32768-60999 here):
+ * replicas and clients get their ports from that range, so they never take one of these between the moment
+ * it is picked and the moment the daemon binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  return freeLoopbackPort("127.0.0.1");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ host: "127.0.0.1", port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
 
 export interface Project {
   readonly dir: string;

@@ -391,8 +391,11 @@ describe("watching a rollout", () => {
         compactions += 1;
         // Something else changes, then etcd compacts past the resourceVersion the watch starts from.
         standIn.server.write("services", standIn.namespace, "shop-preview", "someone", (service) => {
-          ((service.metadata as JsonObject).annotations ??= {}) as JsonObject;
-          ((service.metadata as JsonObject).annotations as JsonObject).touched = String(compactions);
+          const metadata = service.metadata as JsonObject;
+          metadata.annotations = {
+            ...((metadata.annotations as JsonObject | undefined) ?? {}),
+            touched: String(compactions),
+          };
         });
         standIn.server.store.compact();
       }

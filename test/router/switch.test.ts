@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
 import type { Endpoint } from "../../src/platforms/platform.js";
 import type { Router } from "../../src/router/router.js";
+import { SharedActiveColour } from "../../src/router/shared-active-colour.js";
 import { mainUrl, previewUrl, startRouter } from "../helpers/start-router.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 
@@ -144,6 +145,28 @@ describe("Router: switching colours", () => {
     router.switchTo("green");
     expect(await colourOf(previewUrl(router))).toBe("blue");
     expect(await colourOf(mainUrl(router))).toBe("green");
+  });
+
+  it("follows a switch made through its shared pointer by another holder of the buffer", async () => {
+    const pointer = new SharedActiveColour("green");
+    const router = await startRouter({ activeColour: pointer });
+    cleanups.push(() => router.close());
+    const upstreams = await Promise.all(["blue-0", "green-0"].map((name) => startUpstream(name)));
+    cleanups.push(async () => {
+      for (const upstream of upstreams) await upstream.stop();
+    });
+    router.setEndpoints("blue", [(upstreams[0] as TestUpstream).endpoint]);
+    router.setEndpoints("green", [(upstreams[1] as TestUpstream).endpoint]);
+    // The pointer's colour wins over initialActive ("blue" in startRouter).
+    expect(router.active).toBe("green");
+    expect(await colourOf(mainUrl(router))).toBe("green");
+    // What an admin worker thread does with the buffer it was given.
+    const admin = new SharedActiveColour(pointer.buffer);
+    expect(admin.switchTo("blue")).toBe("green");
+    expect(router.active).toBe("blue");
+    expect(await colourOf(mainUrl(router))).toBe("blue");
+    expect(await colourOf(previewUrl(router))).toBe("green");
+    expect(await router.metrics()).toContain("cutover_switches_total 1");
   });
 
   it("does nothing but report when switched to the colour already active", async () => {

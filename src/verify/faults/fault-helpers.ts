@@ -1,0 +1,61 @@
+import { otherColour } from "../../colour.js";
+import type { ServiceStatus } from "../../engine/engine.js";
+import type { AdminApiDriver } from "../admin-api-driver.js";
+import { epochNow } from "../clock.js";
+import { isFailure, type LoadGenerator, type LoadSample } from "../load-generator.js";
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `work` under load; returns what it returned and every request sent meanwhile. */
+export async function underLoad<T>(
+  load: LoadGenerator,
+  work: () => Promise<T>,
+  marginMs = 300,
+): Promise<{ value: T; samples: readonly LoadSample[] }> {
+  load.start();
+  try {
+    await sleep(marginMs);
+    const value = await work();
+    await sleep(marginMs);
+    return { value, samples: await load.stop() };
+  } finally {
+    await load.stop();
+  }
+}
+
+/** Polls `probe` every 50 ms until it gives a value; null after `timeoutMs`. */
+export async function poll<T>(probe: () => Promise<T | null>, timeoutMs: number): Promise<T | null> {
+  const deadline = epochNow() + timeoutMs;
+  while (epochNow() < deadline) {
+    const value = await probe().catch(() => null);
+    if (value !== null) return value;
+    await sleep(50);
+  }
+  return null;
+}
+
+export function failures(samples: readonly LoadSample[], from = -Infinity, to = Infinity): LoadSample[] {
+  return samples.filter((s) => s.sentAt >= from && s.sentAt < to && isFailure(s));
+}
+
+export function describeActive(status: ServiceStatus): string {
+  return `${status.active} (${status.colours[status.active].recordedVersion ?? "?"})`;
+}
+
+export function idleColour(status: ServiceStatus) {
+  return otherColour(status.active);
+}
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+export const ms = (n: number | null) => (n === null ? "n/a" : `${Math.round(n)} ms`);
+
+/**
+ * Makes sure the idle colour is warm, so that the next switch is an instant pointer move: when it is not,
+ * switches once (which starts it, or deploys the live version to it), leaving the previous colour warm.
+ */
+export async function ensureWarmIdle(driver: AdminApiDriver): Promise<void> {
+  const status = await driver.status();
+  if (status.colours[idleColour(status)].replicas.some((r) => r.ready)) return;
+  const outcome = await driver.switchOver("switch");
+  if (!outcome.ok) throw new Error(`could not warm the idle colour: ${outcome.detail}`);
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from "vitest";
+import type { FaultResult } from "../../src/verify/faults/fault.js";
+import { type Project, runCli } from "../helpers/project.js";
+import {
+  type DrillProjectOptions,
+  downAll,
+  FAULT_VERSION_FLAGS,
+  makeDrillProject,
+  reportOf,
+  up,
+} from "./verify-project.js";
+
+/** Runs `cutover verify --faults <fault>` against a fresh project and returns the fault's result. */
+async function drill(fault: string, project: DrillProjectOptions, ...flags: string[]): Promise<FaultResult> {
+  const p = await makeDrillProject({ scaleDownDelay: "10s", ...project });
+  const started: Project[] = [];
+  try {
+    await up(p, started);
+    const result = await runCli(p, "--json", "verify", "--faults", fault, ...FAULT_VERSION_FLAGS, ...flags);
+    const report = reportOf(result);
+    const [outcome] = report.faults;
+    if (!outcome) throw new Error(`no fault result: ${result.stdout}`);
+    console.log(
+      `${fault}: ${outcome.passed ? "as expected" : "NOT as expected"}\n  expected: ${outcome.expected}\n  happened: ${outcome.happened}`,
+    );
+    expect(report.criteria).toEqual([]); // no sequence was asked for
+    expect(result.code, outcome.happened).toBe(outcome.passed ? 0 : 1);
+    return outcome;
+  } finally {
+    await downAll(started);
+  }
+}
+
+// Each test has its own project, ports and daemon: they run side by side.
+describe.concurrent("cutover verify --faults", () => {
+  it("kill-replica: kill -9 of a replica of the live colour, then of the idle one before a switch: no request fails", async () => {
+    const r = await drill("kill-replica", {});
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.requests.failed).toBe(0);
+    expect(r.figures.restartedMs).toBeGreaterThan(0);
+    expect(r.figures.idleKilledPid).not.toBeNull();
+    expect(r.figures.switchOk).toBe(true);
+  });
+
+  it("unhealthy-new: the deploy aborts, traffic never leaves the live colour", async () => {
+    const r = await drill("unhealthy-new", { readyTimeout: "2s" });
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.figures).toMatchObject({ phase: "Aborted", failed: 0, answeredByNew: 0, idleReplicas: 0 });
+    expect(r.happened).toMatch(/not ready after 2\.0+s.*FAIL_HEALTH/);
+  });
+
+  it("slow-start: the deploy waits for health, then switches; nothing is answered early", async () => {
+    const r = await drill("slow-start", { readyTimeout: "20s" });
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.figures).toMatchObject({ phase: "Healthy", failed: 0, early: 0 });
+    expect(r.figures.waitHealthyMs).toBeGreaterThanOrEqual(1_500); // SLOW_START_S=2
+  });
+
+  it("errors-after-switch: every failure is the new version's own 5xx, and a rollback restores service at once", async () => {
+    const r = await drill("errors-after-switch", {});
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.expected).toMatch(/no analysis is configured/);
+    expect(r.figures.automaticRollback).toBe(false);
+    expect(r.figures.failed).toBeGreaterThan(0);
+    expect(r.figures).toMatchObject({ failedNotFromApp: 0, badAfterRollback: 0 });
+  });
+
+  it("long-request: a request in flight across the switch finishes on the old colour, or is cut at drainTimeout", async () => {
+    const fits = await drill("long-request", { drainTimeout: "4s" }, "--long-request", "1s");
+    expect(fits.passed, fits.happened).toBe(true);
+    expect(fits.figures.status).toBe(200);
+    expect(fits.figures.tookMs).toBeGreaterThanOrEqual(1_000);
+    const cut = await drill("long-request", { drainTimeout: "500ms" }, "--long-request", "3s");
+    expect(cut.passed, cut.happened).toBe(true);
+    expect(cut.figures.status).toBe(503);
+    expect(cut.figures.tookMs).toBeLessThan(3_000);
+  });
+
+  it("websocket: held across the switch on the old colour until the drain closes it; a new one goes to the new colour", async () => {
+    const r = await drill("websocket", { drainTimeout: "1s" });
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.figures.repliedAfterSwitch).toBe(true);
+    expect(r.figures.newColour).not.toBe(r.figures.heldColour);
+    expect(r.figures.closedAfterMs).toBeGreaterThanOrEqual(900);
+  });
+
+  it("daemon-restart: kill -9 of the daemon mid-deploy; counts what failed while it was down and times its return", async () => {
+    const r = await drill("daemon-restart", { readyTimeout: "20s" }, "--rate", "200");
+    expect(r.passed, r.happened).toBe(true);
+    expect(r.figures).toMatchObject({ failedAfterUp: 0, interruptedRecords: 1, interruptedPhase: "Aborted" });
+    expect(r.figures.failedWhileDown).toBeGreaterThan(0);
+    console.log(
+      `daemon-restart figures: ${r.figures.failedWhileDown} of ${r.figures.sentWhileDown} requests failed while the daemon was down (200 requests/s); ` +
+        `last failure ${Math.round(Number(r.figures.lastFailureMs))} ms after the kill; \`cutover up\` returned after ${Math.round(Number(r.figures.upReturnedMs))} ms`,
+    );
+  });
+});
