@@ -10,7 +10,8 @@ afterEach(async () => {
   for (const dir of stateDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("reliability", () => {
+/** The same 1,000 switches through each data plane: the built-in router, and HAProxy driven by its runtime API. */
+describe.each(["builtin", "haproxy"] as const)("reliability with router.dataPlane %s", (dataPlane) => {
   it("1,000 switches under load (keep-alive and fresh connections): 0 failed requests", {
     timeout: 180_000,
   }, async () => {
@@ -21,6 +22,7 @@ describe("reliability", () => {
     const project = await makeDrillProject({
       scaleDownDelay: "10m",
       drainTimeout: "2s",
+      router: `  dataPlane: ${dataPlane}`,
       ...(stateDir ? { stateDir } : {}),
     });
     await up(project, started);
@@ -30,7 +32,7 @@ describe("reliability", () => {
     const report = reportOf(result);
     const { toFirstNew, toLastOld, command } = report.switches.durations;
     console.log(
-      `1,000 switches in ${seconds.toFixed(1)} s: ${report.requests.sent} requests, ${report.requests.failed} failed ` +
+      `${dataPlane}: 1,000 switches in ${seconds.toFixed(1)} s: ${report.requests.sent} requests, ${report.requests.failed} failed ` +
         `(${JSON.stringify(report.requests.failuresByKind)}); max latency ${report.requests.maxMs.toFixed(1)} ms; ` +
         `switch command median ${command.medianMs?.toFixed(1)} ms, first new-colour answer median ${toFirstNew.medianMs?.toFixed(1)} ms ` +
         `(max ${toFirstNew.maxMs?.toFixed(1)}), last old-colour answer median ${toLastOld.medianMs?.toFixed(1)} ms (max ${toLastOld.maxMs?.toFixed(1)})`,
