@@ -35,6 +35,8 @@ import { type DrillProjectOptions, makeDrillProject } from "../verify/verify-pro
 /** Cells that fail for a reason already understood, with the reason; none at present. */
 const KNOWN_DEFECTS: Readonly<Record<string, string>> = {};
 
+const DATA_PLANES = ["builtin", "haproxy"] as const;
+type DataPlaneName = (typeof DATA_PLANES)[number];
 const STEPS = ["start-idle", "wait-healthy", "smoke-checks", "promotion", "after-switch"] as const;
 const FAULTS = ["kill-new", "kill-daemon", "disk-full", "bad-config"] as const;
 type Step = (typeof STEPS)[number];
@@ -128,7 +130,7 @@ class Admin {
   }
 }
 
-async function runCell(step: Step, fault: Fault): Promise<Cell> {
+async function runCell(step: Step, fault: Fault, dataPlane: DataPlaneName): Promise<Cell> {
   const cell: Cell = { step, fault, problems: [], note: "" };
   const tiny = fault === "disk-full" ? tinyFilesystem() : null;
   if (tiny && "why" in tiny) {
@@ -147,6 +149,7 @@ async function runCell(step: Step, fault: Fault): Promise<Cell> {
     scaleDownDelay: "60s",
     readyTimeout: "20s",
     deploy,
+    router: `  dataPlane: ${dataPlane}`,
     ...(tiny ? { stateDir: tiny.dir } : {}),
   });
   const stateDir = tiny ? tiny.dir : join(project.dir, ".cutover");
@@ -366,13 +369,14 @@ function render(cells: readonly Cell[]): string {
   return lines.join("\n");
 }
 
-describe("reliability: deploy steps x faults", () => {
+/** The same matrix through each data plane: the built-in router, and HAProxy driven by its runtime API. */
+describe.each(DATA_PLANES)("reliability: deploy steps x faults, router.dataPlane %s", (dataPlane) => {
   it("recovers from every fault at every step: healthy colour, consistent state, no lost or duplicate record", {
     timeout: 300_000,
   }, async () => {
     const cells = STEPS.flatMap((step) => FAULTS.map((fault) => ({ step, fault })));
-    const results = await pool(cells, 5, ({ step, fault }) => runCell(step, fault));
-    console.log(render(results));
+    const results = await pool(cells, 5, ({ step, fault }) => runCell(step, fault, dataPlane));
+    console.log(`router.dataPlane: ${dataPlane}\n${render(results)}`);
     const known = Object.entries(KNOWN_DEFECTS).map(([cell, why]) => `  ${cell}: ${why}`);
     console.log(`known defects (KNOWN above, when they showed):\n${known.join("\n")}`);
     const failed = results.filter(
