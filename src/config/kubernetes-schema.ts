@@ -1,25 +1,10 @@
 import { z } from "zod";
-import { parseDuration } from "../duration.js";
+import { duration } from "./duration-field.js";
 
 /** Where colours run: child processes on this machine, or Deployments in a Kubernetes cluster. */
 export const platformSchema = z.enum(["local", "kubernetes"]).default("local").meta({
   description: "local: child processes behind the built-in router; kubernetes: Deployments and Services.",
 });
-
-/** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds (as in schema.ts). */
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "2s" or "1m"' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .meta({ description: 'A duration such as "500ms", "2s", "1m", or a number of milliseconds.' });
 
 const dnsLabel = z
   .string()

@@ -2,22 +2,8 @@ import { z } from "zod";
 import { parseDuration } from "../duration.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
+import { duration } from "./duration-field.js";
 import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
-
-/** A duration: "250ms", "2s", "1m", or a number of milliseconds. Parsed to milliseconds. */
-const duration = (fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: "custom", message: 'expected a duration such as "500ms", "2s" or "1m"' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .meta({ description: 'A duration such as "500ms", "2s", "1m", or a number of milliseconds.' });
 
 /** "host:port", ":port" or a bare port. Parsed to { host, port }. */
 const address = (fallback: string) =>
