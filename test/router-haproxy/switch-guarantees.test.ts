@@ -2,11 +2,12 @@
  * The switching guarantees of the router, checked on every data plane this machine has: the built-in
  * router and HAProxy (runtime API). Under CI=true a missing HAProxy fails the run instead of skipping.
  */
-import { Pool, request } from "undici";
+import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
 import type { Endpoint } from "../../src/platforms/platform.js";
 import { HaproxyNotInstalledError } from "../../src/router/haproxy/haproxy-binary.js";
+import { colourOf, startLoad } from "../helpers/colour-load.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 import {
   availableDataPlanes,
@@ -39,58 +40,6 @@ async function twoColours(name: DataPlaneName): Promise<{ plane: DataPlane; upst
     );
   }
   return { plane, upstreams };
-}
-
-interface LoadResult {
-  readonly answered: number;
-  readonly failures: readonly string[];
-  readonly connections: number;
-}
-
-/** `connections` keep-alive connections sending GET / back to back until stop(); checks each answer's colour. */
-function startLoad(
-  url: string,
-  connections: number,
-): { readonly answered: number; stop(): Promise<LoadResult> } {
-  const pool = new Pool(url, { connections });
-  let running = true;
-  let answered = 0;
-  const failures: string[] = [];
-  const worker = async (): Promise<void> => {
-    while (running) {
-      try {
-        const response = await pool.request({ path: "/", method: "GET" });
-        const body = await response.body.text();
-        if (response.statusCode !== 200 || !body.startsWith(String(response.headers["x-cutover-colour"]))) {
-          failures.push(`${response.statusCode} ${body}`);
-        }
-        answered++;
-      } catch (error) {
-        failures.push(String(error));
-      }
-    }
-  };
-  const workers = Array.from({ length: connections }, worker);
-  return {
-    get answered() {
-      return answered;
-    },
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      const connected = pool.stats.connected;
-      await pool.close();
-      return { answered, failures, connections: connected };
-    },
-  };
-}
-
-async function colourOf(url: string): Promise<string> {
-  const response = await request(url);
-  const body = await response.body.text();
-  expect(response.statusCode).toBe(200);
-  expect(body.startsWith(String(response.headers["x-cutover-colour"]))).toBe(true);
-  return body.split("-")[0] as string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,9 +1,10 @@
-import { Pool, request } from "undici";
+import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
 import type { Endpoint } from "../../src/platforms/platform.js";
 import type { Router } from "../../src/router/router.js";
 import { SharedActiveColour } from "../../src/router/shared-active-colour.js";
+import { colourOf, startLoad } from "../helpers/colour-load.js";
 import { mainUrl, previewUrl, startRouter } from "../helpers/start-router.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 
@@ -30,58 +31,12 @@ async function twoColours(): Promise<{ router: Router; upstreams: TestUpstream[]
   return { router, upstreams };
 }
 
-interface LoadResult {
-  readonly answered: number;
-  readonly failures: readonly string[];
-  readonly connections: number;
-}
-
-/** `connections` keep-alive connections sending GET / back to back until stop(). */
-function startLoad(router: Router, connections: number): { stop(): Promise<LoadResult> } {
-  const pool = new Pool(mainUrl(router), { connections });
-  let running = true;
-  let answered = 0;
-  const failures: string[] = [];
-  const worker = async (): Promise<void> => {
-    while (running) {
-      try {
-        const response = await pool.request({ path: "/", method: "GET" });
-        const body = await response.body.text();
-        if (response.statusCode !== 200 || !body.startsWith(String(response.headers["x-cutover-colour"]))) {
-          failures.push(`${response.statusCode} ${body}`);
-        }
-        answered++;
-      } catch (error) {
-        failures.push(String(error));
-      }
-    }
-  };
-  const workers = Array.from({ length: connections }, worker);
-  return {
-    async stop() {
-      running = false;
-      await Promise.all(workers);
-      const connected = pool.stats.connected;
-      await pool.close();
-      return { answered, failures, connections: connected };
-    },
-  };
-}
-
-async function colourOf(url: string): Promise<string> {
-  const response = await request(url);
-  const body = await response.body.text();
-  expect(response.statusCode).toBe(200);
-  expect(body.startsWith(String(response.headers["x-cutover-colour"]))).toBe(true);
-  return body.split("-")[0] as string;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("Router: switching colours", () => {
   it("loses no request of 50 keep-alive connections across 20 switches", async () => {
     const { router } = await twoColours();
-    const load = startLoad(router, 50);
+    const load = startLoad(mainUrl(router), 50);
     await sleep(100);
     let target: Colour = "blue";
     for (let i = 0; i < 20; i++) {
@@ -100,7 +55,7 @@ describe("Router: switching colours", () => {
   it("loses no request while the active colour's replicas are replaced under load", async () => {
     const { router, upstreams } = await twoColours();
     const [a, b] = upstreams.filter((upstream) => upstream.name.startsWith("blue")).map((u) => u.endpoint);
-    const load = startLoad(router, 50);
+    const load = startLoad(mainUrl(router), 50);
     const sets = [[a], [b], [a, b], [b, a]];
     for (let i = 0; i < 20; i++) {
       router.setEndpoints("blue", sets[i % sets.length] as Endpoint[]);
