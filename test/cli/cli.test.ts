@@ -61,7 +61,7 @@ describe("the cutover CLI", () => {
     expect(none.stderr).toMatch(/daemon is not running.*cutover up/);
   });
 
-  it("up, deploy, status, history, rollback, down", async () => {
+  it("up, deploy, status, history, rollback, down", { timeout: 150_000 }, async () => {
     const project = await makeProject({ replicas: 2 });
     project.release("2.0.0");
     await up(project);

@@ -135,7 +135,7 @@ describe("LocalPlatform", { timeout: 20_000 }, () => {
   it("rejects waitReady with the failing health check and the log path when health fails", async () => {
     const { platform, logDir } = await makePlatform({ env: { FAIL_HEALTH: "1" } });
     await platform.start("green", "2.0.0", 1);
-    const waiting = platform.waitReady("green", { timeoutMs: 800 });
+    const waiting = platform.waitReady("green", { timeoutMs: 3_000 });
 
     await expect(waiting).rejects.toBeInstanceOf(ReplicasNotReadyError);
     const error = (await waiting.catch((caught: unknown) => caught)) as ReplicasNotReadyError;
