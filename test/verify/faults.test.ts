@@ -43,10 +43,11 @@ describe.concurrent("cutover verify --faults", () => {
   });
 
   it("unhealthy-new: the deploy aborts, traffic never leaves the live colour", async () => {
-    const r = await drill("unhealthy-new", { readyTimeout: "2s" });
+    // 6 s: long enough for the new version to be listening on a busy machine, so the reason is its own 503
+    const r = await drill("unhealthy-new", { readyTimeout: "6s" });
     expect(r.passed, r.happened).toBe(true);
     expect(r.figures).toMatchObject({ phase: "Aborted", failed: 0, answeredByNew: 0, idleReplicas: 0 });
-    expect(r.happened).toMatch(/not ready after 2\.0+s.*FAIL_HEALTH/);
+    expect(r.happened).toMatch(/not ready after 6\.0+s.*FAIL_HEALTH/);
   });
 
   it("slow-start: the deploy waits for health, then switches; nothing is answered early", async () => {
