@@ -65,9 +65,6 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#lane.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
     this.#send(upstream);
-    // Shadow traffic, after the live request is on its way; never for a request with a body.
-    if (this.#mirror !== null && this.#body === null)
-      this.#mirror.offer(this.#req, this.#headers, this.#lane.colour);
   }
 
   cancel(): void {
@@ -188,6 +185,10 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#finished = true;
     this.#lane.inFlight.delete(this);
     this.#lane.metrics.recordRequest(this.#lane.colour, status, (performance.now() - this.#started) / 1000);
+    // Shadow traffic once the live answer is done, so the copy never competes with it for the router's
+    // thread or the machine's cores; never for a request with a body, nor one that reached no replica.
+    if (this.#mirror !== null && this.#body === null && this.#upstream !== undefined)
+      this.#mirror.offer(this.#req, this.#headers, this.#lane.colour);
   }
 
   readonly #onClientClose = (): void => {

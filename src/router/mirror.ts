@@ -51,7 +51,7 @@ export class MirrorMetrics {
 
 /**
  * Shadow traffic: a share of live idempotent requests is copied to the other colour and its answers are
- * thrown away. The live request never waits for its copy: a copy is sent after the live request, shares
+ * thrown away. The live request never waits for its copy: a copy is sent once the live answer is complete, shares
  * nothing with it but the (read-only) header list, and is dropped when `queueLimit` copies are in flight.
  */
 export class Mirror {

@@ -381,8 +381,9 @@ describe("confirming the switch", () => {
 
 describe("watching a rollout", () => {
   it("reads the Deployment again when its watch is answered with 410 Expired, and goes on", async () => {
+    // 3 s to become ready: time for both expired watches even on a busy machine, before the rollout is done.
     cluster = await startCluster({
-      behaviour: ({ version }) => ({ readyAfterMs: version === "2.0.0" ? 600 : 40 }),
+      behaviour: ({ version }) => ({ readyAfterMs: version === "2.0.0" ? 3_000 : 40 }),
     });
     const { standIn } = cluster;
     let compactions = 0;
@@ -402,7 +403,7 @@ describe("watching a rollout", () => {
     });
     const { platform } = await cluster.engine();
     await platform.start("green", "2.0.0", 2);
-    await platform.waitReady("green", { timeoutMs: 5_000 });
+    await platform.waitReady("green", { timeoutMs: 20_000 });
     const watches = standIn.server.requests.filter((r) => r.query.watch === "true");
     expect(compactions).toBe(2);
     expect(watches.length).toBeGreaterThanOrEqual(3); // each expired watch was followed by a read and a new watch

@@ -75,7 +75,7 @@ describe.concurrent("cutover verify --faults", () => {
     expect(cut.passed, cut.happened).toBe(true);
     expect(cut.figures.status).toBe(503);
     expect(cut.figures.tookMs).toBeLessThan(3_000);
-  });
+  }, 120_000); // two drills, one after the other
 
   it("websocket: held across the switch on the old colour until the drain closes it; a new one goes to the new colour", async () => {
     const r = await drill("websocket", { drainTimeout: "1s" });

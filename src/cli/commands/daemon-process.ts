@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../../config/load.js";
-import { Daemon } from "../../daemon/daemon.js";
+import type { Daemon } from "../../daemon/daemon.js";
 import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-files.js";
 import type { ServiceStatus } from "../../engine/engine.js";
 import { CutoverError } from "../../errors.js";
@@ -14,6 +14,8 @@ const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
 
 /** Runs the daemon in this process until SIGTERM/SIGINT or `cutover down`. */
 export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void> {
+  // Loaded here, not at the top: every other command would pay for the router, analysis and reports.
+  const { Daemon } = await import("../../daemon/daemon.js");
   const logger = createLogger({ pretty: Boolean(process.stdout.isTTY) });
   let daemon: Daemon;
   try {

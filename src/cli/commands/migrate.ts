@@ -2,12 +2,12 @@ import { type Command, Option } from "commander";
 import { destination, type Logger, pino } from "pino";
 import type { DatabaseConfig } from "../../config/database-schema.js";
 import { CONFIG_FILE, type LoadedConfig } from "../../config/load.js";
-import { blockingFindings, type LintReport, lintMigrations } from "../../db/lint/lint-migration.js";
+import type { LintReport } from "../../db/lint/lint-migration.js";
 import { renderLintReports } from "../../db/lint/render-findings.js";
 import type { Migration } from "../../db/migration.js";
-import { type DatabaseHandle, openDatabase } from "../../db/open-database.js";
+import type { DatabaseHandle } from "../../db/open-database.js";
 import { readMigrationFile, readMigrations } from "../../db/read-migrations.js";
-import { MigrationRunner } from "../../db/runner/migration-runner.js";
+import type { MigrationRunner } from "../../db/runner/migration-runner.js";
 import type { MigrationEntry } from "../../db/runner/migration-states.js";
 import { runnerSettings } from "../../db/runner/runner-settings.js";
 import { ConfigError, CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../../errors.js";
@@ -49,6 +49,7 @@ export function registerMigrateCommands(program: Command, context: MigrateContex
     .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
     .action(async (files: string[], options: { format: "text" | "json" }) => {
       const reports = await lint(context, files);
+      const { blockingFindings } = await import("../../db/lint/lint-migration.js");
       const json = options.format === "json" || context.output().json;
       process.stdout.write(
         json ? `${JSON.stringify(reports, null, 2)}\n` : `${renderLintReports(reports)}\n`,
@@ -131,6 +132,11 @@ async function withRunner(
   const loaded = context.config();
   const config = databaseConfig(loaded);
   const logger = cliLogger();
+  // The database drivers load only for the commands that use them, not for every `cutover` call.
+  const [{ openDatabase }, { MigrationRunner }] = await Promise.all([
+    import("../../db/open-database.js"),
+    import("../../db/runner/migration-runner.js"),
+  ]);
   const database = await openDatabase(loaded, config, logger, "share");
   try {
     await work(
@@ -156,6 +162,7 @@ async function lint(context: MigrateContext, files: readonly string[]): Promise<
   else if (loaded) migrations = await readMigrations(runnerSettings(loaded, databaseConfig(loaded)).folder);
   else
     throw new CutoverError("NO_FILES", `name migration files, or run next to ${CONFIG_FILE}`, EXIT_BAD_INPUT);
+  const { lintMigrations } = await import("../../db/lint/lint-migration.js"); // the PostgreSQL parser
   return lintMigrations(migrations, {
     lockTimeoutMs: config?.lockTimeout ?? 1_000,
     baseSchema: config?.schema ?? "public",

@@ -4,7 +4,6 @@ import type { Command } from "commander";
 import { type Colour, isColour } from "../../colour.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
-import { manifestsYaml, renderManifests } from "../../platforms/kubernetes/render-manifests.js";
 import type { Output } from "../output.js";
 
 export interface RenderCommandContext {
@@ -31,8 +30,11 @@ export function registerRenderCommand(program: Command, context: RenderCommandCo
     .option("--active <colour>", "the colour the active Service selects (blue or green)", "blue")
     .option("--blue-version <version>", "the version blue runs (default: `version` from cutover.yaml)")
     .option("--green-version <version>", "the version green runs (default: the active colour's)")
-    .action((options: RenderKubernetesOptions) => {
+    .action(async (options: RenderKubernetesOptions) => {
       const loaded = context.config();
+      const { manifestsYaml, renderManifests } = await import(
+        "../../platforms/kubernetes/render-manifests.js"
+      );
       const active = colourOption(options.active ?? "blue");
       const versions = { blue: options.blueVersion, green: options.greenVersion };
       const objects = renderManifests(loaded.config, { active, versions: definedOnly(versions) });

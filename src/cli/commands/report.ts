@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import type { LoadedConfig } from "../../config/load.js";
 import { JournalNotFoundError, journalPath, latestJournalId } from "../../report/deploy-journal.js";
 import { attachedReportDir } from "../../report/report-location.js";
-import { writeReport } from "../../report/write-report.js";
 import type { Output } from "../output.js";
 
 export interface ReportCommandContext {
@@ -22,6 +21,7 @@ export function registerReportCommand(program: Command, context: ReportCommandCo
       const id = deployId ?? latestJournalId(loaded.stateDir);
       if (id === null)
         throw new JournalNotFoundError(`no deploy has been recorded in ${loaded.stateDir} yet`);
+      const { writeReport } = await import("../../report/write-report.js"); // the chart renderer: load it only here
       const written = await writeReport(
         journalPath(loaded.stateDir, id),
         options.out ?? attachedReportDir(loaded),

@@ -7,7 +7,6 @@ import { AdminApiDriver } from "../../verify/admin-api-driver.js";
 import { CommandDriver } from "../../verify/command-driver.js";
 import { type DrillStep, parseSequence, SEQUENCE_HELP } from "../../verify/drill-sequence.js";
 import { FAULT_NAMES, type FaultSettings } from "../../verify/faults/fault.js";
-import { selectFaults } from "../../verify/faults/fault-registry.js";
 import { toJUnitXml } from "../../verify/junit-xml.js";
 import { CONNECTION_MODES, type ConnectionMode } from "../../verify/load-generator.js";
 import { addressUrl, localCutover } from "../../verify/local-cutover.js";
@@ -16,7 +15,6 @@ import { renderVerifyReport } from "../../verify/render-verify-report.js";
 import type { SwitchDriver } from "../../verify/switch-driver.js";
 import { checkLoadTarget } from "../../verify/target-guard.js";
 import type { LoadSettings } from "../../verify/verify-report.js";
-import { runVerify } from "../../verify/verify-run.js";
 import { AdminClient } from "../admin-client.js";
 import type { Output } from "../output.js";
 import { startDaemonInBackground } from "./daemon-process.js";
@@ -124,6 +122,11 @@ export function registerVerifyCommand(program: Command, context: VerifyCommandCo
 async function verify(flags: VerifyFlags, context: VerifyCommandContext): Promise<number> {
   const steps = sequenceOf(flags);
   const faultSettings = faultSettingsOf(flags);
+  // The drill and its faults load here, after the flags are checked, not with every `cutover` call.
+  const [{ selectFaults }, { runVerify }] = await Promise.all([
+    import("../../verify/faults/fault-registry.js"),
+    import("../../verify/verify-run.js"),
+  ]);
   const faults = flags.faults === undefined ? [] : selectFaults(flags.faults, faultSettings);
   const load = loadSettingsOf(flags);
   const criteria = criteriaOf(flags);

@@ -1,0 +1,70 @@
+/**
+ * Issue 4's "a green as good as blue: 20 runs in a row, no false rollback", live: 20 deploys through the
+ * daemon (real Engine, router, supervisor, router metric source, judge), each new version exactly as good
+ * as the live one, under steady open-loop load, with the post-switch analysis and its Mann-Whitney
+ * comparison on. Every deploy must end Healthy on its new version, with no request lost.
+ * (test/analysis/no-false-fail.test.ts replays recorded readings for the same question at a faster clock.)
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { Daemon } from "../../src/daemon/daemon.js";
+import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
+import { startDaemon } from "../helpers/daemon.js";
+import { makeProject } from "../helpers/project.js";
+
+const RUNS = 20;
+
+let daemon: Daemon | null = null;
+afterEach(async () => {
+  await daemon?.stop();
+  daemon = null;
+});
+
+// The same judge a user gets by default (absolute error rate, latency against the old colour, the
+// Mann-Whitney comparison), over a short window so 20 deploys fit in about a minute.
+const analysis = `analysis:
+  source: { type: router }
+  interval: 300ms
+  count: 6
+  lookback: 2s
+  minRequests: 20
+  failureLimit: 1
+  conditions:
+    - { metric: errorRate, max: 0.01 }
+    - { metric: p99, maxRatio: 2 }
+  preSwitch: false
+  mirror: { share: 1 }
+`;
+
+describe("a green as good as blue", () => {
+  it(`is never rolled back: ${RUNS} deploys in a row end Healthy`, async () => {
+    // Both colours answer after the same 5 ms of work, as a real service would, not in microseconds.
+    const same = { ADDED_LATENCY_MS: "5" };
+    const project = await makeProject({ replicas: 1, extra: analysis });
+    const versions = Array.from({ length: RUNS }, (_, i) => `1.${i + 1}.0`);
+    for (const version of ["1.0.0", ...versions]) project.release(version, same);
+    daemon = await startDaemon(project);
+    const load = new LoadGenerator({
+      url: `http://127.0.0.1:${project.listen}`,
+      connections: 8,
+      ratePerSecond: 100,
+      maxDurationMs: 170_000,
+      maxRequests: 1_000_000,
+    });
+    load.start();
+    const outcomes: string[] = [];
+    try {
+      for (const version of versions) {
+        const record = await (await (daemon as Daemon).engine.deploy(version)).done;
+        const verdict = record.steps.find((s) => s.name === "post-analysis")?.detail ?? "";
+        outcomes.push(`${version}: ${record.phase} ${verdict}`);
+        expect(record.phase, outcomes.join("\n")).toBe("Healthy");
+        expect(verdict, outcomes.join("\n")).toMatch(/^(Pass|Marginal)/);
+      }
+    } finally {
+      console.log(outcomes.join("\n"));
+    }
+    const summary = summarise(await load.stop());
+    expect(summary.failed).toBe(0);
+    expect(summary.sent).toBeGreaterThan(RUNS * 100);
+  }, 180_000);
+});
