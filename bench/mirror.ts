@@ -1,22 +1,28 @@
 /**
- * Live latency through the router with mirroring off and on, side by side in one run: two router
- * processes in front of the same blue and green demo apps, one mirroring a share of GETs to green,
- * rounds alternating between them at the same open-loop rate; medians over the rounds. Loopback only.
+ * Live latency through the router with mirroring off and on, measured side by side: one router process in
+ * front of a blue (live) and a green (idle) demo app, one continuous open-loop stream of GETs, and mirroring
+ * switched on and off every `--segment` (order off,on,on,off,... so a slow stretch of the machine falls on
+ * both alike). Each answer counts for the mode in force when its request was sent; requests sent in the
+ * first `--guard` of a segment are left out, so copies still in flight from an "on" segment do not count
+ * for "off". Percentiles over all answers of a mode. `--share 0` measures the noise floor: the same
+ * toggling with nothing mirrored. Loopback only.
  *
- *   npm run build && node dist/bench/mirror.js [-- --rate 800 --seconds 4 --rounds 3 --share 0.5]
+ *   npm run bench:mirror [-- --rate 500 --segments 40 --segment 2s --share 0.5]
  *
- * Prints a table and writes bench/results/mirror.json.
+ * Prints the figures and writes bench/results/mirror.json.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
+import { parseDuration } from "../src/duration.js";
+import type { MirrorOptions } from "../src/router/mirror.js";
 import { Router } from "../src/router/router.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,15 +30,10 @@ const root = join(here, "..", "..");
 const demoApp = join(root, "dist/examples/demo-app/src/server.js");
 
 type Mode = "off" | "on";
-interface Round {
-  readonly mode: Mode;
-  readonly sent: number;
-  readonly errors: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-}
+/** Segment order: every four segments hold two of each mode, mirrored in time. */
+const PATTERN: readonly Mode[] = ["off", "on", "on", "off"];
 
-/** Child mode: a router in front of blue (live) and green (idle), mirroring `share` when > 0. */
+/** Child mode: a router in front of blue (live) and green (idle); its parent says when to mirror. */
 async function serveRouter(bluePort: number, greenPort: number, share: number): Promise<void> {
   const router = new Router({
     listen: { host: "127.0.0.1", port: 0 },
@@ -42,28 +43,29 @@ async function serveRouter(bluePort: number, greenPort: number, share: number): 
   });
   router.setEndpoints("blue", [{ id: "blue", host: "127.0.0.1", port: bluePort }]);
   router.setEndpoints("green", [{ id: "green", host: "127.0.0.1", port: greenPort }]);
-  if (share > 0) router.setMirror({ share, methods: ["GET", "HEAD"], queueLimit: 256, timeoutMs: 5_000 });
+  const mirror: MirrorOptions = { share, methods: ["GET", "HEAD"], queueLimit: 256, timeoutMs: 5_000 };
   await router.start();
-  process.stdout.write(`${JSON.stringify({ port: router.address().port })}\n`);
-  process.on("SIGTERM", () => void router.close().then(() => process.exit(0)));
+  process.on("message", (mode: Mode) => {
+    router.setMirror(mode === "on" ? mirror : null);
+    process.send?.({ mode });
+  });
+  process.on("disconnect", () => void router.close().then(() => process.exit(0)));
+  process.send?.({ port: router.address().port });
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
+function startRouterChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
-    let buffer = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      buffer += chunk.toString();
-      for (const line of buffer.split("\n")) {
-        try {
-          const parsed = JSON.parse(line) as { port?: number };
-          if (parsed.port) return resolve({ child, port: parsed.port });
-        } catch {
-          // not a JSON line
-        }
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}`)));
+    const child = fork(fileURLToPath(import.meta.url), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.once("message", (message: { port: number }) => resolve({ child, port: message.port }));
+    child.once("exit", (code) => reject(new Error(`the router exited with ${code}`)));
+  });
+}
+
+/** Tells the router to mirror or not, and waits until it has. */
+function setMode(child: ChildProcess, mode: Mode): Promise<void> {
+  return new Promise((resolve) => {
+    child.once("message", () => resolve());
+    child.send(mode);
   });
 }
 
@@ -75,50 +77,91 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Open loop: `rate` GETs a second for `seconds`; latency of each answer. */
-async function load(port: number, rate: number, seconds: number, mode: Mode): Promise<Round> {
+interface Answer {
+  readonly mode: Mode;
+  readonly counted: boolean;
+  readonly ms: number;
+  readonly ok: boolean;
+}
+
+/**
+ * Open loop: `rate` GETs a second, `segments` segments of `segmentMs`, the mode switched at each segment's
+ * start (the switch itself takes a message round trip, during which the stream goes on).
+ */
+async function run(
+  port: number,
+  router: ChildProcess,
+  settings: { rate: number; segments: number; segmentMs: number; guardMs: number },
+): Promise<Answer[]> {
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64 });
-  const latencies: number[] = [];
-  let errors = 0;
-  let sent = 0;
-  const started = performance.now();
-  const total = Math.round(rate * seconds);
+  const answers: Answer[] = [];
   const pending: Promise<void>[] = [];
-  while (sent < total) {
-    const wait = started + (sent * 1000) / rate - performance.now();
+  let mode: Mode = "off";
+  let segmentStart = performance.now();
+  let stopped = false;
+  const switcher = (async () => {
+    for (let i = 0; i < settings.segments; i++) {
+      const next = PATTERN[i % PATTERN.length] as Mode;
+      await setMode(router, next);
+      mode = next;
+      segmentStart = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, settings.segmentMs));
+    }
+    stopped = true;
+  })();
+  const started = performance.now();
+  for (let sent = 0; !stopped; sent++) {
+    const wait = started + (sent * 1000) / settings.rate - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    sent++;
     const t0 = performance.now();
+    const at = { mode, counted: t0 - segmentStart >= settings.guardMs };
     pending.push(
       pool
         .request({ path: "/", method: "GET" })
         .then(async (response) => {
           await response.body.dump();
-          if (response.statusCode !== 200) errors++;
-          latencies.push(performance.now() - t0);
+          answers.push({ ...at, ms: performance.now() - t0, ok: response.statusCode === 200 });
         })
         .catch(() => {
-          errors++;
+          answers.push({ ...at, ms: performance.now() - t0, ok: false });
         }),
     );
   }
+  await switcher;
   await Promise.all(pending);
   await pool.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) =>
-    latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)] ?? Number.NaN;
-  return { mode, sent, errors, p50Ms: at(0.5), p99Ms: at(0.99) };
+  return answers;
 }
 
-const median = (values: readonly number[]) =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+/** The q-quantile of sorted values (nearest rank). */
+const quantile = (sorted: readonly number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? Number.NaN;
+
+function figures(answers: readonly Answer[], mode: Mode) {
+  const mine = answers.filter((a) => a.mode === mode && a.counted);
+  const ms = mine.map((a) => a.ms).sort((a, b) => a - b);
+  return {
+    answers: ms.length,
+    errors: mine.filter((a) => !a.ok).length,
+    p50Ms: quantile(ms, 0.5),
+    p90Ms: quantile(ms, 0.9),
+    p99Ms: quantile(ms, 0.99),
+  };
+}
+
+function duration(value: string, flag: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new Error(`${flag} expects a duration such as 2s or 200ms, got "${value}"`);
+  return ms;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      rate: { type: "string", default: "800" },
-      seconds: { type: "string", default: "4" },
-      rounds: { type: "string", default: "3" },
+      rate: { type: "string", default: "500" },
+      segments: { type: "string", default: "40" },
+      segment: { type: "string", default: "2s" },
+      guard: { type: "string", default: "200ms" },
       share: { type: "string", default: "0.5" },
       "serve-router": { type: "string" },
     },
@@ -129,8 +172,9 @@ async function main(): Promise<void> {
   }
   const settings = {
     rate: Number(values.rate),
-    seconds: Number(values.seconds),
-    rounds: Number(values.rounds),
+    segments: Number(values.segments),
+    segmentMs: duration(values.segment as string, "--segment"),
+    guardMs: duration(values.guard as string, "--guard"),
     share: Number(values.share),
   };
   const children: ChildProcess[] = [];
@@ -146,53 +190,39 @@ async function main(): Promise<void> {
     };
     const [bluePort, greenPort] = [await app("blue"), await app("green")];
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const self = fileURLToPath(import.meta.url);
-    const off = await startChild([self, "--serve-router", `${bluePort},${greenPort},0`], process.env);
-    const on = await startChild(
-      [self, "--serve-router", `${bluePort},${greenPort},${settings.share}`],
-      process.env,
-    );
-    children.push(off.child, on.child);
-    await load(off.port, settings.rate, 1, "off"); // warm-up
-    await load(on.port, settings.rate, 1, "on");
-    const rounds: Round[] = [];
-    for (let i = 0; i < settings.rounds; i++) {
-      rounds.push(await load(off.port, settings.rate, settings.seconds, "off"));
-      rounds.push(await load(on.port, settings.rate, settings.seconds, "on"));
-    }
-    const summary = (mode: Mode) => {
-      const mine = rounds.filter((r) => r.mode === mode);
-      return {
-        p50Ms: median(mine.map((r) => r.p50Ms)),
-        p99Ms: median(mine.map((r) => r.p99Ms)),
-        errors: mine.reduce((s, r) => s + r.errors, 0),
-      };
-    };
+    const router = await startRouterChild(["--serve-router", `${bluePort},${greenPort},${settings.share}`]);
+    children.push(router.child);
+    await run(router.port, router.child, { ...settings, segments: 2, segmentMs: 1_000 }); // warm-up
+    const loadBefore = loadavg()[0];
+    const answers = await run(router.port, router.child, settings);
+    const off = figures(answers, "off");
+    const on = figures(answers, "on");
     const result = {
       at: new Date().toISOString(),
-      environment: { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model ?? "" },
-      settings,
-      off: summary("off"),
-      on: summary("on"),
-      ratio: {
-        p99: summary("on").p99Ms / summary("off").p99Ms,
-        p50: summary("on").p50Ms / summary("off").p50Ms,
+      environment: {
+        node: process.version,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model ?? "",
+        loadAverage: [loadBefore, loadavg()[0]],
       },
-      rounds,
+      settings,
+      off,
+      on,
+      ratio: { p50: on.p50Ms / off.p50Ms, p90: on.p90Ms / off.p90Ms, p99: on.p99Ms / off.p99Ms },
     };
     const out = join(root, "bench/results");
     mkdirSync(out, { recursive: true });
     writeFileSync(join(out, "mirror.json"), `${JSON.stringify(result, null, 2)}\n`);
+    const line = (name: string, f: typeof off) =>
+      `  ${name}: ${f.answers} answers, p50 ${f.p50Ms.toFixed(2)} ms  p90 ${f.p90Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms  errors ${f.errors}`;
     console.log(
-      `mirroring ${settings.share * 100}% of GETs, ${settings.rate} req/s open loop, ${settings.rounds} rounds of ${settings.seconds}s, medians:`,
+      `mirroring ${settings.share * 100}% of GETs, ${settings.rate} req/s open loop, ${settings.segments} segments of ${settings.segmentMs} ms, off and on interleaved:`,
     );
+    console.log(line("off", off));
+    console.log(line("on ", on));
     console.log(
-      `  off: p50 ${result.off.p50Ms.toFixed(2)} ms  p99 ${result.off.p99Ms.toFixed(2)} ms  errors ${result.off.errors}`,
+      `  on/off: p50 ${result.ratio.p50.toFixed(3)}  p90 ${result.ratio.p90.toFixed(3)}  p99 ${result.ratio.p99.toFixed(3)}`,
     );
-    console.log(
-      `  on:  p50 ${result.on.p50Ms.toFixed(2)} ms  p99 ${result.on.p99Ms.toFixed(2)} ms  errors ${result.on.errors}`,
-    );
-    console.log(`  p99 on/off: ${result.ratio.p99.toFixed(3)}`);
   } finally {
     for (const child of children) child.kill("SIGTERM");
   }
