@@ -55,7 +55,9 @@ async function serveRouter(bluePort: number, greenPort: number, share: number): 
 
 function startRouterChild(args: string[]): Promise<{ child: ChildProcess; port: number }> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), args, { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(fileURLToPath(import.meta.url), args, {
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     child.once("message", (message: { port: number }) => resolve({ child, port: message.port }));
     child.once("exit", (code) => reject(new Error(`the router exited with ${code}`)));
   });
