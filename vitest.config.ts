@@ -1,13 +1,44 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files that put the machine under load for a minute or more (thousands of requests, many daemons at
+ * once). They run one at a time, after everything else: on 2 cores, a test that checks a deadline or
+ * counts answers must not share the machine with them.
+ */
+const LOAD = [
+  "test/reliability/**/*.test.ts",
+  "test/verify/faults.test.ts",
+  "test/verify/verify-cli.test.ts",
+  "test/engine/no-false-rollback.test.ts",
+  "test/demo.test.ts",
+];
+
+const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: "forks" } as const;
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: "forks",
-    maxWorkers: 2,
     reporters: ["default", "json"],
     outputFile: { json: "test-artifacts/vitest.json" },
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: "main",
+          include: ["test/**/*.test.ts"],
+          exclude: LOAD,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: "load",
+          include: LOAD,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

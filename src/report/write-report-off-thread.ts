@@ -1,6 +1,5 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { compiledWorker } from "../worker-path.js";
 import type { ReportJob } from "./report-worker.js";
 import type { WrittenReport } from "./write-report.js";
 
@@ -14,23 +13,9 @@ let worker: Worker | null = null;
 let nextId = 0;
 const waiting = new Map<number, { resolve: (w: WrittenReport) => void; reject: (e: Error) => void }>();
 
-/** Where the compiled worker is: beside this module in dist/, or dist/'s copy when running from sources. */
-function workerPath(): string {
-  const candidates = [
-    fileURLToPath(new URL("./report-worker.js", import.meta.url)),
-    fileURLToPath(new URL("../../dist/src/report/report-worker.js", import.meta.url)),
-  ];
-  const found = candidates.find((candidate) => existsSync(candidate));
-  if (!found)
-    throw new Error(
-      `the report worker is not built (looked for ${candidates.join(", ")}); run \`npm run build\``,
-    );
-  return found;
-}
-
 function reportWorker(): Worker {
   if (worker) return worker;
-  const started = new Worker(workerPath());
+  const started = new Worker(compiledWorker(import.meta.url, "report/report-worker.js"));
   started.on("message", (answer: Answer) => {
     const job = waiting.get(answer.id);
     waiting.delete(answer.id);

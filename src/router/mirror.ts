@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
-import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { Dispatcher } from "undici";
 import { type Colour, otherColour } from "../colour.js";
+import { compiledWorker } from "../worker-path.js";
+import type { CancelJob, CopyJob, CopyReport } from "./mirror-worker.js";
 import type { ReplicaSet } from "./replica-set.js";
 
 export interface MirrorOptions {
@@ -50,27 +51,84 @@ export class MirrorMetrics {
 }
 
 /**
+ * The mirror's worker thread and what the router's thread knows of it: the copies in flight (the queue
+ * limit's count) and the metrics, kept up to date from the thread's reports. One per router, started with
+ * the first copy, kept across setMirror() calls.
+ */
+export class MirrorThread {
+  readonly metrics: MirrorMetrics;
+  #worker: Worker | null = null;
+  #inFlight = 0;
+
+  constructor(metrics: MirrorMetrics) {
+    this.metrics = metrics;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  send(job: CopyJob): void {
+    this.#inFlight++;
+    const worker = this.#start();
+    worker.ref(); // copies in flight keep the process until their answers are in
+    worker.postMessage(job);
+  }
+
+  /** Cuts the copies in flight; they are reported, and counted, as cancelled (not at all in the metrics). */
+  cancelAll(): void {
+    this.#worker?.postMessage({ kind: "cancel" } satisfies CancelJob);
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    this.#inFlight = 0;
+    await worker?.terminate();
+  }
+
+  #start(): Worker {
+    if (this.#worker !== null) return this.#worker;
+    const worker = new Worker(compiledWorker(import.meta.url, "router/mirror-worker.js"));
+    worker.on("message", (report: CopyReport) => this.#record(report));
+    worker.on("error", () => {
+      // A broken mirror thread must never touch live traffic: forget its copies and start afresh next time.
+      this.#inFlight = 0;
+      this.#worker = null;
+    });
+    this.#worker = worker;
+    return worker;
+  }
+
+  #record(report: CopyReport): void {
+    this.#inFlight = Math.max(0, this.#inFlight - report.done.length);
+    if (this.#inFlight === 0) this.#worker?.unref();
+    for (const [colour, status, seconds] of report.done) {
+      if (status === 0) continue; // cancelled
+      this.metrics.requests.inc({ colour, status: String(status) });
+      this.metrics.duration.observe({ colour }, seconds);
+    }
+  }
+}
+
+/**
  * Shadow traffic: a share of live idempotent requests is copied to the other colour and its answers are
- * thrown away. The live request never waits for its copy: a copy is sent once the live answer is complete, shares
- * nothing with it but the (read-only) header list, and is dropped when `queueLimit` copies are in flight.
+ * thrown away. The live request never waits for its copy: a copy is handed to the mirror's own thread once
+ * the live answer is complete, shares nothing with it but the (read-only) header list, and is dropped when
+ * `queueLimit` copies are in flight.
  */
 export class Mirror {
   readonly #options: MirrorOptions;
   readonly #methods: ReadonlySet<string>;
   readonly #replicas: (colour: Colour) => ReplicaSet;
-  readonly #metrics: MirrorMetrics;
-  readonly #inFlight = new Set<MirrorCopy>();
+  readonly #thread: MirrorThread;
   #stopped = false;
 
-  constructor(options: MirrorOptions, replicas: (colour: Colour) => ReplicaSet, metrics: MirrorMetrics) {
+  constructor(options: MirrorOptions, replicas: (colour: Colour) => ReplicaSet, thread: MirrorThread) {
     this.#options = options;
     this.#methods = new Set(options.methods.map((m) => m.toUpperCase()));
     this.#replicas = replicas;
-    this.#metrics = metrics;
-  }
-
-  get inFlight(): number {
-    return this.#inFlight.size;
+    this.#thread = thread;
   }
 
   /** Maybe copies a live request that `from` serves to the other colour. Never throws. */
@@ -78,91 +136,30 @@ export class Mirror {
     if (this.#stopped || !this.#methods.has(req.method ?? "")) return;
     if (this.#options.share < 1 && Math.random() >= this.#options.share) return;
     const to = otherColour(from);
-    if (this.#inFlight.size >= this.#options.queueLimit) {
-      this.#metrics.dropped.inc({ colour: to, reason: "queue-full" });
+    const metrics = this.#thread.metrics;
+    if (this.#thread.inFlight >= this.#options.queueLimit) {
+      metrics.dropped.inc({ colour: to, reason: "queue-full" });
       return;
     }
     const upstream = this.#replicas(to).pick("");
     if (upstream === undefined) {
-      this.#metrics.dropped.inc({ colour: to, reason: "no-replica" });
+      metrics.dropped.inc({ colour: to, reason: "no-replica" });
       return;
     }
-    const copy = new MirrorCopy(to, this.#metrics, (c) => this.#inFlight.delete(c));
-    this.#inFlight.add(copy);
-    try {
-      upstream.pool.dispatch(
-        {
-          path: req.url as string,
-          method: req.method as Dispatcher.HttpMethod,
-          headers: [...headers, MIRROR_HEADER, "1"],
-          headersTimeout: this.#options.timeoutMs,
-          bodyTimeout: this.#options.timeoutMs,
-        },
-        copy,
-      );
-    } catch {
-      copy.onError();
-    }
+    this.#thread.send({
+      kind: "copy",
+      colour: to,
+      origin: `http://${upstream.key}`,
+      path: req.url as string,
+      method: req.method as string,
+      headers: [...headers, MIRROR_HEADER, "1"],
+      timeoutMs: this.#options.timeoutMs,
+    });
   }
 
   /** Sends no more copies and cuts those in flight. */
   stop(): void {
     this.#stopped = true;
-    for (const copy of this.#inFlight) copy.cancel();
-    this.#inFlight.clear();
-  }
-}
-
-/** One copy in flight: an undici handler that reads the answer's status and throws the body away. */
-class MirrorCopy implements Dispatcher.DispatchHandlers {
-  readonly #colour: Colour;
-  readonly #metrics: MirrorMetrics;
-  readonly #done: (copy: MirrorCopy) => void;
-  readonly #started = performance.now();
-  #abort: ((error?: Error) => void) | null = null;
-  #status = 0;
-  #finished = false;
-
-  constructor(colour: Colour, metrics: MirrorMetrics, done: (copy: MirrorCopy) => void) {
-    this.#colour = colour;
-    this.#metrics = metrics;
-    this.#done = done;
-  }
-
-  onConnect(abort: (error?: Error) => void): void {
-    if (this.#finished) abort();
-    else this.#abort = abort;
-  }
-
-  onHeaders(statusCode: number): boolean {
-    if (statusCode >= 200) this.#status = statusCode;
-    return true;
-  }
-
-  onData(): boolean {
-    return true;
-  }
-
-  onComplete(): void {
-    this.#finish(this.#status);
-  }
-
-  onError(): void {
-    this.#finish(502);
-  }
-
-  cancel(): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#abort?.();
-  }
-
-  #finish(status: number): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#done(this);
-    const colour = this.#colour;
-    this.#metrics.requests.inc({ colour, status: String(status) });
-    this.#metrics.duration.observe({ colour }, (performance.now() - this.#started) / 1000);
+    this.#thread.cancelAll();
   }
 }

@@ -8,7 +8,7 @@ import type { Endpoint } from "../platforms/platform.js";
 import { ColourLane } from "./colour-lane.js";
 import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
-import { Mirror, MirrorMetrics, type MirrorOptions } from "./mirror.js";
+import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "./traffic-router.js";
@@ -59,7 +59,7 @@ export class Router implements TrafficRouter {
   readonly #preview: Server | null;
   readonly #active: SharedActiveColour;
   #mirror: Mirror | null = null;
-  #mirrorMetrics: MirrorMetrics | null = null;
+  #mirrorThread: MirrorThread | null = null;
   #mainAddress: Address | null = null;
   #previewAddress: Address | null = null;
 
@@ -139,8 +139,8 @@ export class Router implements TrafficRouter {
     this.#mirror?.stop();
     this.#mirror = null;
     if (options === null || options.share <= 0) return;
-    this.#mirrorMetrics ??= new MirrorMetrics(this.#metrics.registry, DURATION_BUCKETS);
-    this.#mirror = new Mirror(options, (colour) => this.#lanes[colour].replicas, this.#mirrorMetrics);
+    this.#mirrorThread ??= new MirrorThread(new MirrorMetrics(this.#metrics.registry, DURATION_BUCKETS));
+    this.#mirror = new Mirror(options, (colour) => this.#lanes[colour].replicas, this.#mirrorThread);
     this.#log.info(
       { event: "mirror", share: options.share, methods: options.methods },
       "mirroring to the idle colour",
@@ -167,6 +167,7 @@ export class Router implements TrafficRouter {
   /** Closes the listeners, every open connection and WebSocket, and the pools to the replicas. */
   async close(): Promise<void> {
     this.setMirror(null);
+    await this.#mirrorThread?.close();
     const servers = [closeServer(this.#main)];
     if (this.#preview !== null) servers.push(closeServer(this.#preview));
     for (const lane of Object.values(this.#lanes)) lane.inFlight.cancelAll();

@@ -49,7 +49,7 @@ describe("with HAProxy as the data plane", () => {
 
     expect(deployed.phase).toBe("Healthy");
     expect(rolledBack.phase).toBe("Healthy");
-    expect(summary.failed).toBe(0);
+    expect(summary.failed, JSON.stringify(summary.errors)).toBe(0);
     expect(summary.byVersion["2.0.0"]).toBeGreaterThan(0);
     expect(samples.at(-1)?.version).toBe("1.0.0");
     const switchedAt = Date.parse(deployed.switchedAt ?? "");

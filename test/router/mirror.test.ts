@@ -44,8 +44,16 @@ describe("Router: mirroring to the idle colour", () => {
     }
     await eventually("green answered 20 copies", () => green.requests === 20);
     expect(blue.requests).toBe(20);
+    // The mirror's thread reports its copies in batches: the count catches up within a moment.
+    await eventually(
+      "20 copies counted",
+      async () =>
+        metric(
+          await router.metrics(),
+          /cutover_mirror_requests_total\{colour="green",status="200"\} (\d+)/,
+        ) === 20,
+    );
     const text = await router.metrics();
-    expect(metric(text, /cutover_mirror_requests_total\{colour="green",status="200"\} (\d+)/)).toBe(20);
     expect(metric(text, /cutover_requests_total\{colour="green",status="200"\} (\d+)/)).toBe(0);
 
     router.switchTo("green");
@@ -93,6 +101,7 @@ describe("Router: mirroring to the idle colour", () => {
     }
     const text = await router.metrics();
     expect(metric(text, /cutover_mirror_dropped_total\{colour="green",reason="queue-full"\} (\d+)/)).toBe(8);
+    await eventually("green holds the two copies", () => green.requests === 2);
     green.release();
     await eventually(
       "the two copies finished",
