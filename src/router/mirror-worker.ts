@@ -39,12 +39,11 @@ if (port === null) throw new Error("mirror-worker.js runs as a worker thread of 
 const pools = new Map<string, Pool>();
 const inFlight = new Set<Copy>();
 let done: Array<[Colour, number, number]> = [];
-let reportTimer: NodeJS.Timeout | null = null;
 
 function report(entry: [Colour, number, number]): void {
   done.push(entry);
-  reportTimer ??= setTimeout(() => {
-    reportTimer = null;
+  if (done.length > 1) return; // a report is already due
+  setTimeout(() => {
     const batch: CopyReport = { done };
     done = [];
     port?.postMessage(batch);

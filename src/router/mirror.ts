@@ -52,8 +52,8 @@ export class MirrorMetrics {
 
 /**
  * The mirror's worker thread and what the router's thread knows of it: the copies in flight (the queue
- * limit's count) and the metrics, kept up to date from the thread's reports. One per router, started with
- * the first copy, kept across setMirror() calls.
+ * limit's count) and the metrics, kept up to date from the thread's reports. One per router, started when
+ * mirroring is first turned on, kept across setMirror() calls.
  */
 export class MirrorThread {
   readonly metrics: MirrorMetrics;
@@ -62,6 +62,7 @@ export class MirrorThread {
 
   constructor(metrics: MirrorMetrics) {
     this.metrics = metrics;
+    this.#start(); // now, so the first copies do not wait for a thread to boot
   }
 
   get inFlight(): number {
@@ -90,6 +91,7 @@ export class MirrorThread {
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
     const worker = new Worker(compiledWorker(import.meta.url, "router/mirror-worker.js"));
+    worker.unref(); // an idle mirror never keeps the process alive
     worker.on("message", (report: CopyReport) => this.#record(report));
     worker.on("error", () => {
       // A broken mirror thread must never touch live traffic: forget its copies and start afresh next time.

@@ -79,7 +79,11 @@ describe("Router: mirroring to the idle colour", () => {
     const { router, green } = await twoColours();
     router.setMirror({ ...MIRROR, share: 0.25 });
     for (let i = 0; i < 200; i++) await (await request(`${mainUrl(router)}/`)).body.dump();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually("every copy answered and counted", async () => {
+      const text = await router.metrics();
+      const counted = metric(text, /cutover_mirror_requests_total\{colour="green",status="200"\} (\d+)/);
+      return counted > 0 && counted === green.requests;
+    });
     expect(green.requests).toBeGreaterThan(20);
     expect(green.requests).toBeLessThan(90);
     const before = green.requests;
