@@ -93,11 +93,13 @@ export class MirrorThread {
     const worker = new Worker(compiledWorker(import.meta.url, "router/mirror-worker.js"));
     worker.unref(); // an idle mirror never keeps the process alive
     worker.on("message", (report: CopyReport) => this.#record(report));
-    worker.on("error", () => {
-      // A broken mirror thread must never touch live traffic: forget its copies and start afresh next time.
+    worker.on("exit", () => {
+      // A mirror thread that died must never touch live traffic: forget its copies, start afresh next time.
+      if (this.#worker !== worker) return;
       this.#inFlight = 0;
       this.#worker = null;
     });
+    worker.on("error", () => undefined); // followed by "exit"
     this.#worker = worker;
     return worker;
   }
