@@ -19,8 +19,9 @@ afterEach(async () => {
   daemon = null;
 });
 
-// The same judge a user gets by default (absolute error rate, latency against the old colour, the
-// Mann-Whitney comparison), over a short window so 20 deploys fit in about a minute.
+// The judge a user gets by default (the Mann-Whitney comparison of error rate, p50 and p99) and two
+// conditions (an absolute error rate, p99 against the old colour), over a short window so 20 deploys fit
+// in about a minute.
 const analysis = `analysis:
   source: { type: router }
   interval: 300ms
