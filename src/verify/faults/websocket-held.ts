@@ -29,8 +29,10 @@ export const websocketHeld: Fault = {
       const before = await held.exchange("before the switch", 5_000);
       if (before === null)
         throw new Error(`${url} did not answer a message; --websocket-path must name an echo endpoint`);
+      // The drain starts at the switch, which happens after it is asked for: times are counted from the
+      // asking, so a socket closed before its drain deadline can never look as if it had waited.
+      const askedAt = epochNow();
       const switched = await target.driver.switchOver("switch");
-      const switchedAt = epochNow();
       const reply = await held.exchange("after the switch", 5_000);
       const fresh = await open(url);
       fresh.socket.close();
@@ -40,11 +42,11 @@ export const websocketHeld: Fault = {
         new Promise<null>((r) => setTimeout(() => r(null), wait)),
       ]);
       held.socket.terminate();
-      return { held, switched, switchedAt, reply, fresh, closed };
+      return { held, switched, askedAt, reply, fresh, closed };
     });
-    const { held, switched, switchedAt, reply, fresh, closed } = value;
+    const { held, switched, askedAt, reply, fresh, closed } = value;
     const failed = failures(samples).length;
-    const closedAfter = closed ? closed.at - switchedAt : null;
+    const closedAfter = closed ? closed.at - askedAt : null;
     const checkClose = target.drainTimeoutMs + 3_000 <= MAX_CLOSE_WAIT_MS;
     const passed =
       switched.ok &&
@@ -55,7 +57,7 @@ export const websocketHeld: Fault = {
       (!checkClose || (closedAfter !== null && closedAfter <= target.drainTimeoutMs + 3_000));
     return {
       expected: `a WebSocket opened on ${held.colour ?? "?"} before the switch still answers after it, until the drain deadline (drainTimeout ${target.drainTimeoutMs} ms) closes it; a new WebSocket goes to the new colour; no request fails`,
-      happened: `switch ${switched.detail}; the held socket ${reply === null ? "did not answer" : `answered "${reply}"`} after the switch and ${closed ? `was closed (code ${closed.code}) ${ms(closedAfter)} after it` : `was still open after ${ms(Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS))}`}; a new socket went to ${fresh.colour ?? "?"}; ${plural(failed, "request")} of ${samples.length} failed`,
+      happened: `switch ${switched.detail}; the held socket ${reply === null ? "did not answer" : `answered "${reply}"`} after the switch and ${closed ? `was closed (code ${closed.code}) ${ms(closedAfter)} after the switch was asked for` : `was still open after ${ms(Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS))}`}; a new socket went to ${fresh.colour ?? "?"}; ${plural(failed, "request")} of ${samples.length} failed`,
       passed,
       samples,
       figures: {
