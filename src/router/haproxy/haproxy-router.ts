@@ -128,8 +128,16 @@ export class HaproxyRouter implements TrafficRouter {
       await sleep(Math.min(this.#o.drainPollMs ?? 25, Math.max(1, deadline - Date.now())));
       left = (await this.#readStats(true))[colour].liveInFlight;
     }
-    const cancelled = left > 0 && !run.superseded ? left : 0;
-    if (cancelled > 0) await this.#enqueue(() => this.#shutdownSessions(colour));
+    let cancelled = 0;
+    if (left > 0 && !run.superseded) {
+      await this.#enqueue(async () => {
+        // A switch back to this colour (a rollback) may have been queued since the loop ended: the cut is
+        // for a colour that is still idle, never for the live one's requests.
+        if (run.superseded || this.#active === colour) return;
+        cancelled = left;
+        await this.#shutdownSessions(colour);
+      });
+    }
     if (this.#draining[colour] === run) {
       this.#draining[colour] = null;
       await this.#enqueue(() => this.#setLiveState(colour, "ready"));
