@@ -146,6 +146,9 @@ export class Engine {
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#startColour(active, version);
     await this.#o.platform.waitReady(active, { timeoutMs: this.#o.readyTimeoutMs });
+    // The ready replicas are in the data plane's rotation (HAProxy hears of them a moment later) before
+    // `up` says it serves: a request sent then must not meet a backend with no server.
+    await this.#o.router.settled?.();
     this.#o.logger.info({ colour: active, version }, "serving");
   }
 
