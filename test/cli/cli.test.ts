@@ -5,6 +5,7 @@ import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { ServiceStatus } from "../../src/engine/engine.js";
 import { eventually, isAlive } from "../helpers/eventually.js";
+import { hexOfPort, listeningAddresses } from "../helpers/listening-sockets.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
 
 const started: Project[] = [];
@@ -219,12 +220,8 @@ describe("the admin API", () => {
     const project = await makeProject();
     await up(project);
     // The kernel's own table of listening sockets: the admin port listens on 127.0.0.1 only.
-    const hexPort = project.admin.toString(16).toUpperCase().padStart(4, "0");
-    const listening = readFileSync("/proc/net/tcp", "utf8")
-      .split("\n")
-      .map((line) => line.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A")
-      .map((f) => f[1]);
+    const hexPort = hexOfPort(project.admin);
+    const listening = listeningAddresses(project.admin);
     expect(listening).toEqual([`0100007F:${hexPort}`]);
   });
 });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import { isAlive } from "../helpers/eventually.js";
+import { hexOfPort, listeningAddresses } from "../helpers/listening-sockets.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
 import { downAll, up } from "../verify/verify-project.js";
 
@@ -208,12 +209,8 @@ describe("the admin API under abuse", () => {
       ),
     );
     await up(project, started);
-    const hexPort = project.admin.toString(16).toUpperCase().padStart(4, "0");
-    const listening = readFileSync("/proc/net/tcp", "utf8")
-      .split("\n")
-      .map((line) => line.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A")
-      .map((f) => f[1]);
+    const hexPort = hexOfPort(project.admin);
+    const listening = listeningAddresses(project.admin);
     expect(listening).toEqual([`00000000:${hexPort}`]);
     // Still behind the token.
     expect((await fetch(`http://127.0.0.1:${project.admin}/status`)).status).toBe(401);
