@@ -34,7 +34,12 @@ type Mode = "off" | "on";
 const PATTERN: readonly Mode[] = ["off", "on", "on", "off"];
 
 /** Child mode: a router in front of blue (live) and green (idle); its parent says when to mirror. */
-async function serveRouter(bluePort: number, greenPort: number, share: number): Promise<void> {
+async function serveRouter(
+  bluePort: number,
+  greenPort: number,
+  share: number,
+  maxPerSecond: number | undefined,
+): Promise<void> {
   const router = new Router({
     listen: { host: "127.0.0.1", port: 0 },
     preview: null,
@@ -43,7 +48,13 @@ async function serveRouter(bluePort: number, greenPort: number, share: number): 
   });
   router.setEndpoints("blue", [{ id: "blue", host: "127.0.0.1", port: bluePort }]);
   router.setEndpoints("green", [{ id: "green", host: "127.0.0.1", port: greenPort }]);
-  const mirror: MirrorOptions = { share, methods: ["GET", "HEAD"], queueLimit: 256, timeoutMs: 5_000 };
+  const mirror: MirrorOptions = {
+    share,
+    maxPerSecond,
+    methods: ["GET", "HEAD"],
+    queueLimit: 256,
+    timeoutMs: 5_000,
+  };
   await router.start();
   process.on("message", (mode: Mode) => {
     router.setMirror(mode === "on" ? mirror : null);
@@ -165,12 +176,13 @@ async function main(): Promise<void> {
       segment: { type: "string", default: "2s" },
       guard: { type: "string", default: "200ms" },
       share: { type: "string", default: "0.5" },
+      "max-per-second": { type: "string" },
       "serve-router": { type: "string" },
     },
   });
   if (values["serve-router"] !== undefined) {
-    const [blue, green, share] = values["serve-router"].split(",").map(Number);
-    return serveRouter(blue as number, green as number, share as number);
+    const [blue, green, share, maxPerSecond] = values["serve-router"].split(",").map(Number);
+    return serveRouter(blue as number, green as number, share as number, maxPerSecond || undefined);
   }
   const settings = {
     rate: Number(values.rate),
@@ -178,7 +190,10 @@ async function main(): Promise<void> {
     segmentMs: duration(values.segment as string, "--segment"),
     guardMs: duration(values.guard as string, "--guard"),
     share: Number(values.share),
+    maxPerSecond: values["max-per-second"] === undefined ? undefined : Number(values["max-per-second"]),
   };
+  if (settings.maxPerSecond !== undefined && !(settings.maxPerSecond > 0))
+    throw new Error(`--max-per-second expects a number above 0, got "${values["max-per-second"]}"`);
   const children: ChildProcess[] = [];
   try {
     const app = async (colour: string) => {
@@ -192,7 +207,10 @@ async function main(): Promise<void> {
     };
     const [bluePort, greenPort] = [await app("blue"), await app("green")];
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const router = await startRouterChild(["--serve-router", `${bluePort},${greenPort},${settings.share}`]);
+    const router = await startRouterChild([
+      "--serve-router",
+      `${bluePort},${greenPort},${settings.share},${settings.maxPerSecond ?? 0}`,
+    ]);
     children.push(router.child);
     await run(router.port, router.child, { ...settings, segments: 2, segmentMs: 1_000 }); // warm-up
     const loadBefore = loadavg()[0];
@@ -217,8 +235,9 @@ async function main(): Promise<void> {
     writeFileSync(join(out, "mirror.json"), `${JSON.stringify(result, null, 2)}\n`);
     const line = (name: string, f: typeof off) =>
       `  ${name}: ${f.answers} answers, p50 ${f.p50Ms.toFixed(2)} ms  p90 ${f.p90Ms.toFixed(2)} ms  p99 ${f.p99Ms.toFixed(2)} ms  errors ${f.errors}`;
+    const cap = settings.maxPerSecond === undefined ? "" : ` (at most ${settings.maxPerSecond} a second)`;
     console.log(
-      `mirroring ${settings.share * 100}% of GETs, ${settings.rate} req/s open loop, ${settings.segments} segments of ${settings.segmentMs} ms, off and on interleaved:`,
+      `mirroring ${settings.share * 100}% of GETs${cap}, ${settings.rate} req/s open loop, ${settings.segments} segments of ${settings.segmentMs} ms, off and on interleaved:`,
     );
     console.log(line("off", off));
     console.log(line("on ", on));

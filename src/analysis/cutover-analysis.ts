@@ -89,6 +89,7 @@ export class CutoverAnalysis implements DeployAnalysis {
     if (mirroring) {
       this.#mirror?.setMirror({
         share: mirror.share,
+        maxPerSecond: mirror.maxPerSecond,
         methods: mirror.methods,
         queueLimit: mirror.queue,
         timeoutMs: mirror.timeout,

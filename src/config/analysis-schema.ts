@@ -158,6 +158,10 @@ const mirrorSchema = z
       description:
         "Share of live idempotent requests copied to the other colour (0: off); their answers are discarded.",
     }),
+    maxPerSecond: z.number().positive().optional().meta({
+      description:
+        "Copies a second at most, evenly spread, whatever the share: bounds what shadow traffic costs at high load while low traffic is still copied at `share`.",
+    }),
     methods: z
       .array(z.enum(["GET", "HEAD", "OPTIONS"]))
       .min(1)

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { Counter, Histogram, type Registry } from "prom-client";
 import { type Colour, otherColour } from "../colour.js";
@@ -9,6 +10,8 @@ import type { ReplicaSet } from "./replica-set.js";
 export interface MirrorOptions {
   /** Share of eligible requests copied, 0..1. */
   readonly share: number;
+  /** Copies a second at most, spread evenly, whatever the share; undefined: no cap. */
+  readonly maxPerSecond?: number | undefined;
   /** Methods copied, upper case (GET and HEAD by default). Requests with a body never are. */
   readonly methods: readonly string[];
   /** Copies in flight at most; a copy beyond that is dropped and counted. */
@@ -116,16 +119,43 @@ export class MirrorThread {
 }
 
 /**
- * Shadow traffic: a share of live idempotent requests is copied to the other colour and its answers are
- * thrown away. The live request never waits for its copy: a copy is handed to the mirror's own thread once
- * the live answer is complete, shares nothing with it but the (read-only) header list, and is dropped when
- * `queueLimit` copies are in flight.
+ * At most `perSecond` copies a second: a token bucket that holds a tenth of a second's worth (at least
+ * one), so copies come evenly spread rather than in a burst at the start of each second.
+ */
+class CopyRate {
+  readonly #perMs: number;
+  readonly #capacity: number;
+  #tokens: number;
+  #at = performance.now();
+
+  constructor(perSecond: number) {
+    this.#perMs = perSecond / 1000;
+    this.#capacity = Math.max(1, perSecond / 10);
+    this.#tokens = this.#capacity;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#capacity, this.#tokens + (now - this.#at) * this.#perMs);
+    this.#at = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * Shadow traffic: a share of live idempotent requests (and at most `maxPerSecond` a second) is copied to the
+ * other colour and its answers are thrown away. The live request never waits for its copy: a copy is handed
+ * to the mirror's own thread once the live answer is complete, shares nothing with it but the (read-only)
+ * header list, and is dropped when `queueLimit` copies are in flight.
  */
 export class Mirror {
   readonly #options: MirrorOptions;
   readonly #methods: ReadonlySet<string>;
   readonly #replicas: (colour: Colour) => ReplicaSet;
   readonly #thread: MirrorThread;
+  readonly #rate: CopyRate | null;
   #stopped = false;
 
   constructor(options: MirrorOptions, replicas: (colour: Colour) => ReplicaSet, thread: MirrorThread) {
@@ -133,12 +163,14 @@ export class Mirror {
     this.#methods = new Set(options.methods.map((m) => m.toUpperCase()));
     this.#replicas = replicas;
     this.#thread = thread;
+    this.#rate = options.maxPerSecond === undefined ? null : new CopyRate(options.maxPerSecond);
   }
 
   /** Maybe copies a live request that `from` serves to the other colour. Never throws. */
   offer(req: IncomingMessage, headers: readonly string[], from: Colour): void {
     if (this.#stopped || !this.#methods.has(req.method ?? "")) return;
     if (this.#options.share < 1 && Math.random() >= this.#options.share) return;
+    if (this.#rate !== null && !this.#rate.take()) return;
     const to = otherColour(from);
     const metrics = this.#thread.metrics;
     if (this.#thread.inFlight >= this.#options.queueLimit) {

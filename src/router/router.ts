@@ -142,7 +142,7 @@ export class Router implements TrafficRouter {
     this.#mirrorThread ??= new MirrorThread(new MirrorMetrics(this.#metrics.registry, DURATION_BUCKETS));
     this.#mirror = new Mirror(options, (colour) => this.#lanes[colour].replicas, this.#mirrorThread);
     this.#log.info(
-      { event: "mirror", share: options.share, methods: options.methods },
+      { event: "mirror", share: options.share, maxPerSecond: options.maxPerSecond, methods: options.methods },
       "mirroring to the idle colour",
     );
   }

@@ -61,7 +61,7 @@ describe("analysis: in cutover.yaml", () => {
     - { metric: errorRate, max: 0.01 }
     - { metric: p99, maxRatio: 1.2 }
   judge: { confidence: 0.95, metrics: [{ metric: p99, weight: 2, critical: true }, { metric: errorRate }] }
-  mirror: { share: 0.1, methods: [GET] }
+  mirror: { share: 1, maxPerSecond: 50, methods: [GET] }
   webhooks:
     - { url: https://hooks.slack.com/services/T/B/X, format: slack }
     - { url: http://alerts.internal/cutover, events: [rollback, failure], retries: 5 }
@@ -76,6 +76,7 @@ describe("analysis: in cutover.yaml", () => {
       expect(analysis.source.queries.requestRate).toContain("{{colour}}");
       expect(analysis.source.queries.p99).toContain("[1m]");
     }
+    expect(analysis?.mirror).toMatchObject({ share: 1, maxPerSecond: 50, methods: ["GET"], queue: 256 });
     expect(analysis?.webhooks[1]).toMatchObject({ format: "json", retries: 5, timeout: 5_000 });
   });
 
@@ -93,6 +94,9 @@ describe("analysis: in cutover.yaml", () => {
       /^analysis\.source\.type/,
     );
     expect(problems(`${base}analysis:\n  mirror: { share: 2 }\n`)[0]).toMatch(/^analysis\.mirror\.share/);
+    expect(problems(`${base}analysis:\n  mirror: { maxPerSecond: 0 }\n`)[0]).toMatch(
+      /^analysis\.mirror\.maxPerSecond: .*got 0/,
+    );
     expect(problems(`${base}analysis:\n  judge: { pass: 40, marginal: 60 }\n`)).toEqual([
       "analysis.judge.marginal: judge.marginal must not exceed judge.pass; got 60",
     ]);

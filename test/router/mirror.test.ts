@@ -93,6 +93,28 @@ describe("Router: mirroring to the idle colour", () => {
     expect(green.requests).toBe(before);
   });
 
+  it("sends at most maxPerSecond copies a second, whatever the share, spread over the second", async () => {
+    const { router, green } = await twoColours();
+    router.setMirror({ ...MIRROR, share: 1, maxPerSecond: 20 });
+    const started = performance.now();
+    const load = steadyLoad(mainUrl(router), { ratePerSecond: 200, maxDurationMs: 1_500 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const result = await load.stop();
+    const seconds = (performance.now() - started) / 1000;
+    expect(result.failures).toEqual([]);
+    expect(result.sent).toBeGreaterThan(150);
+    await eventually("every copy answered and counted", async () => {
+      const text = await router.metrics();
+      const counted = metric(text, /cutover_mirror_requests_total\{colour="green",status="200"\} (\d+)/);
+      return counted > 0 && counted === green.requests;
+    });
+    // The bucket starts full with a tenth of a second's worth (2), then refills at 20 a second.
+    expect(green.requests).toBeLessThanOrEqual(Math.ceil(2 + 20 * seconds));
+    expect(green.requests).toBeGreaterThanOrEqual(15);
+    const text = await router.metrics();
+    expect(text).not.toMatch(/cutover_mirror_dropped_total\{[^}]*\} [1-9]/); // capped copies are not "dropped"
+  });
+
   it("drops copies when the queue is full, counts them, and the live request never waits for its copy", async () => {
     const { router, blue, green } = await twoColours();
     router.setMirror({ ...MIRROR, queueLimit: 2, timeoutMs: 5_000 });
