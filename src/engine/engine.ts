@@ -18,6 +18,7 @@ import {
 } from "./deploy-record.js";
 import { runSmokeChecks } from "./smoke-checks.js";
 import type { ServiceState, StateStore } from "./state-store.js";
+import { StateWriter } from "./state-writer.js";
 
 export interface EngineOptions {
   readonly service: string;
@@ -98,12 +99,7 @@ export class Engine {
   #state: ServiceState;
   #history: DeployRecord[];
   #operation: Operation | null = null;
-  #saving: Promise<void> = Promise.resolve();
-  /** Finished records the history file does not have yet (written before the state, see #write). */
-  #unsaved: DeployRecord[] = [];
-  /** Why the last write of state or history failed; null once they are on disk. */
-  #writeError: string | null = null;
-  #retryTimer: NodeJS.Timeout | null = null;
+  readonly #writer: StateWriter;
   readonly #scaleDowns = new Map<Colour, { timer: NodeJS.Timeout; at: number }>();
   readonly #drains = new Map<Colour, Promise<DrainResult>>();
   /** Colours being stopped by a scale-down, so that a rollback to one waits for the stop to end. */
@@ -123,6 +119,7 @@ export class Engine {
       current: null,
       deploys: 0,
     };
+    this.#writer = new StateWriter(options.store, options.logger, () => this.#state);
   }
 
   /** Reads the state and history the store holds. */
@@ -142,7 +139,7 @@ export class Engine {
     const version = state.colours[active].version ?? this.#o.initialVersion;
     state.colours[active] = { version, running: true };
     if (this.#o.router.active !== active) await this.#o.router.switchTo(active);
-    await this.#flush();
+    await this.#writer.flush();
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#startColour(active, version);
     await this.#o.platform.waitReady(active, { timeoutMs: this.#o.readyTimeoutMs });
@@ -251,7 +248,7 @@ export class Engine {
       colours,
       deploy: structuredClone(this.#operation?.record ?? this.#state.current),
       lastDeploy: this.#history.at(-1) ?? null,
-      stateWriteError: this.#writeError,
+      stateWriteError: this.#writer.error,
     };
   }
 
@@ -273,9 +270,8 @@ export class Engine {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
       await op.done;
     }
-    await this.#flush();
-    if (this.#retryTimer) clearTimeout(this.#retryTimer);
-    this.#retryTimer = null;
+    await this.#writer.flush();
+    this.#writer.stopRetrying();
   }
 
   /**
@@ -287,7 +283,7 @@ export class Engine {
     this.#scaleDowns.clear();
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
-    await this.#flush();
+    await this.#writer.flush();
   }
 
   /** Takes the one-deploy-at-a-time lock (here, then in the store) and starts the steps. */
@@ -389,7 +385,7 @@ export class Engine {
   async #startColour(colour: Colour, version: string): Promise<void> {
     const env = (await this.#o.migrator?.colourEnv(colour, version)) ?? {};
     this.#state.colours[colour] = { version, running: true };
-    this.#save();
+    this.#writer.save();
     await this.#o.platform.start(colour, version, this.#o.replicas, env);
   }
 
@@ -490,7 +486,7 @@ export class Engine {
     this.#state.active = record.to.colour;
     record.switchedAt = new Date(result.at).toISOString();
     this.#drains.set(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
-    await this.#flush();
+    await this.#writer.flush();
     this.#o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
     return `${result.from} -> ${result.to}${schema ? `; ${schema}` : ""}`;
   }
@@ -564,7 +560,7 @@ export class Engine {
       "Aborted",
       `${reason}; rolled back: traffic is on ${record.from.colour} (${record.from.version}) again`,
     );
-    await this.#flush();
+    await this.#writer.flush();
     this.#o.logger.warn({ deploy: record.id, reason }, "rolled back after the switch");
     if (this.#o.keepFailedColour === false) this.#scheduleScaleDown(record.to.colour, false);
   }
@@ -579,9 +575,9 @@ export class Engine {
   async #finish(op: Operation): Promise<void> {
     // History first, then clear `current`: a crash between the two writes leaves the record in both, and
     // up() keeps the history's; the other order loses the record.
-    this.#unsaved.push(structuredClone(op.record));
+    this.#writer.addToHistory(op.record);
     this.#state.current = null;
-    await this.#flush();
+    await this.#writer.flush();
     this.#history = this.#history.filter((r) => r.id !== op.record.id);
     this.#history.push(structuredClone(op.record));
     this.#operation = null;
@@ -638,7 +634,7 @@ export class Engine {
     const idle = () => colour !== this.#state.active && this.#operation?.record.to.colour !== colour;
     if (!idle()) return;
     if (!(await this.#drainThenStop(colour, idle))) return;
-    this.#save();
+    this.#writer.save();
     this.#o.logger.info({ colour }, "old colour scaled down");
     this.#emit({ type: "colours" });
     const migrator = this.#o.migrator;
@@ -668,43 +664,8 @@ export class Engine {
   }
 
   #changed(record: DeployRecord): void {
-    this.#save();
+    this.#writer.save();
     this.#emit({ type: "deploy", record: structuredClone(record) });
-  }
-
-  /** Queues a write of what must survive a restart; writes happen one at a time, in order. */
-  #save(): void {
-    this.#saving = this.#saving.then(() => this.#write());
-  }
-
-  /**
-   * Writes the finished records not yet in the history, then the state as it is now. A write that fails (a
-   * full disk) is tried again every 250 ms until it goes through: the files catch up with the daemon.
-   */
-  async #write(): Promise<void> {
-    try {
-      for (const record of [...this.#unsaved]) {
-        await this.#o.store.appendHistory(record);
-        this.#unsaved = this.#unsaved.filter((r) => r !== record);
-      }
-      await this.#o.store.saveState(structuredClone(this.#state));
-      if (this.#writeError) this.#o.logger.info("state and history written again");
-      this.#writeError = null;
-    } catch (error) {
-      if (!this.#writeError)
-        this.#o.logger.error({ err: (error as Error).message }, "state write failed; retrying");
-      this.#writeError = (error as Error).message;
-      this.#retryTimer ??= setTimeout(() => {
-        this.#retryTimer = null;
-        this.#save();
-      }, 250).unref();
-    }
-  }
-
-  /** Writes the state now and waits until it is on disk. */
-  async #flush(): Promise<void> {
-    this.#save();
-    await this.#saving;
   }
 
   #emit(event: EngineEvent): void {

@@ -1,8 +1,7 @@
 /** WebSockets across a switch, on every data plane this machine has (the built-in router and HAProxy). */
-import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
+import { openWebSocket } from "../helpers/websocket-client.js";
 import { availableDataPlanes, type DataPlane, type DataPlaneName, startDataPlane } from "./data-planes.js";
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -22,42 +21,12 @@ async function twoColours(name: DataPlaneName): Promise<DataPlane> {
   return plane;
 }
 
-interface OpenSocket {
-  readonly socket: WebSocket;
-  readonly colour: string | undefined;
-  readonly hello: string;
-  next(): Promise<string>;
-}
-
-/** Opens a WebSocket to `url` and waits for the replica's hello. */
-async function open(url: string): Promise<OpenSocket> {
-  const socket = new WebSocket(url);
-  const messages: string[] = [];
-  const waiting: Array<(message: string) => void> = [];
-  socket.on("message", (data) => {
-    const message = String(data);
-    const waiter = waiting.shift();
-    if (waiter) waiter(message);
-    else messages.push(message);
-  });
-  const next = (): Promise<string> => {
-    const message = messages.shift();
-    return message === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(message);
-  };
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    socket.once("upgrade", resolve);
-    socket.once("error", reject);
-  });
-  const colour = response.headers["x-cutover-colour"];
-  return { socket, colour: typeof colour === "string" ? colour : undefined, hello: await next(), next };
-}
-
 const wsUrl = (plane: DataPlane) => `${plane.mainUrl.replace("http", "ws")}/ws`;
 
 describe.each(availableDataPlanes())("%s data plane: WebSockets", (name) => {
   it("keeps a WebSocket opened before the switch working until drain closes it at the deadline", async () => {
     const plane = await twoColours(name);
-    const before = await open(wsUrl(plane));
+    const before = await openWebSocket(wsUrl(plane));
     expect(before.colour).toBe("blue");
     expect(before.hello).toBe("hello from blue-0");
 
@@ -65,7 +34,7 @@ describe.each(availableDataPlanes())("%s data plane: WebSockets", (name) => {
     before.socket.send("still there?");
     expect(await before.next()).toBe("blue-0: still there?");
 
-    const after = await open(wsUrl(plane));
+    const after = await openWebSocket(wsUrl(plane));
     expect(after.colour).toBe("green");
     expect(after.hello).toBe("hello from green-0");
     cleanups.push(async () => after.socket.terminate());
@@ -88,7 +57,7 @@ describe.each(availableDataPlanes())("%s data plane: WebSockets", (name) => {
 
   it("counts a WebSocket closed before the deadline as completed", async () => {
     const plane = await twoColours(name);
-    const before = await open(wsUrl(plane));
+    const before = await openWebSocket(wsUrl(plane));
     await expect.poll(() => plane.router.inFlight("blue")).toBe(1);
     await plane.router.switchTo("green");
     const drained = plane.router.drain("blue", 5_000);

@@ -1,9 +1,9 @@
-import type { IncomingMessage } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { Router } from "../../src/router/router.js";
 import { mainUrl, startRouter } from "../helpers/start-router.js";
 import { closedPort, startUpstream, type TestUpstream } from "../helpers/upstream.js";
+import { openWebSocket } from "../helpers/websocket-client.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -22,42 +22,12 @@ async function twoColours(): Promise<Router> {
   return router;
 }
 
-interface OpenSocket {
-  readonly socket: WebSocket;
-  readonly colour: string | undefined;
-  readonly hello: string;
-  next(): Promise<string>;
-}
-
-/** Opens a WebSocket to `url` and waits for the replica's hello. */
-async function open(url: string): Promise<OpenSocket> {
-  const socket = new WebSocket(url);
-  const messages: string[] = [];
-  const waiting: Array<(message: string) => void> = [];
-  socket.on("message", (data) => {
-    const message = String(data);
-    const waiter = waiting.shift();
-    if (waiter) waiter(message);
-    else messages.push(message);
-  });
-  const next = (): Promise<string> => {
-    const message = messages.shift();
-    return message === undefined ? new Promise((resolve) => waiting.push(resolve)) : Promise.resolve(message);
-  };
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    socket.once("upgrade", resolve);
-    socket.once("error", reject);
-  });
-  const colour = response.headers["x-cutover-colour"];
-  return { socket, colour: typeof colour === "string" ? colour : undefined, hello: await next(), next };
-}
-
 const wsUrl = (router: Router) => `${mainUrl(router).replace("http", "ws")}/ws`;
 
 describe("Router: WebSockets", () => {
   it("keeps a WebSocket opened before the switch working until drain closes it at the deadline", async () => {
     const router = await twoColours();
-    const before = await open(wsUrl(router));
+    const before = await openWebSocket(wsUrl(router));
     expect(before.colour).toBe("blue");
     expect(before.hello).toBe("hello from blue-0");
 
@@ -65,7 +35,7 @@ describe("Router: WebSockets", () => {
     before.socket.send("still there?");
     expect(await before.next()).toBe("blue-0: still there?");
 
-    const after = await open(wsUrl(router));
+    const after = await openWebSocket(wsUrl(router));
     expect(after.colour).toBe("green");
     expect(after.hello).toBe("hello from green-0");
     cleanups.push(async () => after.socket.terminate());
@@ -84,7 +54,7 @@ describe("Router: WebSockets", () => {
 
   it("counts a WebSocket closed before the deadline as completed", async () => {
     const router = await twoColours();
-    const before = await open(wsUrl(router));
+    const before = await openWebSocket(wsUrl(router));
     router.switchTo("green");
     const drained = router.drain("blue", 5_000);
     before.socket.close();
