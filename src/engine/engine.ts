@@ -481,6 +481,7 @@ export class Engine {
   async #switch(op: Operation): Promise<string> {
     const { record, controller } = op;
     const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
+    const waited = await this.#readyAgain(op, record.to.colour);
     controller.signal.throwIfAborted();
     const result = await this.#o.router.switchTo(record.to.colour);
     this.#state.active = record.to.colour;
@@ -488,7 +489,31 @@ export class Engine {
     this.#drains.set(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
     await this.#writer.flush();
     this.#o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
-    return `${result.from} -> ${result.to}${schema ? `; ${schema}` : ""}`;
+    return `${result.from} -> ${result.to}${waited}${schema ? `; ${schema}` : ""}`;
+  }
+
+  /**
+   * A colour can lose replicas after wait-healthy (a crash during the smoke checks, the analysis or a pause):
+   * traffic goes to it only once every replica is ready again and in the data plane's rotation, within
+   * readyTimeout; after that the switch fails and traffic stays where it is. Says how long that took, if at all.
+   */
+  async #readyAgain(op: Operation, colour: Colour): Promise<string> {
+    const replicas = this.#o.platform.status(colour).replicas;
+    if (replicas.length > 0 && replicas.every((r) => r.ready)) {
+      await this.#o.router.settled?.();
+      return "";
+    }
+    const started = Date.now();
+    this.#o.logger.warn(
+      { deploy: op.record.id, colour },
+      "replicas not ready at the switch; waiting for them",
+    );
+    await this.#o.platform.waitReady(colour, {
+      timeoutMs: this.#o.readyTimeoutMs,
+      signal: op.controller.signal,
+    });
+    await this.#o.router.settled?.();
+    return ` (after waiting ${formatDuration(Date.now() - started)} for ${colour}'s replicas to be ready again)`;
   }
 
   async #step(op: Operation, name: StepName, action: () => Promise<StepOutcome>): Promise<void> {

@@ -109,6 +109,28 @@ describe("a deploy, end to end in one process", () => {
     expect(summary.failed).toBe(0);
   });
 
+  it("switches only once a green replica that crashed after wait-healthy is ready again: no request fails", async () => {
+    const project = await makeProject({ replicas: 1, deploy: '  smoke:\n    - command: "sleep 1"' });
+    project.release("2.0.0", { SLOW_START_S: "3" });
+    daemon = await startDaemon(project);
+    const load = loadOn(project);
+    const { done } = await daemon.engine.deploy("2.0.0");
+    const running = () => daemon?.engine.status().deploy?.steps.find((s) => s.state === "running")?.name;
+    await eventually("the smoke checks running", () => running() === "smoke-checks", 20_000);
+    // Green passed wait-healthy; it crashes now and needs 3 s to be ready again, the smoke check 1 s.
+    process.kill(daemon.engine.status().colours.green.replicas[0]?.pid as number, "SIGKILL");
+    const record = await done;
+    await new Promise((r) => setTimeout(r, 300));
+    const summary = summarise(await load.stop());
+
+    expect(record.phase).toBe("Healthy");
+    expect(record.steps.find((s) => s.name === "switch")?.detail).toMatch(
+      /after waiting .+ for green's replicas to be ready again/,
+    );
+    expect(summary.failed).toBe(0);
+    expect(summary.byVersion["2.0.0"]).toBeGreaterThan(0);
+  });
+
   it("refuses a second deploy while one runs, naming the one in progress", async () => {
     const project = await makeProject({ replicas: 1, deploy: "  autoPromote: false" });
     project.release("2.0.0");
