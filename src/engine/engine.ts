@@ -142,10 +142,7 @@ export class Engine {
     await this.#writer.flush();
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#startColour(active, version);
-    await this.#o.platform.waitReady(active, { timeoutMs: this.#o.readyTimeoutMs });
-    // The ready replicas are in the data plane's rotation (HAProxy hears of them a moment later) before
-    // `up` says it serves: a request sent then must not meet a backend with no server.
-    await this.#o.router.settled?.();
+    await this.#inRotation(active);
     this.#o.logger.info({ colour: active, version }, "serving");
   }
 
@@ -391,11 +388,7 @@ export class Engine {
 
   async #waitHealthy(op: Operation, colour: Colour): Promise<string> {
     const started = Date.now();
-    await this.#o.platform.waitReady(colour, {
-      timeoutMs: this.#o.readyTimeoutMs,
-      signal: op.controller.signal,
-    });
-    await this.#o.router.settled?.(); // the ready replicas are in rotation before anything is sent to them
+    await this.#inRotation(colour, op.controller.signal);
     const restarts = this.#o.platform.status(colour).replicas.reduce((sum, r) => sum + r.restarts, 0);
     const note = restarts > 0 ? ` after ${restarts} restart(s)` : "";
     return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;
@@ -508,12 +501,21 @@ export class Engine {
       { deploy: op.record.id, colour },
       "replicas not ready at the switch; waiting for them",
     );
+    await this.#inRotation(colour, op.controller.signal);
+    return ` (after waiting ${formatDuration(Date.now() - started)} for ${colour}'s replicas to be ready again)`;
+  }
+
+  /**
+   * Waits (within readyTimeout) until every replica of `colour` is ready and in the data plane's rotation:
+   * HAProxy hears of ready replicas a moment later, and a request sent before must not meet a backend with
+   * no server.
+   */
+  async #inRotation(colour: Colour, signal?: AbortSignal): Promise<void> {
     await this.#o.platform.waitReady(colour, {
       timeoutMs: this.#o.readyTimeoutMs,
-      signal: op.controller.signal,
+      ...(signal ? { signal } : {}),
     });
     await this.#o.router.settled?.();
-    return ` (after waiting ${formatDuration(Date.now() - started)} for ${colour}'s replicas to be ready again)`;
   }
 
   async #step(op: Operation, name: StepName, action: () => Promise<StepOutcome>): Promise<void> {
