@@ -1,19 +1,10 @@
-import type { IncomingMessage } from "node:http";
-import { WebSocket } from "ws";
 import { epochNow } from "../clock.js";
+import { openWebSocket, type WebSocketClient } from "../websocket-client.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
 import { ensureWarmIdle, failures, ms, plural, underLoad } from "./fault-helpers.js";
 
 /** How long the drill waits, at most, to see the old WebSocket closed by the drain. */
 const MAX_CLOSE_WAIT_MS = 10_000;
-
-interface HeldSocket {
-  readonly socket: WebSocket;
-  readonly colour: string | null;
-  /** Sends `text` (after dropping what arrived unasked, such as a greeting) and waits for one answer. */
-  exchange(text: string, timeoutMs: number): Promise<string | null>;
-  readonly closed: Promise<{ at: number; code: number }>;
-}
 
 /**
  * A WebSocket held across a switch: it keeps working on the old colour until the drain deadline closes
@@ -71,37 +62,9 @@ export const websocketHeld: Fault = {
   },
 };
 
-async function open(url: string): Promise<HeldSocket> {
-  const socket = new WebSocket(url);
-  const messages: string[] = [];
-  const waiting: Array<(message: string) => void> = [];
-  socket.on("message", (data) => {
-    const message = String(data);
-    const waiter = waiting.shift();
-    if (waiter) waiter(message);
-    else messages.push(message);
-  });
-  socket.on("error", () => undefined); // a close by the drain may come as an error; "close" follows
-  const closed = new Promise<{ at: number; code: number }>((resolve) =>
-    socket.once("close", (code) => resolve({ at: epochNow(), code })),
-  );
-  const exchange = (text: string, timeoutMs: number): Promise<string | null> => {
-    messages.length = 0;
-    socket.send(text);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(null), timeoutMs);
-      waiting.push((m) => {
-        clearTimeout(timer);
-        resolve(m);
-      });
-    });
-  };
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    socket.once("upgrade", resolve);
-    socket.once("error", reject);
-  });
-  if (socket.readyState !== WebSocket.OPEN) await new Promise((resolve) => socket.once("open", resolve));
+/** Opens a WebSocket and leaves its greeting a moment to arrive, so the first exchange drops it. */
+async function open(url: string): Promise<WebSocketClient> {
+  const client = await openWebSocket(url);
   await new Promise((resolve) => setTimeout(resolve, 100));
-  const colour = response.headers["x-cutover-colour"];
-  return { socket, colour: typeof colour === "string" ? colour : null, exchange, closed };
+  return client;
 }
