@@ -43,11 +43,15 @@ describe.concurrent("cutover verify --faults", () => {
   });
 
   it("unhealthy-new: the deploy aborts, traffic never leaves the live colour", async () => {
-    // 6 s: long enough for the new version to be listening on a busy machine, so the reason is its own 503
     const r = await drill("unhealthy-new", { readyTimeout: "6s" });
     expect(r.passed, r.happened).toBe(true);
     expect(r.figures).toMatchObject({ phase: "Aborted", failed: 0, answeredByNew: 0, idleReplicas: 0 });
-    expect(r.happened).toMatch(/not ready after 6\.0+s.*FAIL_HEALTH/);
+    // The reason names the replica and its last probe. Which probe that is depends on the machine: with seven
+    // drills side by side on 2 cores the new version may not be listening yet after 6 s (CI saw ECONNREFUSED),
+    // so its own 503 body is asserted where nothing else runs: test/platforms/local-platform.test.ts.
+    expect(r.happened).toMatch(
+      /not ready after 6\.0+s: green-\d: GET \/health (answered 503|failed: connect ECONNREFUSED)/,
+    );
   });
 
   it("slow-start: the deploy waits for health, then switches; nothing is answered early", async () => {
