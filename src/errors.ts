@@ -37,10 +37,15 @@ export class ConfigError extends CutoverError {
 }
 
 export class DeployInProgressError extends CutoverError {
-  constructor(deployId: string, version: string, phase: string) {
+  constructor(
+    deployId: string,
+    version: string,
+    phase: string,
+    next = "wait for it to finish, or run `cutover abort` first",
+  ) {
     super(
       "DEPLOY_IN_PROGRESS",
-      `deploy ${deployId} of version ${version} is in progress (phase ${phase}); wait for it to finish, or run \`cutover abort\` first`,
+      `deploy ${deployId} of version ${version} is in progress (phase ${phase}); ${next}`,
     );
     this.name = "DeployInProgressError";
   }

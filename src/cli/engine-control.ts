@@ -1,3 +1,4 @@
+import { constants } from "node:os";
 import type { DeployRecord } from "../engine/deploy-record.js";
 import { isFinal } from "../engine/deploy-record.js";
 import type { Engine, ServiceStatus, StartedOperation } from "../engine/engine.js";
@@ -8,6 +9,8 @@ import type { ControlPlane, OperationKind } from "./control-plane.js";
  * The control plane of a platform without a daemon: the engine runs in this process, on state the platform
  * shares with every other runner (on Kubernetes, annotations in the cluster). A paused deploy is left
  * paused in that state when this process ends; `promote` and `abort` in a later run take it over.
+ * SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) while a deploy runs aborts it as `cutover abort` would,
+ * so it never stays locked; a second signal ends the process at once (the lock then expires by itself).
  */
 export interface EngineControlOptions {
   readonly engine: Engine;
@@ -51,9 +54,22 @@ export class EngineControl implements ControlPlane {
       queue.push(event.record);
       wake?.();
     });
+    let interrupted: CutoverError | null = null;
+    const stopHandling = onSignal((signal, first) => {
+      if (!first) process.exit(128 + constants.signals[signal]);
+      process.stderr.write(
+        `cutover: got ${signal}; aborting ${id || "the deploy"} (traffic stays on, or goes back to, the live colour); ${signal} again to quit at once\n`,
+      );
+      interrupted = new CutoverError(
+        "INTERRUPTED",
+        `cutover got ${signal} (stopped by hand, or its job was cancelled)`,
+      );
+      if (id) this.#abort(interrupted);
+    });
     try {
       const started = await this.#begin(kind, version);
       id = started.record.id;
+      if (interrupted) this.#abort(interrupted); // the signal came while the deploy was being started
       let done = false;
       void started.done.then(() => {
         done = true;
@@ -75,6 +91,7 @@ export class EngineControl implements ControlPlane {
       }
     } finally {
       unsubscribe();
+      stopHandling();
     }
   }
 
@@ -91,8 +108,27 @@ export class EngineControl implements ControlPlane {
     if (this.#engine.status().deploy?.phase === "Paused") {
       await this.#engine.release();
       await this.#o.leave?.();
-    } else if (this.#o.finish) await this.#o.finish();
-    else await this.#engine.close();
+      return;
+    }
+    const finish = this.#o.finish;
+    if (!finish) return this.#engine.close();
+    // The deploy is over and recorded; what is left is the old colour's scale-down.
+    const stopHandling = onSignal((signal) => {
+      process.stderr.write(
+        `cutover: got ${signal} while waiting to scale the old colour down; it stays up until the next deploy reuses it\n`,
+      );
+      process.exit(128 + constants.signals[signal]);
+    });
+    try {
+      await finish();
+    } finally {
+      stopHandling();
+    }
+  }
+
+  /** Aborts what runs; when it is already over, follow() ends on its own. */
+  #abort(reason: CutoverError): void {
+    this.#engine.abort(reason).catch(() => {});
   }
 
   #begin(kind: OperationKind, version?: string): Promise<StartedOperation> {
@@ -100,4 +136,19 @@ export class EngineControl implements ControlPlane {
     if (!version) throw new CutoverError("BAD_ARGUMENT", "a deploy needs a version");
     return this.#engine.deploy(version);
   }
+}
+
+/** Calls `handler` on each SIGINT or SIGTERM (first: whether it is the first) until the returned stop is called. */
+function onSignal(handler: (signal: "SIGINT" | "SIGTERM", first: boolean) => void): () => void {
+  let seen = false;
+  const listener = (signal: "SIGINT" | "SIGTERM") => {
+    handler(signal, !seen);
+    seen = true;
+  };
+  process.on("SIGINT", listener);
+  process.on("SIGTERM", listener);
+  return () => {
+    process.off("SIGINT", listener);
+    process.off("SIGTERM", listener);
+  };
 }

@@ -176,6 +176,12 @@ export const kubernetesSchema = z
         "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
     }),
     switchProbe: switchProbe.optional(),
+    lockLease: duration("30s")
+      .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'expected a lease between "1s" and "1h"')
+      .meta({
+        description:
+          "The runner of a deploy renews its lock every third of this; a lock not renewed this long was abandoned (the runner was killed) and `cutover abort` may close its deploy.",
+      }),
     historyLimit: z.int().min(1).max(500).default(50).meta({
       description: "Deploys kept in the history ConfigMap.",
     }),

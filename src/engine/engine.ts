@@ -177,39 +177,50 @@ export class Engine {
     return op.done;
   }
 
-  /** Stops the deploy in progress. Before the switch traffic stays where it is; after it, traffic goes back. */
-  async abort(): Promise<DeployRecord> {
+  /**
+   * Stops the deploy in progress. Before the switch traffic stays where it is; after it, traffic goes back.
+   * A deploy another process left paused, or abandoned (on a shared store), is taken over first.
+   */
+  async abort(reason: CutoverError = abortedByUser()): Promise<DeployRecord> {
     const op = this.#operation;
-    if (!op && this.#state.current?.phase === "Paused") return this.resume("abort");
+    const current = this.#state.current;
+    if (!op && current && !isFinal(current.phase)) return this.resume("abort");
     if (!op) {
       throw new CutoverError(
         "NO_DEPLOY",
         "no deploy is in progress; to return to the previous version run `cutover rollback`",
       );
     }
-    op.controller.abort(abortedByUser());
+    op.controller.abort(reason);
     return op.done;
   }
 
   /**
    * Takes over a paused deploy that another process recorded in a shared store (on Kubernetes there is no
    * daemon: each CLI run opens the engine on the cluster's state). `promote` goes on from the paused step,
-   * `abort` stops it, as in the process that paused it.
+   * `abort` stops it, as in the process that paused it. `abort` also closes a deploy whose process is gone
+   * (the store knows: its lock was not renewed), with the same outcome as an abort in that process.
    */
   async resume(action: "promote" | "abort"): Promise<DeployRecord> {
     const record = this.#state.current;
-    if (this.#operation || record?.phase !== "Paused") {
+    const resumable = record && (record.phase === "Paused" || (action === "abort" && !isFinal(record.phase)));
+    if (this.#operation || !record || !resumable) {
       const what = record ? `deploy ${record.id} is ${record.phase}` : "no deploy is in progress";
       throw new CutoverError(
         "NOT_PAUSED",
         `${what}; there is no paused deploy to ${action} (see \`cutover status\`)`,
       );
     }
-    await this.#o.store.takeOver(record);
+    const abandonedBy = await this.#o.store.takeOver(record);
     const paused = runningStep(record);
     const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
-    if (action === "abort") op.controller.abort(abortedByUser());
-    else if (paused) {
+    if (action === "abort") {
+      op.controller.abort(
+        abandonedBy === null
+          ? abortedByUser()
+          : new CutoverError("ABANDONED", `abandoned by ${abandonedBy}; closed by \`cutover abort\``),
+      );
+    } else if (paused) {
       paused.state = "succeeded";
       paused.detail = `${paused.name === "promotion" ? "promoted" : "accepted"} by \`cutover promote\``;
       setPhase(record, "Progressing");
@@ -269,6 +280,7 @@ export class Engine {
     }
     await this.#writer.flush();
     this.#writer.stopRetrying();
+    this.#o.store.letGo?.();
   }
 
   /**
@@ -281,6 +293,7 @@ export class Engine {
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
     await this.#writer.flush();
+    this.#o.store.letGo?.();
   }
 
   /** Takes the one-deploy-at-a-time lock (here, then in the store) and starts the steps. */
@@ -557,7 +570,8 @@ export class Engine {
       }
     }
     const target = record.to.colour;
-    if (record.switchedAt) {
+    // Also when the switch happened but its process died before it could record it (an abandoned deploy).
+    if (record.switchedAt || this.#state.active === target) {
       await this.#switchBack(op, reason);
       return;
     }

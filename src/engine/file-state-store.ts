@@ -41,7 +41,9 @@ export class FileStateStore implements StateStore {
   /** One daemon owns the folder (daemon.json says which), and it holds the lock in memory: nothing to do here. */
   async claim(_record: DeployRecord): Promise<void> {}
 
-  async takeOver(_record: DeployRecord): Promise<void> {}
+  async takeOver(_record: DeployRecord): Promise<string | null> {
+    return null;
+  }
 
   async loadHistory(): Promise<DeployRecord[]> {
     const data = this.#read(HISTORY_FILE);

@@ -33,10 +33,14 @@ export interface StateStore {
    */
   claim(record: DeployRecord): Promise<void>;
   /**
-   * Moves the lock of the paused deploy `record`, which another process recorded, to this process, so it can
-   * promote or abort it. Refuses (NOT_PAUSED) when the store no longer holds that deploy paused.
+   * Moves the lock of `record`, which another process recorded, to this process, so it can promote or abort
+   * it: a paused deploy, or one whose process is gone (a store several processes share knows that by a
+   * lock its holder stopped renewing, and says who that was). Refuses while another process still runs it,
+   * and (NOT_PAUSED) when the store no longer holds that deploy unfinished.
    */
-  takeOver(record: DeployRecord): Promise<void>;
+  takeOver(record: DeployRecord): Promise<string | null>;
+  /** Stops keeping the lock alive: this process lets go of the deploy (left paused, or shutting down). */
+  letGo?(): void;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

@@ -34,6 +34,8 @@ export interface FixtureOptions {
 export interface ClusterFixture {
   readonly standIn: StandIn;
   readonly loaded: LoadedConfig;
+  /** The cutover.yaml as text, for a test that runs the CLI itself (its kubeconfig path is absolute). */
+  readonly yaml: string;
   readonly active: { host: string; port: number };
   readonly preview: { host: string; port: number };
   /** A new engine, as a new `cutover` process would build it. */
@@ -73,7 +75,8 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
       },
     },
   };
-  const loaded = parseConfig(stringify(config), join("/tmp", "cutover-k8s", "cutover.yaml"));
+  const yaml = stringify(config);
+  const loaded = parseConfig(yaml, join("/tmp", "cutover-k8s", "cutover.yaml"));
   await standIn.create(renderManifests(loaded.config));
   const gated = loaded.config.kubernetes?.readinessGate === true;
   await eventually(
@@ -85,6 +88,7 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
   return {
     standIn,
     loaded,
+    yaml,
     active,
     preview,
     engine: async (extras = {}) => {

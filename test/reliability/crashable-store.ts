@@ -54,7 +54,7 @@ export class CrashableStore implements StateStore {
     return this.#frozen ? never() : this.#files.claim(record);
   }
 
-  takeOver(record: DeployRecord): Promise<void> {
+  takeOver(record: DeployRecord): Promise<string | null> {
     return this.#frozen ? never() : this.#files.takeOver(record);
   }
 

@@ -1,11 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { V1ConfigMap, V1Service } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import { COLOURS, type Colour, isColour } from "../../colour.js";
+import { formatDuration } from "../../duration.js";
 import type { DeployRecord } from "../../engine/deploy-record.js";
 import type { ServiceState, StateStore } from "../../engine/state-store.js";
-import { CutoverError, DeployInProgressError } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
+import {
+  type DeployLock,
+  DeployLockedError,
+  formatLock,
+  isAbandoned,
+  lockAge,
+  newLock,
+  parseLock,
+  runnerName,
+} from "./deploy-lock.js";
 import { callApi, isNotFound, type KubeClients, patchAs } from "./kube-clients.js";
 import { ANNOTATIONS, FIELD_MANAGER, MANAGED_BY, names } from "./manifest-names.js";
 import { retryOnConflict } from "./retry-on-conflict.js";
@@ -15,6 +25,8 @@ export interface AnnotationStateStoreOptions {
   readonly service: string;
   /** Deploys kept in the history ConfigMap, newest last. */
   readonly historyLimit: number;
+  /** A lock not renewed for this long is abandoned; the holder renews it every third of it. */
+  readonly leaseMs: number;
   readonly logger?: Logger;
 }
 
@@ -38,13 +50,16 @@ export class StaleStateError extends CutoverError {
  * ConfigMap 1 MiB; the history is trimmed to `historyLimit`). Every write carries the resourceVersion it
  * read; on 409 it reads again and re-decides. The deploy in progress is the lock: `claim` refuses while
  * another unfinished one is recorded, and records a random token beside it (`cutover.dev/lock`); no write
- * from a process without that token replaces or clears an unfinished deploy.
+ * from a process without that token replaces or clears an unfinished deploy. The holder renews the lock
+ * while its deploy runs; a deploy whose lock is older than the lease was abandoned (its runner was killed)
+ * and `takeOver` lets `cutover abort` close it.
  */
 export class AnnotationStateStore implements StateStore {
   readonly #o: AnnotationStateStoreOptions;
   readonly #log: Logger;
   /** The token of the lock this process took; only a deploy recorded under it may be replaced or cleared. */
   #token: string | null = null;
+  #renewing: NodeJS.Timeout | null = null;
 
   constructor(options: AnnotationStateStoreOptions) {
     this.#o = options;
@@ -76,7 +91,9 @@ export class AnnotationStateStore implements StateStore {
   async saveState(state: ServiceState): Promise<void> {
     await this.#write("saving the deploy state", (stored, lock) => {
       this.#guard(stored, lock);
-      return { state, lock: state.current ? this.#token : null };
+      const held = state.current && this.#token ? newLock(this.#token) : null;
+      if (!held) this.letGo();
+      return { state, lock: held };
     });
   }
 
@@ -87,22 +104,43 @@ export class AnnotationStateStore implements StateStore {
       const recorded = stored?.deploys ?? 0;
       if (sequenceOf(record.id) <= recorded) throw new StaleStateError(record.id, recorded);
       const base = stored ?? initialState(record);
-      return { state: { ...base, current: record }, lock: token };
+      return { state: { ...base, current: record }, lock: newLock(token) };
     });
-    this.#token = token;
+    this.#hold(token);
   }
 
-  async takeOver(record: DeployRecord): Promise<void> {
+  /**
+   * Takes the lock of `record` when it is paused (left for a later run), or abandoned: unfinished and its
+   * lock not renewed within the lease. Says who abandoned it, or null for a paused one.
+   */
+  async takeOver(record: DeployRecord): Promise<string | null> {
     const token = randomUUID();
-    await this.#write(`taking over ${record.id}`, (stored) => {
+    let abandonedBy: string | null = null;
+    await this.#write(`taking over ${record.id}`, (stored, lock) => {
       const current = stored?.current;
-      if (!stored || current?.id !== record.id || current.phase !== "Paused") {
+      if (!stored || !current || current.id !== record.id || isFinal(current)) {
         const now = current ? `deploy ${current.id} is ${current.phase}` : "no deploy is in progress";
-        throw new CutoverError("NOT_PAUSED", `${now}; there is no paused deploy ${record.id} to take over`);
+        throw new CutoverError("NOT_PAUSED", `${now}; there is no deploy ${record.id} to take over`);
       }
-      return { state: stored, lock: token };
+      abandonedBy = null;
+      if (current.phase !== "Paused") {
+        if (!isAbandoned(lock, this.#o.leaseMs))
+          throw new DeployLockedError(current, lock, this.#o.leaseMs, names.activeService(this.#o.service));
+        const age = lock ? lockAge(lock) : null;
+        abandonedBy = lock
+          ? `${lock.holder}, whose lock was last renewed ${age === null ? "never" : `${formatDuration(age)} ago`}`
+          : "a cutover that left no lock";
+      }
+      return { state: stored, lock: newLock(token) };
     });
-    this.#token = token;
+    this.#hold(token);
+    return abandonedBy;
+  }
+
+  /** Stops renewing the lock: the deploy is over, or left paused for another run. */
+  letGo(): void {
+    if (this.#renewing) clearInterval(this.#renewing);
+    this.#renewing = null;
   }
 
   async loadHistory(): Promise<DeployRecord[]> {
@@ -134,23 +172,47 @@ export class AnnotationStateStore implements StateStore {
   }
 
   /** Refuses a write while an unfinished deploy is recorded under a lock this process did not take. */
-  #guard(stored: ServiceState | null, lock: string | null): void {
+  #guard(stored: ServiceState | null, lock: DeployLock | null): void {
     const holder = stored?.current;
     if (!holder || isFinal(holder)) return;
-    if (this.#token !== null && lock === this.#token) return;
-    throw new DeployInProgressError(holder.id, holder.version, holder.phase);
+    if (this.#token !== null && lock?.token === this.#token) return;
+    throw new DeployLockedError(holder, lock, this.#o.leaseMs, names.activeService(this.#o.service));
+  }
+
+  /** Holds the lock under `token` and renews it every third of the lease until the deploy is over. */
+  #hold(token: string): void {
+    this.letGo();
+    this.#token = token;
+    const renew = () =>
+      this.#renew(token).catch((error: unknown) =>
+        this.#log.warn({ err: (error as Error).message }, "renewing the deploy lock failed; trying again"),
+      );
+    this.#renewing = setInterval(renew, Math.max(100, Math.floor(this.#o.leaseMs / 3)));
+    this.#renewing.unref();
+  }
+
+  async #renew(token: string): Promise<void> {
+    await this.#write("renewing the deploy lock", (stored, lock) => {
+      if (lock?.token !== token || !stored?.current || isFinal(stored.current)) {
+        if (this.#token === token) this.letGo();
+        if (lock && lock.token !== token)
+          this.#log.error({ holder: lock.holder }, "another cutover took over this deploy's lock");
+        return null;
+      }
+      return { state: stored, lock: newLock(token) };
+    });
   }
 
   /**
    * Read, decide, write with the resourceVersion read; again from the top after a 409. The state and the
-   * lock token (null removes it) go in one patch, so they never disagree.
+   * lock (null removes it) go in one patch, so they never disagree. `decide` returning null writes nothing.
    */
   async #write(
     what: string,
     decide: (
       stored: ServiceState | null,
-      lock: string | null,
-    ) => { state: ServiceState; lock: string | null },
+      lock: DeployLock | null,
+    ) => { state: ServiceState; lock: DeployLock | null } | null,
   ): Promise<void> {
     const name = names.activeService(this.#o.service);
     const { core, namespace } = this.#o.clients;
@@ -162,14 +224,15 @@ export class AnnotationStateStore implements StateStore {
             "SERVICE_MISSING",
             `service ${name} does not exist in namespace ${namespace}; create it with \`cutover render kubernetes | kubectl apply -f -\``,
           );
-        const lock = service.metadata?.annotations?.[ANNOTATIONS.lock] ?? null;
+        const lock = parseLock(service.metadata?.annotations?.[ANNOTATIONS.lock]);
         const next = decide(parseState(service), lock);
+        if (!next) return;
         const body = {
           metadata: {
             resourceVersion: service.metadata?.resourceVersion,
             annotations: {
-              [ANNOTATIONS.state]: JSON.stringify({ ...next.state, writer: writer() }),
-              [ANNOTATIONS.lock]: next.lock,
+              [ANNOTATIONS.state]: JSON.stringify({ ...next.state, writer: runnerName() }),
+              [ANNOTATIONS.lock]: formatLock(next.lock),
             },
           },
         };
@@ -277,10 +340,4 @@ const isFinal = (record: DeployRecord) => record.phase === "Healthy" || record.p
 function sequenceOf(id: string): number {
   const match = /(\d+)$/.exec(id);
   return match ? Number(match[1]) : 0;
-}
-
-/** Who wrote the state last, for a person reading the annotation. */
-function writer(): string {
-  const runner = process.env.GITHUB_RUN_ID ?? process.env.CI_JOB_ID ?? process.env.BUILD_ID;
-  return `${hostname()} pid ${process.pid}${runner ? ` run ${runner}` : ""}`;
 }

@@ -69,6 +69,7 @@ export async function createKubernetesEngine(
     clients,
     service: config.service,
     historyLimit: kube.historyLimit,
+    leaseMs: kube.lockLease,
     logger,
   });
   const engine = await Engine.open({

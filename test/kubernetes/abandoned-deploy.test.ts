@@ -1,0 +1,204 @@
+/**
+ * On Kubernetes a deploy runs in the `cutover deploy` process of a CI job, and that process can be stopped
+ * (Ctrl-C, a cancelled job: SIGINT/SIGTERM) or killed outright (kill -9, a lost runner). Stopped, it aborts
+ * its deploy itself. Killed, its lock is no longer renewed, and once the lease is over `cutover abort` from
+ * another run closes the deploy as an abort in that process would have. The runner here is the real CLI in
+ * a process of its own, against the stand-in API server.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterEach, describe, expect, it } from "vitest";
+import { DeployInProgressError } from "../../src/errors.js";
+import { patchAs } from "../../src/platforms/kubernetes/kube-clients.js";
+import { eventually } from "../helpers/eventually.js";
+import { CLI } from "../helpers/project.js";
+import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
+import type { JsonObject } from "./stand-in/json.js";
+
+let cluster: ClusterFixture | undefined;
+const children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  await cluster?.close();
+  cluster = undefined;
+});
+
+interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stderr: string;
+}
+
+/** `cutover deploy <version>` in its own process, as a CI job runs it. */
+function cliDeploy(c: ClusterFixture, version: string): { child: ChildProcess; exited: Promise<Exit> } {
+  const dir = mkdtempSync(join(tmpdir(), "cutover-k8s-cli-"));
+  writeFileSync(join(dir, "cutover.yaml"), c.yaml);
+  const child = spawn(process.execPath, [CLI, "--config", join(dir, "cutover.yaml"), "deploy", version], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  children.push(child);
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<Exit>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stderr })),
+  );
+  return { child, exited };
+}
+
+const annotationsOf = (c: ClusterFixture) =>
+  ((c.standIn.get("services", "shop")?.metadata as JsonObject | undefined)?.annotations ?? {}) as JsonObject;
+const currentOf = (c: ClusterFixture) => {
+  const text = annotationsOf(c)["cutover.dev/state"];
+  return text ? (JSON.parse(String(text)).current as JsonObject | null) : null;
+};
+const lockOf = (c: ClusterFixture) => {
+  const text = annotationsOf(c)["cutover.dev/lock"];
+  return text ? (JSON.parse(String(text)) as { token: string; holder: string; renewedAt: string }) : null;
+};
+const runningStepOf = (c: ClusterFixture) =>
+  ((currentOf(c)?.steps as JsonObject[] | undefined) ?? []).find((s) => s.state === "running")?.name;
+
+/** Green's pods of 2.0.0 never pass their readiness probe: a deploy of it waits in wait-healthy. */
+const stuckInWaitHealthy = {
+  behaviour: ({ version }: { version: string }) => ({ readyAfterMs: version === "2.0.0" ? null : 40 }),
+  deploy: { readyTimeout: "60s" },
+};
+
+describe("a deploy whose runner stops or dies", () => {
+  it("SIGTERM (a cancelled job) aborts the deploy in that process: traffic stays, the lock is free at once", async () => {
+    cluster = await startCluster(stuckInWaitHealthy);
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0");
+    await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
+    child.kill("SIGTERM");
+    const exit = await exited;
+
+    expect(exit.code, exit.stderr).toBe(1); // the deploy was aborted
+    expect(exit.stderr).toContain("got SIGTERM; aborting d1");
+    const [record] = historyOf(c.standIn) as unknown as JsonObject[];
+    expect(record).toMatchObject({ id: "d1", phase: "Aborted" });
+    expect(String(record?.reason)).toMatch(
+      /^cutover got SIGTERM \(stopped by hand, or its job was cancelled\); traffic stayed on blue \(1\.0\.0\)/,
+    );
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    expect(replicasOf(c.standIn, "deployments", "shop-green")).toBe(0);
+    expect(annotationsOf(c)["cutover.dev/lock"]).toBeUndefined();
+    // Nothing to wait for: the next deploy starts at once.
+    const { engine } = await c.engine();
+    const next = await engine.deploy("2.0.1");
+    expect(next.record.id).toBe("d2");
+    expect((await next.done).phase).toBe("Healthy");
+  }, 60_000);
+
+  it("kill -9: refused while the lock is fresh, then `cutover abort` closes the deploy once the lease is over", async () => {
+    const leaseMs = 3_000;
+    cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "3s" } });
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0");
+    await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
+    // The runner renews its lock while it waits, every third of the lease.
+    const first = lockOf(c);
+    expect(first?.holder).toContain(`pid ${child.pid}`);
+    await eventually("the lock is renewed", () => lockOf(c)?.renewedAt !== first?.renewedAt, leaseMs);
+    expect(lockOf(c)?.token).toBe(first?.token);
+    child.kill("SIGKILL");
+    expect((await exited).signal).toBe("SIGKILL");
+    const renewedAt = Date.parse(lockOf(c)?.renewedAt ?? "");
+
+    // Within the lease another run is told who holds the deploy and what to do; nothing is written.
+    const other = await c.engine();
+    const refusal =
+      /is in progress \(phase Progressing\); it runs in .* pid \d+ \(lock renewed [\d.]+m?s ago\)/;
+    await expect(other.engine.deploy("2.0.1")).rejects.toThrow(refusal);
+    await expect(other.engine.abort()).rejects.toThrow(refusal);
+    await expect(other.engine.deploy("2.0.1")).rejects.toBeInstanceOf(DeployInProgressError);
+    expect(Date.now() - renewedAt).toBeLessThan(leaseMs); // the refusals above were within the lease
+    expect(currentOf(c)?.phase).toBe("Progressing");
+
+    await sleep(renewedAt + leaseMs + 200 - Date.now());
+    await expect(other.engine.deploy("2.0.1")).rejects.toThrow(
+      /it was abandoned by .* pid \d+, whose lock was last renewed [\d.]+m?s ago \(lease 3\.00s\): run `cutover abort`/,
+    );
+    const closer = await c.engine(); // `cutover abort`, in a run of its own
+    const closed = await closer.engine.abort();
+    expect(closed.phase).toBe("Aborted");
+    expect(closed.reason).toMatch(
+      new RegExp(
+        `^abandoned by .* pid ${child.pid}, whose lock was last renewed [\\d.]+s ago; closed by \`cutover abort\`; traffic stayed on blue \\(1\\.0\\.0\\)`,
+      ),
+    );
+    expect(closed.steps.find((s) => s.name === "wait-healthy")?.state).toBe("failed");
+    expect(historyOf(c.standIn).map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Aborted"]);
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    expect(replicasOf(c.standIn, "deployments", "shop-green")).toBe(0);
+    expect(annotationsOf(c)["cutover.dev/lock"]).toBeUndefined();
+    const next = await (await c.engine()).engine.deploy("2.0.1");
+    expect(next.record.id).toBe("d2");
+    expect((await next.done).phase).toBe("Healthy");
+  }, 60_000);
+
+  it("kill -9 in the middle of the switch: `cutover abort` finds the selector moved and moves it back", async () => {
+    cluster = await startCluster({
+      kubernetes: { lockLease: "1s", switchProbe: { timeout: "30s" } },
+      propagationMs: 20_000, // kube-proxy lags: the runner's switch probe is still waiting when it dies
+    });
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0");
+    await eventually(
+      "the selector is on green",
+      () => selectorOf(c.standIn, "shop").version === "green",
+      20_000,
+    );
+    expect(runningStepOf(c)).toBe("switch");
+    child.kill("SIGKILL");
+    await exited;
+    const renewedAt = Date.parse(lockOf(c)?.renewedAt ?? "");
+    await sleep(Math.max(0, renewedAt + 1_000 + 200 - Date.now()));
+
+    const closer = await c.engine();
+    const closed = await closer.engine.abort();
+    expect(closed.phase).toBe("Aborted");
+    expect(closed.reason).toMatch(/^abandoned by .*; rolled back: traffic is on blue \(1\.0\.0\) again$/);
+    expect(closed.rolledBackAt).toBeDefined();
+    expect(closed.steps.find((s) => s.name === "switch")?.state).toBe("failed");
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    expect(historyOf(c.standIn).map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Aborted"]);
+  }, 60_000);
+
+  it("a lock an older cutover wrote (never renewed) is not taken as abandoned; removed by hand, `cutover abort` closes the deploy", async () => {
+    cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "1s" } });
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0");
+    await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
+    child.kill("SIGKILL");
+    await exited;
+    const closer = await c.engine();
+    const annotate = (lock: string | null) =>
+      closer.clients.core.patchNamespacedService(
+        {
+          name: "shop",
+          namespace: closer.clients.namespace,
+          body: { metadata: { annotations: { "cutover.dev/lock": lock } } },
+        },
+        patchAs.merge(),
+      );
+    await annotate("0f6c1d9e-token-of-an-older-cutover");
+    await sleep(1_200); // past the lease: a renewed lock of this age would be abandoned
+    await expect(closer.engine.abort()).rejects.toThrow(
+      /it is held by another cutover with a lock that is never renewed \(written by an older cutover\); if that runner is gone, remove the lock \(`kubectl annotate service shop cutover\.dev\/lock-`\) and run `cutover abort`/,
+    );
+    expect(currentOf(c)?.phase).toBe("Progressing");
+    await annotate(null); // what that kubectl command does
+    const closed = await closer.engine.abort();
+    expect(closed.reason).toMatch(
+      /^abandoned by a cutover that left no lock; closed by `cutover abort`; traffic stayed on blue \(1\.0\.0\)/,
+    );
+    expect(replicasOf(c.standIn, "deployments", "shop-green")).toBe(0);
+  }, 60_000);
+});
