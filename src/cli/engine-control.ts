@@ -8,7 +8,8 @@ import type { ControlPlane, OperationKind } from "./control-plane.js";
 /**
  * The control plane of a platform without a daemon: the engine runs in this process, on state the platform
  * shares with every other runner (on Kubernetes, annotations in the cluster). A paused deploy is left
- * paused in that state when this process ends; `promote` and `abort` in a later run take it over.
+ * paused in that state when this process ends; `promote` and `abort` in a later run take it over. A pause
+ * with a delay (autoPromote: a duration) is waited out here: nobody else would end it.
  * SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) while a deploy runs aborts it as `cutover abort` would,
  * so it never stays locked; a second signal ends the process at once (the lock then expires by itself).
  */
@@ -80,7 +81,8 @@ export class EngineControl implements ControlPlane {
         if (record) {
           if (record.id !== id) continue;
           yield record;
-          if (record.phase === "Paused" || isFinal(record.phase)) return;
+          // A pause with a delay ends in this process, which holds the deploy until then.
+          if ((record.phase === "Paused" && !record.resumesAt) || isFinal(record.phase)) return;
           continue;
         }
         if (done) return;

@@ -62,6 +62,8 @@ export interface DeployRecord {
   endedAt?: string;
   /** Why it was aborted, or why it is paused. */
   reason?: string;
+  /** While paused with a delay (autoPromote: a duration): when it goes on by itself, ISO time. */
+  resumesAt?: string;
   /** The version the target colour had before (it gets it back in the state when the deploy aborts). */
   targetBefore?: string | null;
   /** When traffic moved, ISO time, if it did. */

@@ -225,6 +225,7 @@ export class Engine {
       paused.detail = `${paused.name === "promotion" ? "promoted" : "accepted"} by \`cutover promote\``;
       setPhase(record, "Progressing");
       delete record.reason;
+      delete record.resumesAt;
     }
     this.#operation = op;
     this.#changed(record);
@@ -465,6 +466,7 @@ export class Engine {
   async #pause(op: Operation, reason: string, delayMs?: number): Promise<string> {
     const signal = op.controller.signal;
     setPhase(op.record, "Paused", reason);
+    if (delayMs !== undefined) op.record.resumesAt = new Date(Date.now() + delayMs).toISOString();
     this.#changed(op.record);
     const how = await new Promise<string>((resolve, reject) => {
       const timer =
@@ -477,7 +479,7 @@ export class Engine {
         clearTimeout(timer);
         reject(signal.reason);
       });
-    });
+    }).finally(() => delete op.record.resumesAt);
     op.promote = undefined;
     setPhase(op.record, "Progressing");
     delete op.record.reason;

@@ -5,16 +5,13 @@
  * another run closes the deploy as an abort in that process would have. The runner here is the real CLI in
  * a process of its own, against the stand-in API server.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { DeployInProgressError } from "../../src/errors.js";
 import { patchAs } from "../../src/platforms/kubernetes/kube-clients.js";
 import { eventually } from "../helpers/eventually.js";
-import { CLI } from "../helpers/project.js";
+import { annotationsOf, cliDeploy, currentOf, lockOf, runningStepOf } from "./cli-run.js";
 import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 import type { JsonObject } from "./stand-in/json.js";
 
@@ -26,44 +23,6 @@ afterEach(async () => {
   cluster = undefined;
 });
 
-interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stderr: string;
-}
-
-/** `cutover deploy <version>` in its own process, as a CI job runs it. */
-function cliDeploy(c: ClusterFixture, version: string): { child: ChildProcess; exited: Promise<Exit> } {
-  const dir = mkdtempSync(join(tmpdir(), "cutover-k8s-cli-"));
-  writeFileSync(join(dir, "cutover.yaml"), c.yaml);
-  const child = spawn(process.execPath, [CLI, "--config", join(dir, "cutover.yaml"), "deploy", version], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  children.push(child);
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const exited = new Promise<Exit>((resolve) =>
-    child.on("close", (code, signal) => resolve({ code, signal, stderr })),
-  );
-  return { child, exited };
-}
-
-const annotationsOf = (c: ClusterFixture) =>
-  ((c.standIn.get("services", "shop")?.metadata as JsonObject | undefined)?.annotations ?? {}) as JsonObject;
-const currentOf = (c: ClusterFixture) => {
-  const text = annotationsOf(c)["cutover.dev/state"];
-  return text ? (JSON.parse(String(text)).current as JsonObject | null) : null;
-};
-const lockOf = (c: ClusterFixture) => {
-  const text = annotationsOf(c)["cutover.dev/lock"];
-  return text ? (JSON.parse(String(text)) as { token: string; holder: string; renewedAt: string }) : null;
-};
-const runningStepOf = (c: ClusterFixture) =>
-  ((currentOf(c)?.steps as JsonObject[] | undefined) ?? []).find((s) => s.state === "running")?.name;
-
 /** Green's pods of 2.0.0 never pass their readiness probe: a deploy of it waits in wait-healthy. */
 const stuckInWaitHealthy = {
   behaviour: ({ version }: { version: string }) => ({ readyAfterMs: version === "2.0.0" ? null : 40 }),
@@ -74,7 +33,7 @@ describe("a deploy whose runner stops or dies", () => {
   it("SIGTERM (a cancelled job) aborts the deploy in that process: traffic stays, the lock is free at once", async () => {
     cluster = await startCluster(stuckInWaitHealthy);
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0");
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     child.kill("SIGTERM");
     const exit = await exited;
@@ -100,7 +59,7 @@ describe("a deploy whose runner stops or dies", () => {
     const leaseMs = 3_000;
     cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "3s" } });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0");
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     // The runner renews its lock while it waits, every third of the lease.
     const first = lockOf(c);
@@ -149,7 +108,7 @@ describe("a deploy whose runner stops or dies", () => {
       propagationMs: 20_000, // kube-proxy lags: the runner's switch probe is still waiting when it dies
     });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0");
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
     await eventually(
       "the selector is on green",
       () => selectorOf(c.standIn, "shop").version === "green",
@@ -174,7 +133,7 @@ describe("a deploy whose runner stops or dies", () => {
   it("a lock an older cutover wrote (never renewed) is not taken as abandoned; removed by hand, `cutover abort` closes the deploy", async () => {
     cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "1s" } });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0");
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     child.kill("SIGKILL");
     await exited;

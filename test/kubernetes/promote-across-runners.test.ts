@@ -3,14 +3,19 @@
  * a later `cutover promote` or `cutover abort` (another CI job, another person) takes the deploy over from
  * the state the cluster holds. Two engines on one stand-in play the two runs.
  */
+import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineControl } from "../../src/cli/engine-control.js";
+import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { KubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { eventually } from "../helpers/eventually.js";
-import { type ClusterFixture, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
+import { cliDeploy, currentOf } from "./cli-run.js";
+import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 
 let cluster: ClusterFixture | undefined;
+const children: ChildProcess[] = [];
 afterEach(async () => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
   await cluster?.close();
   cluster = undefined;
 });
@@ -58,4 +63,28 @@ describe("a paused deploy taken over by another runner", () => {
     expect(started.record.id).toBe("d2");
     await eventually("paused again", () => thirdRun.engine.status().deploy?.phase === "Paused");
   });
+});
+
+describe("a timed promotion (autoPromote: a delay)", () => {
+  it("the run that paused waits out the delay itself and switches; another run meanwhile is told so", async () => {
+    cluster = await startCluster({ deploy: { autoPromote: "3s" }, kubernetes: { lockLease: "3s" } });
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    await eventually("the deploy is paused", () => currentOf(c)?.phase === "Paused", 20_000);
+    const other = controlOf(await c.engine());
+    const refusal = new RegExp(
+      `is in progress \\(phase Paused\\); it is paused in .* pid ${child.pid} \\(lock renewed [\\d.]+m?s ago\\), which switches by itself at \\S+Z`,
+    );
+    await expect(other.promote()).rejects.toThrow(refusal);
+    await expect(other.abort()).rejects.toThrow(refusal);
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+
+    const exit = await exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "green" });
+    const history = historyOf(c.standIn) as unknown as DeployRecord[];
+    expect(history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Healthy"]);
+    expect(history[0]?.steps.find((s) => s.name === "promotion")?.detail).toBe("automatic after the delay");
+    expect(history[0]?.resumesAt).toBeUndefined();
+  }, 60_000);
 });

@@ -110,8 +110,9 @@ export class AnnotationStateStore implements StateStore {
   }
 
   /**
-   * Takes the lock of `record` when it is paused (left for a later run), or abandoned: unfinished and its
-   * lock not renewed within the lease. Says who abandoned it, or null for a paused one.
+   * Takes the lock of `record` when it is paused (left for a later run), or abandoned: unfinished (or paused
+   * with a delay, which its process waits out) and its lock not renewed within the lease. Says who abandoned
+   * it, or null for a paused one.
    */
   async takeOver(record: DeployRecord): Promise<string | null> {
     const token = randomUUID();
@@ -123,7 +124,8 @@ export class AnnotationStateStore implements StateStore {
         throw new CutoverError("NOT_PAUSED", `${now}; there is no deploy ${record.id} to take over`);
       }
       abandonedBy = null;
-      if (current.phase !== "Paused") {
+      // A pause with a delay is held by the process that waits it out, while that process lives.
+      if (current.phase !== "Paused" || current.resumesAt) {
         if (!isAbandoned(lock, this.#o.leaseMs))
           throw new DeployLockedError(current, lock, this.#o.leaseMs, names.activeService(this.#o.service));
         const age = lock ? lockAge(lock) : null;

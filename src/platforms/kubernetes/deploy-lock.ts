@@ -64,8 +64,10 @@ export class DeployLockedError extends DeployInProgressError {
     const age = lock ? lockAge(lock) : null;
     const lease = formatDuration(leaseMs);
     let next: string;
-    if (record.phase === "Paused") {
+    if (record.phase === "Paused" && !(record.resumesAt && lock && age !== null && age <= leaseMs)) {
       next = "it waits for `cutover promote` (or `cutover abort`), which any run may give";
+    } else if (record.phase === "Paused" && lock) {
+      next = `it is paused in ${lock.holder} (lock renewed ${formatDuration(age ?? 0)} ago), which switches by itself at ${record.resumesAt}: wait for it, or stop that run (Ctrl-C or cancelling its job aborts the deploy)`;
     } else if (!lock) {
       next = "no runner holds its lock: run `cutover abort` to close it, then try again";
     } else if (age === null) {
