@@ -44,9 +44,9 @@ const name = z
 
 export const startSchema = z
   .strictObject({
-    command: z.string().min(1, "expected the command that starts one replica").meta({
+    command: z.string().min(1, "expected the command that starts one replica").optional().meta({
       description:
-        "Shell command that starts one replica. {version} and {port} are replaced; PORT, APP_VERSION and ENVIRONMENT are also set in its environment.",
+        "Shell command that starts one replica. {version} and {port} are replaced; PORT, APP_VERSION and ENVIRONMENT are also set in its environment. Required, except with platform: kubernetes (the image's own command runs there).",
     }),
     cwd: z.string().default(".").meta({ description: "Working directory, relative to cutover.yaml." }),
     env: z
@@ -191,7 +191,7 @@ export const configSchema = z
       .meta({ description: "The version `cutover up` serves when nothing has been deployed yet." }),
     platform: platformSchema,
     replicas: z.int().min(1).max(64).default(2).meta({ description: "Replicas per colour." }),
-    start: startSchema,
+    start: startSchema.prefault({}),
     health: healthSchema,
     router: routerSchema,
     deploy: deploySchema,
@@ -203,6 +203,22 @@ export const configSchema = z
       .default(".cutover")
       .meta({ description: "State, history, logs; relative to cutover.yaml." }),
   })
+  .superRefine(
+    (config, ctx) => {
+      // Run beside the other problems (`when`), so a config with several wrong fields hears of all at once.
+      const start: unknown = config?.start;
+      const command =
+        typeof start === "object" && start !== null ? (start as { command?: unknown }).command : "";
+      if (config?.platform !== "kubernetes" && command === undefined)
+        ctx.addIssue({
+          code: "custom",
+          path: ["start", "command"],
+          message:
+            'is required: the shell command that starts one replica, such as "node server.js --port {port}" (only platform: kubernetes runs without one)',
+        });
+    },
+    { when: () => true },
+  )
   .meta({
     title: "cutover.yaml",
     description: "Configuration of one service deployed blue-green by cutover.",
@@ -216,5 +232,11 @@ export type RouterConfig = z.output<typeof routerSchema>;
 export type StartConfig = z.output<typeof startSchema>;
 
 export function configJsonSchema(): unknown {
-  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+  const schema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" });
+  // What the refinement above checks, said in JSON Schema for editors: start.command unless on Kubernetes.
+  return {
+    ...schema,
+    if: { properties: { platform: { const: "kubernetes" } }, required: ["platform"] },
+    else: { required: ["start"], properties: { start: { required: ["command"] } } },
+  };
 }

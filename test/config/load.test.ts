@@ -57,6 +57,21 @@ describe("config", () => {
     expect(found).toHaveLength(7);
   });
 
+  it("needs start.command on this machine, not on Kubernetes (the image's command runs there)", () => {
+    const local = problems("service: shop\nversion: 1.0.0\n");
+    expect(local).toEqual([
+      expect.stringMatching(/^start\.command: is required: the shell command that starts/),
+    ]);
+    const kube =
+      "service: shop\nversion: 1.0.0\nplatform: kubernetes\nkubernetes:\n  image: r.example.com/shop:{version}\n";
+    const { config } = parseConfig(kube, "/x/cutover.yaml");
+    expect(config.start).toMatchObject({ env: {}, stopGrace: 10_000 });
+    expect(config.start.command).toBeUndefined();
+    // start.env still reaches the containers there
+    const withEnv = parseConfig(`${kube}start:\n  env: { LOG_LEVEL: debug }\n`, "/x/cutover.yaml");
+    expect(withEnv.config.start.env).toEqual({ LOG_LEVEL: "debug" });
+  });
+
   it("reports YAML syntax errors instead of crashing", () => {
     expect(problems("service: [unclosed\n")[0]).toMatch(/YAML syntax/);
   });
@@ -75,7 +90,12 @@ describe("config", () => {
     expect(Object.keys(schema.properties)).toEqual(
       expect.arrayContaining(["service", "version", "replicas", "start", "health", "router", "deploy"]),
     );
-    expect(schema.required).toEqual(expect.arrayContaining(["service", "version", "start"]));
+    expect(schema.required).toEqual(expect.arrayContaining(["service", "version"]));
+    // start.command, except on Kubernetes
+    expect(schema).toMatchObject({
+      if: { properties: { platform: { const: "kubernetes" } }, required: ["platform"] },
+      else: { required: ["start"], properties: { start: { required: ["command"] } } },
+    });
     expect(schema.properties.replicas?.description).toBe("Replicas per colour.");
   });
 });

@@ -1,5 +1,6 @@
 import type { Colour } from "../../colour.js";
 import type { StartConfig } from "../../config/schema.js";
+import { CutoverError } from "../../errors.js";
 import { fillTemplate } from "./shell-command.js";
 
 /** What one run of one replica is started with. */
@@ -24,6 +25,9 @@ export function replicaLaunch(
   replica: ReplicaIdentity,
   platformEnv: Readonly<Record<string, string>> = {},
 ): ReplicaLaunch {
+  // The config refuses a local service without one; this says so if a caller built a config by hand.
+  if (!start.command)
+    throw new CutoverError("NO_COMMAND", "start.command is required to run replicas on this machine");
   const values = { version: replica.version, port: String(replica.port) };
   const extra = Object.entries(start.env).map(([name, value]) => [name, fillTemplate(value, values)]);
   return {
