@@ -10,8 +10,8 @@
  * which), wait-healthy (a slow-starting version), smoke-checks (a `sleep 2` smoke check), promotion (paused
  * for `cutover promote`, which the operator then runs under the fault) and after the switch (the old colour
  * still warm; the operator runs `cutover rollback` under the fault). The switch itself is one pointer move and one state write; crashes between any two state
- * writes are covered by the model-based test (engine-model.test.ts). "Stop the database" is not here: it
- * belongs with the migrations work.
+ * writes are covered by the model-based test (engine-model.test.ts). The database going away during a
+ * deploy's migration is in test/db/database-goes-away.test.ts.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

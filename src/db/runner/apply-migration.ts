@@ -70,6 +70,7 @@ export async function applyMigration(
       });
     };
     try {
+      await forgetInvalidIndex(options.client, segment, log);
       const outcome = await retryOnLockTimeout(
         () => runSegment(migration, segment, options, log, state, finish),
         {
@@ -83,7 +84,7 @@ export async function applyMigration(
       state.retries += outcome.retries;
       state.committed += segment.statements.length;
     } catch (error) {
-      throw failure(migration, error, options, state.committed);
+      throw failure(migration, error, options, state.committed, segment);
     }
   }
   const durationMs = Math.round(performance.now() - started);
@@ -192,15 +193,34 @@ async function forget(migration: Migration, madeSchema: string | null, options: 
   if (madeSchema) await dropCompatSchema(options.client, madeSchema, log);
 }
 
-function failure(migration: Migration, error: unknown, options: ApplyOptions, committed: number): Error {
+function failure(
+  migration: Migration,
+  error: unknown,
+  options: ApplyOptions,
+  committed: number,
+  segment: Segment,
+): Error {
   if (error instanceof NoDownPartError || (error as Error).name === "AbortError") return error as Error;
   const sqlState = sqlStateOf(error);
   const message = (error as Error).message;
   const where = error instanceof StatementFailure ? ` at line ${error.line}` : "";
-  const kept =
+  const building =
+    !segment.transactional && segment.statements[0]?.node && "IndexStmt" in segment.statements[0].node;
+  let kept =
     committed > 0
       ? `${committed} statement(s) before it had been committed (the migration runs statements that cannot be in a transaction alone), so check the schema before running again`
       : "its transaction was rolled back, so the schema is as it was before it";
+  if (!segment.transactional)
+    kept = building
+      ? "it ran outside a transaction and may have left an invalid index, which the next run drops and builds again"
+      : "it ran outside a transaction (it cannot run in one), so check what it changed before running again";
+  if (connectionLost(error, sqlState)) {
+    return new MigrationFailedError(
+      `${migration.id} was cut off${where}: the connection to the database was lost (${message}); ${kept}; run it again once the database answers`,
+      sqlState,
+      "DATABASE_CONNECTION_LOST",
+    );
+  }
   if (sqlState === LOCK_NOT_AVAILABLE) {
     return new MigrationFailedError(
       `${migration.id} could not get a lock within lock_timeout (${options.lockTimeoutMs}ms) in ${options.retries + 1} attempt(s): ` +
@@ -212,5 +232,13 @@ function failure(migration: Migration, error: unknown, options: ApplyOptions, co
   return new MigrationFailedError(
     `${migration.id} failed${where}: ${message}${sqlState ? ` (SQLSTATE ${sqlState})` : ""}; ${kept}; fix the migration and run again`,
     sqlState,
+  );
+}
+
+/** The server went away (shut down, restarted) or the connection to it broke, rather than the SQL failing. */
+function connectionLost(error: unknown, sqlState: string | null): boolean {
+  if (sqlState) return sqlState.startsWith("08") || /^57P0[123]$/.test(sqlState);
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|Client was closed|not queryable/i.test(
+    (error as Error).message,
   );
 }

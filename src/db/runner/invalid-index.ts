@@ -3,8 +3,10 @@ import { quoteIdent, type SqlClient } from "./sql-client.js";
 import type { Segment } from "./transaction-segments.js";
 
 /**
- * A CREATE INDEX CONCURRENTLY that gave up (lock_timeout) leaves an INVALID index behind, and the retry
- * would then fail with "already exists". Drops that leftover, and nothing else, before the retry.
+ * A CREATE INDEX CONCURRENTLY that stopped (lock_timeout, or its connection lost in an earlier run) leaves
+ * an INVALID index behind, and running it again would fail with "already exists" (or, with IF NOT EXISTS,
+ * keep the useless index). Drops that leftover, and nothing else, before each attempt. Only one runner
+ * builds at a time (the migration lock), so an invalid index of that name is no other runner's build.
  */
 export async function forgetInvalidIndex(client: SqlClient, segment: Segment, log: Logger): Promise<void> {
   const node = segment.statements[0]?.node;
@@ -20,5 +22,5 @@ export async function forgetInvalidIndex(client: SqlClient, segment: Segment, lo
   );
   if (found.rows[0]?.invalid !== true) return;
   await client.query(`DROP INDEX CONCURRENTLY IF EXISTS ${name}`);
-  log.info({ index: idxname }, "dropped the invalid index a timed-out CREATE INDEX CONCURRENTLY left");
+  log.info({ index: idxname }, "dropped the invalid index an unfinished CREATE INDEX CONCURRENTLY left");
 }

@@ -311,7 +311,9 @@ export class MigrationRunner {
     });
     try {
       const version = await client.query<{ server_version_num: string }>("SHOW server_version_num");
-      return await work({ client, serverVersionNum: Number(version.rows[0]?.server_version_num ?? 0) });
+      const serverVersionNum = Number(version.rows[0]?.server_version_num ?? 0);
+      await stopWithClient(client, serverVersionNum);
+      return await work({ client, serverVersionNum });
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -337,6 +339,16 @@ export class MigrationRunner {
         .catch((error: unknown) => this.#log.warn({ err: (error as Error).message }, "lock release failed"));
     }
   }
+}
+
+/**
+ * A server goes on running a statement whose client is gone until it next talks to it: a CREATE INDEX
+ * CONCURRENTLY waiting for writers could run (and hold the migration lock) for as long as they last, and
+ * then finish unrecorded. From PostgreSQL 14 the server can check the connection while it works; 1 s here.
+ */
+async function stopWithClient(client: SqlClient, serverVersionNum: number): Promise<void> {
+  if (serverVersionNum < 140000) return;
+  await client.query("SET client_connection_check_interval = 1000");
 }
 
 function pendingOf(entries: readonly MigrationEntry[], withContract = false): Migration[] {
