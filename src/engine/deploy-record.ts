@@ -49,7 +49,7 @@ export interface ColourVersion {
   readonly version: string | null;
 }
 
-/** One deploy or rollback, as persisted in state.json while it runs and in history.json once final. */
+/** One deploy or rollback, as persisted in state.json while it runs and in history.ndjson once final. */
 export interface DeployRecord {
   readonly id: string;
   readonly kind: "deploy" | "rollback";

@@ -491,6 +491,8 @@ export class Engine {
     const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
     const waited = await this.#readyAgain(op, record.to.colour);
     controller.signal.throwIfAborted();
+    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look.
+    await this.#writer.flush();
     const result = await this.#o.router.switchTo(record.to.colour);
     this.#state.active = record.to.colour;
     record.switchedAt = new Date(result.at).toISOString();

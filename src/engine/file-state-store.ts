@@ -4,18 +4,23 @@ import { isColour } from "../colour.js";
 import { CutoverError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { DeployRecord } from "./deploy-record.js";
+import { HistoryLog } from "./history-log.js";
 import type { ServiceState, StateStore } from "./state-store.js";
 
 export const STATE_FILE = "state.json";
-export const HISTORY_FILE = "history.json";
+export const HISTORY_FILE = "history.ndjson";
+/** The history as one JSON list, as cutover kept it before; read once and replaced by HISTORY_FILE. */
+const LEGACY_HISTORY_FILE = "history.json";
 
-/** Keeps state.json and history.json in the state folder (.cutover/), each write atomic. */
+/** Keeps state.json (replaced atomically) and history.ndjson (appended) in the state folder (.cutover/). */
 export class FileStateStore implements StateStore {
   readonly #dir: string;
+  readonly #history: HistoryLog;
 
   constructor(dir: string) {
     this.#dir = dir;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    this.#history = new HistoryLog(join(dir, HISTORY_FILE), join(dir, LEGACY_HISTORY_FILE));
   }
 
   get dir(): string {
@@ -46,19 +51,12 @@ export class FileStateStore implements StateStore {
   }
 
   async loadHistory(): Promise<DeployRecord[]> {
-    const data = this.#read(HISTORY_FILE);
-    if (data === undefined) return [];
-    if (!Array.isArray(data)) {
-      throw new CutoverError("STATE_CORRUPT", `${join(this.#dir, HISTORY_FILE)} is not a list of deploys`);
-    }
-    return data as DeployRecord[];
+    return this.#history.read();
   }
 
-  /** Adds `record` to the history, replacing an entry with the same id (so a retry never duplicates one). */
+  /** Adds `record` to the history; a record with the same id written before is replaced (a retry never duplicates one). */
   async appendHistory(record: DeployRecord): Promise<void> {
-    const history = (await this.loadHistory()).filter((r) => r.id !== record.id);
-    history.push(record);
-    writeFileAtomic(join(this.#dir, HISTORY_FILE), `${JSON.stringify(history, null, 2)}\n`);
+    this.#history.append(record);
   }
 
   #read(name: string): unknown {

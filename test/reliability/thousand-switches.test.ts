@@ -15,7 +15,7 @@ describe.each(["builtin", "haproxy"] as const)("reliability with router.dataPlan
   it("1,000 switches under load (keep-alive and fresh connections): 0 failed requests", {
     timeout: 180_000,
   }, async () => {
-    // Each switch writes state.json and history.json with fsync: on tmpfs that costs nothing, so the run
+    // Each switch writes state.json and history.ndjson with fsync: on tmpfs that costs nothing, so the run
     // exercises the router and the engine rather than the disk.
     const stateDir = fastStateDir();
     if (stateDir) stateDirs.push(stateDir);
