@@ -11,7 +11,8 @@ import type { ControlPlane, OperationKind } from "./control-plane.js";
  * paused in that state when this process ends; `promote` and `abort` in a later run take it over. A pause
  * with a delay (autoPromote: a duration) is waited out here: nobody else would end it.
  * SIGINT or SIGTERM (Ctrl-C, a cancelled CI job) while a deploy runs aborts it as `cutover abort` would,
- * so it never stays locked; a second signal ends the process at once (the lock then expires by itself).
+ * so it never stays locked; the same signal again ends the process at once (the lock then expires by
+ * itself). A different one does not: GitHub Actions sends SIGINT, then SIGTERM 7.5 s later, then SIGKILL.
  */
 export interface EngineControlOptions {
   readonly engine: Engine;
@@ -57,14 +58,8 @@ export class EngineControl implements ControlPlane {
     });
     let interrupted: CutoverError | null = null;
     const stopHandling = onSignal((signal, first) => {
-      if (!first) process.exit(128 + constants.signals[signal]);
-      process.stderr.write(
-        `cutover: got ${signal}; aborting ${id || "the deploy"} (traffic stays on, or goes back to, the live colour); ${signal} again to quit at once\n`,
-      );
-      interrupted = new CutoverError(
-        "INTERRUPTED",
-        `cutover got ${signal} (stopped by hand, or its job was cancelled)`,
-      );
+      if (!first) return;
+      interrupted = interruption(signal, id || "the deploy");
       if (id) this.#abort(interrupted);
     });
     try {
@@ -97,12 +92,26 @@ export class EngineControl implements ControlPlane {
     }
   }
 
-  promote(): Promise<DeployRecord> {
-    return this.#engine.promote();
+  /** Takes a paused deploy over and lets it go on; a signal meanwhile aborts it, as in the run that paused it. */
+  async promote(): Promise<DeployRecord> {
+    const stopHandling = onSignal((signal, first) => {
+      if (first) this.#abort(interruption(signal, "the promoted deploy"));
+    });
+    try {
+      return await this.#engine.promote();
+    } finally {
+      stopHandling();
+    }
   }
 
-  abort(): Promise<DeployRecord> {
-    return this.#engine.abort();
+  /** Aborting runs to its end unless the same signal comes twice. */
+  async abort(): Promise<DeployRecord> {
+    const stopHandling = onSignal(() => {});
+    try {
+      return await this.#engine.abort();
+    } finally {
+      stopHandling();
+    }
   }
 
   /** Leaves a paused deploy paused in the shared state; otherwise waits for scheduled work, then closes. */
@@ -140,12 +149,24 @@ export class EngineControl implements ControlPlane {
   }
 }
 
-/** Calls `handler` on each SIGINT or SIGTERM (first: whether it is the first) until the returned stop is called. */
+/** Says on stderr that `what` is being aborted, and why; returns the reason the deploy records. */
+function interruption(signal: "SIGINT" | "SIGTERM", what: string): CutoverError {
+  process.stderr.write(
+    `cutover: got ${signal}; aborting ${what} (traffic stays on, or goes back to, the live colour); ${signal} again to quit at once\n`,
+  );
+  return new CutoverError("INTERRUPTED", `cutover got ${signal} (stopped by hand, or its job was cancelled)`);
+}
+
+/**
+ * Until the returned stop is called: SIGINT and SIGTERM no longer end the process; `handler` hears each
+ * (first: whether it is the first), and the same signal a second time exits at once.
+ */
 function onSignal(handler: (signal: "SIGINT" | "SIGTERM", first: boolean) => void): () => void {
-  let seen = false;
+  const seen = new Set<string>();
   const listener = (signal: "SIGINT" | "SIGTERM") => {
-    handler(signal, !seen);
-    seen = true;
+    if (seen.has(signal)) process.exit(128 + constants.signals[signal]);
+    handler(signal, seen.size === 0);
+    seen.add(signal);
   };
   process.on("SIGINT", listener);
   process.on("SIGTERM", listener);

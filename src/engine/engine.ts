@@ -77,6 +77,8 @@ interface Operation {
   readonly record: DeployRecord;
   readonly controller: AbortController;
   readonly done: Promise<DeployRecord>;
+  /** Another process took this deploy over: this one stops without touching traffic, colours or the record. */
+  lost?: boolean;
   promote?: () => void;
 }
 
@@ -120,6 +122,12 @@ export class Engine {
       deploys: 0,
     };
     this.#writer = new StateWriter(options.store, options.logger, () => this.#state);
+    options.store.onLockLost?.((reason) => {
+      const op = this.#operation;
+      if (!op) return;
+      op.lost = true;
+      op.controller.abort(new CutoverError("LOCK_LOST", reason));
+    });
   }
 
   /** Reads the state and history the store holds. */
@@ -279,7 +287,9 @@ export class Engine {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
       await op.done;
     }
-    await this.#writer.flush();
+    // Every change was asked to be written when it was made; a run that changed nothing (`cutover status`
+    // on Kubernetes) writes nothing, so it can never put back a state another run has moved on from.
+    await this.#writer.idle();
     this.#writer.stopRetrying();
     this.#o.store.letGo?.();
   }
@@ -293,7 +303,7 @@ export class Engine {
     this.#scaleDowns.clear();
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
-    await this.#writer.flush();
+    await this.#writer.idle();
     this.#o.store.letGo?.();
   }
 
@@ -491,8 +501,16 @@ export class Engine {
     const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
     const waited = await this.#readyAgain(op, record.to.colour);
     controller.signal.throwIfAborted();
-    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look.
+    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look. Traffic
+    // never moves when that could not be written (a full disk, a lock another run took over).
     await this.#writer.flush();
+    controller.signal.throwIfAborted();
+    if (this.#writer.error) {
+      throw new CutoverError(
+        "STATE_NOT_WRITTEN",
+        `the deploy state could not be written before the switch (${this.#writer.error}), so traffic did not move`,
+      );
+    }
     const result = await this.#o.router.switchTo(record.to.colour);
     this.#state.active = record.to.colour;
     record.switchedAt = new Date(result.at).toISOString();
@@ -566,6 +584,7 @@ export class Engine {
   async #fail(op: Operation, error: unknown): Promise<void> {
     const { record } = op;
     const reason = error instanceof CutoverError ? error.summary : (error as Error).message;
+    const switching = findStep(record, "switch").state === "running";
     for (const step of record.steps) {
       if (step.state === "pending") step.state = "skipped";
       if (step.state === "running") {
@@ -573,9 +592,16 @@ export class Engine {
         step.detail = reason;
       }
     }
+    if (op.lost) {
+      // The run that took it over decides where traffic goes and records the outcome.
+      setPhase(record, "Aborted", `${reason}; this run stopped and changed nothing more`);
+      this.#o.logger.error({ deploy: record.id, reason }, `${record.kind} taken over by another run`);
+      return;
+    }
     const target = record.to.colour;
-    // Also when the switch happened but its process died before it could record it (an abandoned deploy).
-    if (record.switchedAt || this.#state.active === target) {
+    // Also when its process died in the switch step, after traffic moved but before it recorded that (an
+    // abandoned deploy): the live selector, read at start, says where traffic is.
+    if (record.switchedAt || (switching && this.#state.active === target)) {
       await this.#switchBack(op, reason);
       return;
     }
@@ -618,6 +644,11 @@ export class Engine {
   }
 
   async #finish(op: Operation): Promise<void> {
+    if (op.lost) {
+      this.#operation = null;
+      this.#emit({ type: "deploy", record: structuredClone(op.record) });
+      return;
+    }
     // History first, then clear `current`: a crash between the two writes leaves the record in both, and
     // up() keeps the history's; the other order loses the record.
     this.#writer.addToHistory(op.record);

@@ -65,7 +65,9 @@ export class HistoryLog {
       const start = endOfLastLine(fd);
       if (start < fstatSync(fd).size) ftruncateSync(fd, start); // a line a crash cut short
       try {
-        writeSync(fd, `${JSON.stringify(record)}\n`);
+        // A nearly full disk may take part of a write without an error; the rest then fails (ENOSPC).
+        const line = Buffer.from(`${JSON.stringify(record)}\n`);
+        for (let written = 0; written < line.length; ) written += writeSync(fd, line, written);
         fsyncSync(fd);
       } catch (error) {
         try {

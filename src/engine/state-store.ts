@@ -41,6 +41,11 @@ export interface StateStore {
   takeOver(record: DeployRecord): Promise<string | null>;
   /** Stops keeping the lock alive: this process lets go of the deploy (left paused, or shutting down). */
   letGo?(): void;
+  /**
+   * A store several processes share tells when another process took over the deploy this one holds (after
+   * its lock was not renewed in time): this process must then stop acting for it.
+   */
+  onLockLost?(listener: (reason: string) => void): void;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

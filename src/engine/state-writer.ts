@@ -48,6 +48,11 @@ export class StateWriter {
     await this.#saving;
   }
 
+  /** Waits for the writes already asked for, without asking for another. */
+  async idle(): Promise<void> {
+    await this.#saving;
+  }
+
   /** No more retries: for an engine that is closing, after its last flush. */
   stopRetrying(): void {
     if (this.#retryTimer) clearTimeout(this.#retryTimer);

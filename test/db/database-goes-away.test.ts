@@ -80,7 +80,7 @@ await describeOnServer("the database goes away during a deploy", () => {
     const record = await done;
     expect(record.phase).toBe("Aborted");
     expect(record.reason).toMatch(
-      /^0002_index_messages was cut off at line 2: the connection to the database was lost \(.+\); it ran outside a transaction and may have left an invalid index, which the next run drops and builds again; run it again once the database answers; traffic stayed on blue \(1\.0\.0\)$/,
+      /^0002_index_messages was cut off at line 2: the connection to the database was lost \(.+\); the statement ran outside a transaction and may have left an invalid index, which the next run drops and builds again; run it again once the database answers; traffic stayed on blue \(1\.0\.0\)$/,
     );
     const steps = Object.fromEntries(record.steps.map((step) => [step.name, step.state]));
     expect(steps).toMatchObject({ "migrate-expand": "failed", "start-idle": "skipped" });

@@ -8,7 +8,10 @@
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/load.js";
 import { DeployInProgressError } from "../../src/errors.js";
+import { silentLogger } from "../../src/log.js";
+import { createKubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { patchAs } from "../../src/platforms/kubernetes/kube-clients.js";
 import { eventually } from "../helpers/eventually.js";
 import { annotationsOf, cliDeploy, currentOf, lockOf, runningStepOf } from "./cli-run.js";
@@ -159,5 +162,67 @@ describe("a deploy whose runner stops or dies", () => {
       /^abandoned by a cutover that left no lock; closed by `cutover abort`; traffic stayed on blue \(1\.0\.0\)/,
     );
     expect(replicasOf(c.standIn, "deployments", "shop-green")).toBe(0);
+  }, 60_000);
+
+  it("a run whose lock another run took over stops there: no switch, no record of its own", async () => {
+    // The runner renews every 10 s (lease 30 s); the other run reckons with a 1 s lease, so it finds the
+    // lock abandoned while the runner still works: what a runner whose API calls stalled would meet.
+    cluster = await startCluster({
+      kubernetes: { lockLease: "30s" },
+      deploy: { smoke: [{ name: "slow check", command: "sleep 3" }] },
+    });
+    const c = cluster;
+    const runner = await c.engine();
+    const started = await runner.engine.deploy("2.0.0");
+    await eventually("the runner is in its smoke checks", () => runningStepOf(c) === "smoke-checks", 10_000);
+    await sleep(Math.max(0, Date.parse(lockOf(c)?.renewedAt ?? "") + 1_200 - Date.now()));
+    const impatient = await createKubernetesEngine(
+      parseConfig(c.yaml.replace("lockLease: 30s", "lockLease: 1s"), "/tmp/cutover-k8s/cutover.yaml"),
+      silentLogger(),
+      { pollMs: 50 },
+    );
+    const closed = await impatient.engine.abort();
+    await impatient.close();
+    expect(closed.reason).toMatch(/^abandoned by .*; closed by `cutover abort`; traffic stayed on blue/);
+
+    const record = await started.done; // the runner's smoke check ends, and it finds the lock gone
+    expect(record.phase).toBe("Aborted");
+    expect(record.reason).toMatch(
+      /^another cutover took over deploy d1 \(its lock is now held by nobody \(the lock was removed\)\); this run stopped and changed nothing more$/,
+    );
+    expect(record.switchedAt).toBeUndefined();
+    const selectorPatches = c.standIn.server.requests.filter(
+      (r) =>
+        r.verb === "PATCH" &&
+        r.path.endsWith("/services/shop") &&
+        JSON.stringify(r.body).includes('"selector"'),
+    );
+    expect(selectorPatches).toEqual([]);
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    // The history holds the ending the other run recorded, once.
+    const history = historyOf(c.standIn) as unknown as JsonObject[];
+    expect(history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Aborted"]);
+    expect(String(history[0]?.reason)).toMatch(/^abandoned by /);
+    expect(currentOf(c)).toBeNull();
+  }, 60_000);
+
+  it("a run that only read the state (`cutover status`) writes nothing back when it ends", async () => {
+    cluster = await startCluster({
+      behaviour: ({ version }) => ({ readyAfterMs: version === "2.0.0" ? 1_000 : 40 }),
+    });
+    const c = cluster;
+    const runner = await c.engine();
+    const started = await runner.engine.deploy("2.0.0");
+    await eventually("the deploy waits for green", () => runningStepOf(c) === "wait-healthy", 10_000);
+    const status = await c.engine(); // reads d1 in progress
+    expect(status.engine.status().deploy?.id).toBe("d1");
+    expect((await started.done).phase).toBe("Healthy");
+    await runner.settle(); // as `cutover deploy` does before it exits: the old colour's scale-down
+    await status.close();
+    expect(currentOf(c)).toBeNull();
+    expect(annotationsOf(c)["cutover.dev/lock"]).toBeUndefined();
+    const next = await (await c.engine()).engine.deploy("2.0.1");
+    expect(next.record.id).toBe("d2");
+    expect((await next.done).phase).toBe("Healthy");
   }, 60_000);
 });

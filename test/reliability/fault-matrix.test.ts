@@ -316,11 +316,15 @@ async function check(
   if (state.active !== status.active)
     problem(`state.json says ${state.active} is live, the daemon ${status.active}`);
   if (state.current !== null) problem(`state.json still holds ${state.current.id} as in progress`);
-  // The history as a restarted daemon would read it from disk (a record written twice counts once there).
+  // The history file, line by line: each deploy written once, and read back as a restarted daemon would.
+  const lines = readFileSync(join(stateDir, "history.ndjson"), "utf8").split("\n").filter(Boolean);
+  const written = lines.map((line) => (JSON.parse(line) as DeployRecord).id);
+  if (written.filter((x) => x === id).length !== 1)
+    problem(`${id} is written ${written.filter((x) => x === id).length} times in history.ndjson`);
+  if (new Set(written).size !== written.length) problem(`duplicate lines in history.ndjson: ${written}`);
   const disk = await new FileStateStore(stateDir).loadHistory();
   const memory = await admin.get<DeployRecord[]>("/history");
   const ids = disk.map((r) => r.id);
-  if (!ids.includes(id)) problem(`${id} is not in the history on disk`);
   if (ids.join(",") !== memory.map((r) => r.id).join(","))
     problem(`the history on disk (${ids}) differs from the daemon's (${memory.map((r) => r.id)})`);
   if (state.deploys !== ids.length)

@@ -210,10 +210,13 @@ function failure(
     committed > 0
       ? `${committed} statement(s) before it had been committed (the migration runs statements that cannot be in a transaction alone), so check the schema before running again`
       : "its transaction was rolled back, so the schema is as it was before it";
-  if (!segment.transactional)
+  if (!segment.transactional) {
+    const before =
+      committed > 0 ? `${committed} statement(s) before it had been committed, so check the schema; ` : "";
     kept = building
-      ? "it ran outside a transaction and may have left an invalid index, which the next run drops and builds again"
-      : "it ran outside a transaction (it cannot run in one), so check what it changed before running again";
+      ? `${before}the statement ran outside a transaction and may have left an invalid index, which the next run drops and builds again`
+      : `${before}the statement ran outside a transaction (it cannot run in one), so check what it changed before running again`;
+  }
   if (connectionLost(error, sqlState)) {
     return new MigrationFailedError(
       `${migration.id} was cut off${where}: the connection to the database was lost (${message}); ${kept}; run it again once the database answers`,

@@ -344,11 +344,14 @@ export class MigrationRunner {
 /**
  * A server goes on running a statement whose client is gone until it next talks to it: a CREATE INDEX
  * CONCURRENTLY waiting for writers could run (and hold the migration lock) for as long as they last, and
- * then finish unrecorded. From PostgreSQL 14 the server can check the connection while it works; 1 s here.
+ * then finish unrecorded. From PostgreSQL 14 the server can check the connection while it works (1 s
+ * here); that sees a connection the other side closed or reset. Keepalives (10 s idle, then 3 probes 5 s
+ * apart) see one that went silent. A server that has no such setting (some builds) goes without.
  */
 async function stopWithClient(client: SqlClient, serverVersionNum: number): Promise<void> {
-  if (serverVersionNum < 140000) return;
-  await client.query("SET client_connection_check_interval = 1000");
+  const settings = ["tcp_keepalives_idle = 10", "tcp_keepalives_interval = 5", "tcp_keepalives_count = 3"];
+  if (serverVersionNum >= 140000) settings.push("client_connection_check_interval = 1000");
+  for (const setting of settings) await client.query(`SET ${setting}`).catch(() => undefined);
 }
 
 function pendingOf(entries: readonly MigrationEntry[], withContract = false): Migration[] {

@@ -57,9 +57,10 @@ export class StaleStateError extends CutoverError {
 export class AnnotationStateStore implements StateStore {
   readonly #o: AnnotationStateStoreOptions;
   readonly #log: Logger;
-  /** The token of the lock this process took; only a deploy recorded under it may be replaced or cleared. */
-  #token: string | null = null;
+  /** The lock this process took, and the deploy it took it for; only that deploy may be replaced or cleared. */
+  #held: { readonly token: string; readonly id: string } | null = null;
   #renewing: NodeJS.Timeout | null = null;
+  readonly #lostListeners = new Set<(reason: string) => void>();
 
   constructor(options: AnnotationStateStoreOptions) {
     this.#o = options;
@@ -89,12 +90,27 @@ export class AnnotationStateStore implements StateStore {
   }
 
   async saveState(state: ServiceState): Promise<void> {
+    const unfinished = state.current !== null && !isFinal(state.current);
+    if (unfinished && !this.#held) {
+      // An engine that only read the state (`cutover status`) must never write a deploy back.
+      throw new CutoverError(
+        "STATE_NOT_HELD",
+        `this run does not hold deploy ${state.current?.id}; it writes no state for it`,
+      );
+    }
+    let cleared = false;
     await this.#write("saving the deploy state", (stored, lock) => {
+      this.#checkHeld(lock);
       this.#guard(stored, lock);
-      const held = state.current && this.#token ? newLock(this.#token) : null;
-      if (!held) this.letGo();
-      return { state, lock: held };
+      cleared = !unfinished;
+      return { state, lock: unfinished && this.#held ? newLock(this.#held.token) : null };
     });
+    if (cleared) this.#release();
+  }
+
+  /** Calls `listener` once this process finds that another took over the deploy it holds. */
+  onLockLost(listener: (reason: string) => void): void {
+    this.#lostListeners.add(listener);
   }
 
   async claim(record: DeployRecord): Promise<void> {
@@ -106,7 +122,7 @@ export class AnnotationStateStore implements StateStore {
       const base = stored ?? initialState(record);
       return { state: { ...base, current: record }, lock: newLock(token) };
     });
-    this.#hold(token);
+    this.#hold(token, record.id);
   }
 
   /**
@@ -135,7 +151,7 @@ export class AnnotationStateStore implements StateStore {
       }
       return { state: stored, lock: newLock(token) };
     });
-    this.#hold(token);
+    this.#hold(token, record.id);
     return abandonedBy;
   }
 
@@ -151,6 +167,9 @@ export class AnnotationStateStore implements StateStore {
   }
 
   async appendHistory(record: DeployRecord): Promise<void> {
+    // A run that lost its deploy to another must not record its own ending over the other's.
+    if (this.#held)
+      this.#checkHeld(parseLock((await this.#readService())?.metadata?.annotations?.[ANNOTATIONS.lock]));
     const name = names.history(this.#o.service);
     const { core, namespace } = this.#o.clients;
     await callApi(`writing the history ConfigMap ${name}`, () =>
@@ -177,28 +196,50 @@ export class AnnotationStateStore implements StateStore {
   #guard(stored: ServiceState | null, lock: DeployLock | null): void {
     const holder = stored?.current;
     if (!holder || isFinal(holder)) return;
-    if (this.#token !== null && lock?.token === this.#token) return;
+    if (this.#held !== null && lock?.token === this.#held.token) return;
     throw new DeployLockedError(holder, lock, this.#o.leaseMs, names.activeService(this.#o.service));
   }
 
-  /** Holds the lock under `token` and renews it every third of the lease until the deploy is over. */
-  #hold(token: string): void {
+  /**
+   * While this process holds a deploy (from its claim or takeover until it writes the deploy as over), the
+   * lock must be its own. If it is not, another run took the deploy over (after the lease) or the lock was
+   * removed by hand: this process must stop acting for it. Throws after telling the listeners.
+   */
+  #checkHeld(lock: DeployLock | null): void {
+    const held = this.#held;
+    if (!held || lock?.token === held.token) return;
+    const by = lock ? lock.holder : "nobody (the lock was removed)";
+    const reason = `another cutover took over deploy ${held.id} (its lock is now held by ${by})`;
+    this.#release();
+    this.#log.error({ deploy: held.id, holder: lock?.holder ?? null }, "lost the deploy lock");
+    for (const listener of this.#lostListeners) queueMicrotask(() => listener(reason));
+    throw new CutoverError("LOCK_LOST", reason);
+  }
+
+  /** Holds the lock under `token` for deploy `id`, and renews it every third of the lease until it is released. */
+  #hold(token: string, id: string): void {
     this.letGo();
-    this.#token = token;
+    this.#held = { token, id };
     const renew = () =>
-      this.#renew(token).catch((error: unknown) =>
-        this.#log.warn({ err: (error as Error).message }, "renewing the deploy lock failed; trying again"),
-      );
+      this.#renew(token).catch((error: unknown) => {
+        if ((error as CutoverError).code === "LOCK_LOST") return; // told the listeners
+        this.#log.warn({ err: (error as Error).message }, "renewing the deploy lock failed; trying again");
+      });
     this.#renewing = setInterval(renew, Math.max(100, Math.floor(this.#o.leaseMs / 3)));
     this.#renewing.unref();
   }
 
+  #release(): void {
+    this.letGo();
+    this.#held = null;
+  }
+
   async #renew(token: string): Promise<void> {
     await this.#write("renewing the deploy lock", (stored, lock) => {
-      if (lock?.token !== token || !stored?.current || isFinal(stored.current)) {
-        if (this.#token === token) this.letGo();
-        if (lock && lock.token !== token)
-          this.#log.error({ holder: lock.holder }, "another cutover took over this deploy's lock");
+      if (this.#held?.token !== token) return null; // released meanwhile
+      this.#checkHeld(lock);
+      if (!stored?.current || isFinal(stored.current)) {
+        this.letGo(); // written as over by this process; nothing left to keep alive
         return null;
       }
       return { state: stored, lock: newLock(token) };

@@ -7,7 +7,8 @@ import { DeployInProgressError } from "../../errors.js";
  * The lock on a deploy in progress, as the `cutover.dev/lock` annotation holds it: whose it is (a random
  * token only the holder knows), who that is for a person reading it, and when the holder last said it is
  * still alive. A holder renews it while its deploy runs; one not renewed within the lease is abandoned
- * (the runner was killed, its node lost), and `cutover abort` may then close its deploy.
+ * (the runner was killed, its node lost), and `cutover abort` may then close its deploy. The age is the
+ * reader's clock minus the holder's: runners' clocks must agree to well within the lease.
  */
 export interface DeployLock {
   readonly token: string;
