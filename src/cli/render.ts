@@ -25,8 +25,10 @@ export function renderStatus(status: ServiceStatus): string {
       ),
     );
   }
-  if (status.deploy) lines.push("", `deploy in progress:`, ...renderRecord(status.deploy));
-  else if (status.lastDeploy) lines.push("", `last: ${summary(status.lastDeploy)}`);
+  if (status.deploy) {
+    const by = status.deployHolder ? ` (run by ${status.deployHolder})` : "";
+    lines.push("", `deploy in progress${by}:`, ...renderRecord(status.deploy));
+  } else if (status.lastDeploy) lines.push("", `last: ${summary(status.lastDeploy)}`);
   return lines.join("\n");
 }
 

@@ -64,6 +64,8 @@ export interface ServiceStatus {
   readonly lastDeploy: DeployRecord | null;
   /** Why .cutover/ could not be written (e.g. a full disk); the daemon keeps trying. null when all is written. */
   readonly stateWriteError: string | null;
+  /** Who runs the deploy in progress when another process does (a shared store says), and how fresh its lock was. */
+  readonly deployHolder?: string | null;
 }
 
 /** A deploy or rollback that has begun: its record as it started, and its end. */
@@ -266,6 +268,7 @@ export class Engine {
       deploy: structuredClone(this.#operation?.record ?? this.#state.current),
       lastDeploy: this.#history.at(-1) ?? null,
       stateWriteError: this.#writer.error,
+      deployHolder: !this.#operation && this.#state.current ? (this.#o.store.holder?.() ?? null) : null,
     };
   }
 

@@ -46,6 +46,8 @@ export interface StateStore {
    * its lock was not renewed in time): this process must then stop acting for it.
    */
   onLockLost?(listener: (reason: string) => void): void;
+  /** Who held the deploy in progress when the state was loaded, and how fresh the lock was then. */
+  holder?(): string | null;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

@@ -8,6 +8,7 @@
 import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { renderStatus } from "../../src/cli/render.js";
 import { parseConfig } from "../../src/config/load.js";
 import { DeployInProgressError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
@@ -75,6 +76,11 @@ describe("a deploy whose runner stops or dies", () => {
 
     // Within the lease another run is told who holds the deploy and what to do; nothing is written.
     const other = await c.engine();
+    // `cutover status` in another run names the runner and how fresh its lock was.
+    expect(other.engine.status().deployHolder).toMatch(
+      new RegExp(`pid ${child.pid} \\(lock renewed [\\d.]+m?s before this read\\)$`),
+    );
+    expect(renderStatus(other.engine.status())).toContain(`deploy in progress (run by `);
     const refusal =
       /is in progress \(phase Progressing\); it runs in .* pid \d+ \(lock renewed [\d.]+m?s ago\)/;
     await expect(other.engine.deploy("2.0.1")).rejects.toThrow(refusal);
@@ -88,6 +94,7 @@ describe("a deploy whose runner stops or dies", () => {
       /it was abandoned by .* pid \d+, whose lock was last renewed [\d.]+m?s ago \(lease 3\.00s\): run `cutover abort`/,
     );
     const closer = await c.engine(); // `cutover abort`, in a run of its own
+    expect(closer.engine.status().deployHolder).toMatch(/; abandoned \(lease 3\.00s\)\)$/);
     const closed = await closer.engine.abort();
     expect(closed.phase).toBe("Aborted");
     expect(closed.reason).toMatch(

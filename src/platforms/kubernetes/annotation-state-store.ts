@@ -61,6 +61,8 @@ export class AnnotationStateStore implements StateStore {
   #held: { readonly token: string; readonly id: string } | null = null;
   #renewing: NodeJS.Timeout | null = null;
   readonly #lostListeners = new Set<(reason: string) => void>();
+  /** The lock as loadState found it, and when. */
+  #seen: { lock: DeployLock | null; at: number } | null = null;
 
   constructor(options: AnnotationStateStoreOptions) {
     this.#o = options;
@@ -76,6 +78,7 @@ export class AnnotationStateStore implements StateStore {
     if (!service) return null;
     const live = service.spec?.selector?.version;
     const stored = parseState(service);
+    this.#seen = { lock: parseLock(service.metadata?.annotations?.[ANNOTATIONS.lock]), at: Date.now() };
     if (stored) {
       if (isColour(live) && live !== stored.active) {
         this.#log.warn(
@@ -106,6 +109,17 @@ export class AnnotationStateStore implements StateStore {
       return { state, lock: unfinished && this.#held ? newLock(this.#held.token) : null };
     });
     if (cleared) this.#release();
+  }
+
+  holder(): string | null {
+    const lock = this.#seen?.lock;
+    if (!this.#seen || !lock) return null;
+    const age = lockAge(lock, this.#seen.at);
+    const state =
+      age === null ? "a lock that is never renewed" : `lock renewed ${formatDuration(age)} before this read`;
+    const abandoned =
+      age !== null && age > this.#o.leaseMs ? `; abandoned (lease ${formatDuration(this.#o.leaseMs)})` : "";
+    return `${lock.holder} (${state}${abandoned})`;
   }
 
   /** Calls `listener` once this process finds that another took over the deploy it holds. */
