@@ -27,28 +27,34 @@ afterEach(async () => {
 
 const BUILD = "CREATE INDEX CONCURRENTLY greetings_message_idx ON greetings (message)";
 
+/**
+ * A project whose database is a fresh one on the real server, reached through a TCP relay the test can cut;
+ * its migrations folder holds the demo's first migration. `database` adds lines to the database section.
+ */
+async function proxiedProject(database = "") {
+  const project = await makeProject();
+  cleanup.push(() => rmSync(project.dir, { recursive: true, force: true }));
+  project.release("2.0.0");
+  const server = await postgresTarget.create();
+  cleanup.push(() => server.close());
+  const direct = new URL(server.url);
+  const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });
+  cleanup.push(() => proxy.close());
+  const proxied = new URL(server.url);
+  proxied.port = String(proxy.port);
+  appendFileSync(project.config, `database:\n  migrations: migrations\n${database}  url: "${proxied}"\n`);
+  mkdirSync(join(project.dir, "migrations"));
+  copyFileSync(
+    join(DEMO_MIGRATIONS, "0001_create_greetings.sql"),
+    join(project.dir, "migrations", "0001_create_greetings.sql"),
+  );
+  return { project, server, proxy };
+}
+
 await describeOnServer("the database goes away during a deploy", () => {
   it("in a CREATE INDEX CONCURRENTLY: the deploy aborts, the server stops the build, the next deploy builds it once", async () => {
-    const project = await makeProject();
-    cleanup.push(() => rmSync(project.dir, { recursive: true, force: true }));
-    project.release("2.0.0");
-    const server = await postgresTarget.create();
-    cleanup.push(() => server.close());
-    const direct = new URL(server.url);
-    const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });
-    cleanup.push(() => proxy.close());
-    const proxied = new URL(server.url);
-    proxied.port = String(proxy.port);
     // lockTimeout is long so that the build waits on the open transaction below for as long as the test needs
-    appendFileSync(
-      project.config,
-      `database:\n  migrations: migrations\n  lockTimeout: 60s\n  url: "${proxied}"\n`,
-    );
-    mkdirSync(join(project.dir, "migrations"));
-    copyFileSync(
-      join(DEMO_MIGRATIONS, "0001_create_greetings.sql"),
-      join(project.dir, "migrations", "0001_create_greetings.sql"),
-    );
+    const { project, server, proxy } = await proxiedProject("  lockTimeout: 60s\n");
     await runnerFor(server.url, join(project.dir, "migrations")).up();
     writeFileSync(
       join(project.dir, "migrations", "0002_index_messages.sql"),
@@ -117,22 +123,7 @@ await describeOnServer("the database goes away during a deploy", () => {
   }, 90_000);
 
   it("already gone when the deploy starts: refused at migrate-expand with where it looked, blue serving", async () => {
-    const project = await makeProject();
-    cleanup.push(() => rmSync(project.dir, { recursive: true, force: true }));
-    project.release("2.0.0");
-    const server = await postgresTarget.create();
-    cleanup.push(() => server.close());
-    const direct = new URL(server.url);
-    const proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });
-    cleanup.push(() => proxy.close());
-    const proxied = new URL(server.url);
-    proxied.port = String(proxy.port);
-    appendFileSync(project.config, `database:\n  migrations: migrations\n  url: "${proxied}"\n`);
-    mkdirSync(join(project.dir, "migrations"));
-    copyFileSync(
-      join(DEMO_MIGRATIONS, "0001_create_greetings.sql"),
-      join(project.dir, "migrations", "0001_create_greetings.sql"),
-    );
+    const { project, server, proxy } = await proxiedProject();
     const daemon = await Daemon.start({ loaded: loadConfig(project.config), logger: silentLogger() });
     cleanup.push(() => daemon.stop());
 
