@@ -81,7 +81,7 @@ interface Operation {
   readonly done: Promise<DeployRecord>;
   /** Another process took this deploy over: this one stops without touching traffic, colours or the record. */
   lost?: boolean;
-  promote?: () => void;
+  promote?: (from?: string) => void;
 }
 
 export class AnalysisFailedError extends CutoverError {
@@ -124,6 +124,13 @@ export class Engine {
       deploys: 0,
     };
     this.#writer = new StateWriter(options.store, options.logger, () => this.#state);
+    options.store.onRequest?.((action, by) => {
+      const op = this.#operation;
+      if (!op) return;
+      if (action === "promote")
+        op.promote?.(by); // not paused (any more): nothing to promote
+      else op.controller.abort(new CutoverError("ABORTED", `aborted by \`cutover abort\` from ${by}`));
+    });
     options.store.onLockLost?.((reason) => {
       const op = this.#operation;
       if (!op) return;
@@ -221,7 +228,22 @@ export class Engine {
         `${what}; there is no paused deploy to ${action} (see \`cutover status\`)`,
       );
     }
-    const abandonedBy = await this.#o.store.takeOver(record);
+    let abandonedBy: string | null;
+    try {
+      abandonedBy = await this.#o.store.takeOver(record);
+    } catch (error) {
+      // Another process runs it and is alive: ask that one, as a daemon would be asked. If it dies before it
+      // answers, its lock runs out and the deploy is taken over here after all.
+      const ask = this.#o.store.ask;
+      if (!(error instanceof DeployInProgressError) || !ask) throw error;
+      try {
+        return await ask.call(this.#o.store, record, action);
+      } catch (asked) {
+        if ((asked as CutoverError).code !== "HOLDER_GONE") throw asked;
+        this.#state = (await this.#o.store.loadState()) ?? this.#state; // as the dead run left it
+        return this.resume(action);
+      }
+    }
     const paused = runningStep(record);
     const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
     if (action === "abort") {
@@ -484,9 +506,9 @@ export class Engine {
     const how = await new Promise<string>((resolve, reject) => {
       const timer =
         delayMs === undefined ? undefined : setTimeout(() => resolve("automatic after the delay"), delayMs);
-      op.promote = () => {
+      op.promote = (from) => {
         clearTimeout(timer);
-        resolve("promoted by `cutover promote`");
+        resolve(`promoted by \`cutover promote\`${from ? ` from ${from}` : ""}`);
       };
       signal.addEventListener("abort", () => {
         clearTimeout(timer);

@@ -48,6 +48,13 @@ export interface StateStore {
   onLockLost?(listener: (reason: string) => void): void;
   /** Who held the deploy in progress when the state was loaded, and how fresh the lock was then. */
   holder?(): string | null;
+  /**
+   * Asks the live process that holds `record` to promote or abort it, and waits for the outcome: how
+   * `cutover promote` / `cutover abort` reach a deploy another process runs (a store several share).
+   */
+  ask?(record: DeployRecord, action: "promote" | "abort"): Promise<DeployRecord>;
+  /** Calls `listener` when another process asks this one's deploy to promote or abort. */
+  onRequest?(listener: (action: "promote" | "abort", by: string) => void): void;
   /** Adds `record`, replacing an entry with the same id, so a retry never duplicates one. */
   appendHistory(record: DeployRecord): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { EngineControl } from "../../src/cli/engine-control.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { KubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { eventually } from "../helpers/eventually.js";
-import { cliDeploy, currentOf } from "./cli-run.js";
+import { cliDeploy, currentOf, runningStepOf as runningStep } from "./cli-run.js";
 import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 
 let cluster: ClusterFixture | undefined;
@@ -65,18 +65,13 @@ describe("a paused deploy taken over by another runner", () => {
   });
 });
 
-describe("a timed promotion (autoPromote: a delay)", () => {
-  it("the run that paused waits out the delay itself and switches; another run meanwhile is told so", async () => {
+describe("a deploy another run holds, alive", () => {
+  it("autoPromote with a delay: the run that paused waits out the delay itself and switches", async () => {
     cluster = await startCluster({ deploy: { autoPromote: "3s" }, kubernetes: { lockLease: "3s" } });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    const { exited } = cliDeploy(c, "2.0.0", children);
     await eventually("the deploy is paused", () => currentOf(c)?.phase === "Paused", 20_000);
-    const other = controlOf(await c.engine());
-    const refusal = new RegExp(
-      `is in progress \\(phase Paused\\); it is paused in .* pid ${child.pid} \\(lock renewed [\\d.]+m?s ago\\), which switches by itself at \\S+Z`,
-    );
-    await expect(other.promote()).rejects.toThrow(refusal);
-    await expect(other.abort()).rejects.toThrow(refusal);
+    expect(currentOf(c)?.resumesAt).toMatch(/Z$/);
     expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
 
     const exit = await exited;
@@ -86,5 +81,52 @@ describe("a timed promotion (autoPromote: a delay)", () => {
     expect(history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Healthy"]);
     expect(history[0]?.steps.find((s) => s.name === "promotion")?.detail).toBe("automatic after the delay");
     expect(history[0]?.resumesAt).toBeUndefined();
+  }, 60_000);
+
+  it("`cutover promote` from another run during that delay asks the run that paused, which switches at once", async () => {
+    cluster = await startCluster({ deploy: { autoPromote: "5m" }, kubernetes: { lockLease: "1500ms" } });
+    const c = cluster;
+    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    await eventually("the deploy is paused", () => currentOf(c)?.phase === "Paused", 20_000);
+    const other = controlOf(await c.engine());
+    const record = await other.promote(); // waits for the answer: the holder reads requests as it renews
+    expect(record.phase).toBe("Healthy");
+    expect(record.steps.find((s) => s.name === "promotion")?.detail).toMatch(
+      /^promoted by `cutover promote` from .* pid \d+/,
+    );
+    const exit = await exited;
+    expect(exit.code, exit.stderr).toBe(0);
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "green" });
+    expect(child.pid).toBeDefined();
+    const annotations = (
+      c.standIn.get("services", "shop")?.metadata as { annotations?: Record<string, string> }
+    )?.annotations;
+    expect(annotations?.["cutover.dev/request"]).toBeUndefined();
+  }, 60_000);
+
+  it("`cutover abort` from another run while the runner works asks it to abort: it stops its own deploy", async () => {
+    cluster = await startCluster({
+      behaviour: ({ version }) => ({ readyAfterMs: version === "2.0.0" ? null : 40 }),
+      deploy: { readyTimeout: "60s" },
+      kubernetes: { lockLease: "1500ms" },
+    });
+    const c = cluster;
+    const { exited } = cliDeploy(c, "2.0.0", children);
+    await eventually(
+      "the deploy waits for green",
+      () => currentOf(c)?.phase === "Progressing" && runningStep(c) === "wait-healthy",
+      20_000,
+    );
+    const other = controlOf(await c.engine());
+    const record = await other.abort();
+    expect(record.phase).toBe("Aborted");
+    expect(record.reason).toMatch(
+      /^aborted by `cutover abort` from .* pid \d+; traffic stayed on blue \(1\.0\.0\)/,
+    );
+    const exit = await exited;
+    expect(exit.code).toBe(1); // the runner's own deploy ended Aborted
+    expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
+    expect(replicasOf(c.standIn, "deployments", "shop-green")).toBe(0);
+    expect(historyOf(c.standIn).map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Aborted"]);
   }, 60_000);
 });

@@ -32,6 +32,18 @@ export interface AnnotationStateStoreOptions {
 
 const HISTORY_KEY = "history.json";
 
+/** What another run asks of the run that holds a deploy: the `cutover.dev/request` annotation. */
+interface HolderRequest {
+  readonly action: "promote" | "abort";
+  readonly deploy: string;
+  readonly by: string;
+  readonly at: string;
+}
+
+/** How often a run that asked waits to look again, and how long in all before it says so. */
+const ASK_POLL_MS = 250;
+const ASK_TIMEOUT_MS = 15 * 60_000;
+
 /** Another cutover wrote deploys this process has not seen: its view of the service is stale. */
 export class StaleStateError extends CutoverError {
   constructor(id: string, recorded: number) {
@@ -63,6 +75,7 @@ export class AnnotationStateStore implements StateStore {
   readonly #lostListeners = new Set<(reason: string) => void>();
   /** The lock as loadState found it, and when. */
   #seen: { lock: DeployLock | null; at: number } | null = null;
+  readonly #requestListeners = new Set<(action: "promote" | "abort", by: string) => void>();
 
   constructor(options: AnnotationStateStoreOptions) {
     this.#o = options;
@@ -106,7 +119,11 @@ export class AnnotationStateStore implements StateStore {
       this.#checkHeld(lock);
       this.#guard(stored, lock);
       cleared = !unfinished;
-      return { state, lock: unfinished && this.#held ? newLock(this.#held.token) : null };
+      return {
+        state,
+        lock: unfinished && this.#held ? newLock(this.#held.token) : null,
+        ...(unfinished ? {} : { request: null }), // a request for a deploy that is over is moot
+      };
     });
     if (cleared) this.#release();
   }
@@ -134,7 +151,7 @@ export class AnnotationStateStore implements StateStore {
       const recorded = stored?.deploys ?? 0;
       if (sequenceOf(record.id) <= recorded) throw new StaleStateError(record.id, recorded);
       const base = stored ?? initialState(record);
-      return { state: { ...base, current: record }, lock: newLock(token) };
+      return { state: { ...base, current: record }, lock: newLock(token), request: null };
     });
     this.#hold(token, record.id);
   }
@@ -163,7 +180,7 @@ export class AnnotationStateStore implements StateStore {
           ? `${lock.holder}, whose lock was last renewed ${age === null ? "never" : `${formatDuration(age)} ago`}`
           : "a cutover that left no lock";
       }
-      return { state: stored, lock: newLock(token) };
+      return { state: stored, lock: newLock(token), request: null };
     });
     this.#hold(token, record.id);
     return abandonedBy;
@@ -248,16 +265,86 @@ export class AnnotationStateStore implements StateStore {
     this.#held = null;
   }
 
+  /** Renews the lock, and takes in what another run asked of this deploy (answered once the write is in). */
   async #renew(token: string): Promise<void> {
-    await this.#write("renewing the deploy lock", (stored, lock) => {
+    let asked: HolderRequest | null = null;
+    await this.#write("renewing the deploy lock", (stored, lock, request) => {
+      asked = null;
       if (this.#held?.token !== token) return null; // released meanwhile
       this.#checkHeld(lock);
       if (!stored?.current || isFinal(stored.current)) {
         this.letGo(); // written as over by this process; nothing left to keep alive
         return null;
       }
-      return { state: stored, lock: newLock(token) };
+      if (request?.deploy !== stored.current.id) return { state: stored, lock: newLock(token) };
+      asked = request;
+      return { state: stored, lock: newLock(token), request: null };
     });
+    const taken = asked as HolderRequest | null;
+    if (!taken) return;
+    this.#log.info({ action: taken.action, by: taken.by }, "another run asked this deploy");
+    for (const listener of this.#requestListeners) listener(taken.action, taken.by);
+  }
+
+  /** Calls `listener` when another run asks this process's deploy to promote or abort. */
+  onRequest(listener: (action: "promote" | "abort", by: string) => void): void {
+    this.#requestListeners.add(listener);
+  }
+
+  /**
+   * Asks the run that holds `record` (alive: its lock is renewed) to `action` it, and waits for the answer:
+   * the holder reads the request when it next renews its lock (every third of the lease). Resolves with the
+   * record once it has moved on (promote) or ended (abort).
+   */
+  async ask(record: DeployRecord, action: "promote" | "abort"): Promise<DeployRecord> {
+    const by = runnerName();
+    await this.#write(`asking the holder of ${record.id} to ${action}`, (stored, lock, request) => {
+      const current = stored?.current;
+      if (
+        !stored ||
+        current?.id !== record.id ||
+        isFinal(current) ||
+        (action === "promote" && current.phase !== "Paused")
+      ) {
+        const now = current ? `deploy ${current.id} is ${current.phase}` : "no deploy is in progress";
+        throw new CutoverError("NOT_PAUSED", `${now}; there is nothing to ${action}`);
+      }
+      // Only a holder that renews its lock reads requests (an older cutover does not): refuse as before.
+      if (!lock || lockAge(lock) === null)
+        throw new DeployLockedError(current, lock, this.#o.leaseMs, names.activeService(this.#o.service));
+      if (request && request.deploy === record.id && request.action !== action)
+        throw new CutoverError(
+          "ASKED",
+          `${request.by} already asked deploy ${record.id} to ${request.action}`,
+        );
+      return {
+        state: stored,
+        lock,
+        request: { action, deploy: record.id, by, at: new Date().toISOString() },
+      };
+    });
+    const deadline = Date.now() + ASK_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, ASK_POLL_MS));
+      const service = await this.#readService();
+      const current = service ? parseState(service)?.current : null;
+      if (current?.id === record.id && !isFinal(current)) {
+        if (action === "promote" && current.phase === "Paused" && !current.resumesAt) return current; // paused again
+        const lock = parseLock(service?.metadata?.annotations?.[ANNOTATIONS.lock]);
+        if (isAbandoned(lock, this.#o.leaseMs))
+          throw new CutoverError(
+            "HOLDER_GONE",
+            `the run that held deploy ${record.id} stopped renewing its lock`,
+          );
+        continue;
+      }
+      const ended = (await this.loadHistory()).find((r) => r.id === record.id);
+      if (ended) return ended;
+    }
+    throw new CutoverError(
+      "NO_ANSWER",
+      `asked the run that holds deploy ${record.id} to ${action}; it has not answered within ${formatDuration(ASK_TIMEOUT_MS)}; see \`cutover status\``,
+    );
   }
 
   /**
@@ -269,7 +356,8 @@ export class AnnotationStateStore implements StateStore {
     decide: (
       stored: ServiceState | null,
       lock: DeployLock | null,
-    ) => { state: ServiceState; lock: DeployLock | null } | null,
+      request: HolderRequest | null,
+    ) => { state: ServiceState; lock: DeployLock | null; request?: HolderRequest | null } | null,
   ): Promise<void> {
     const name = names.activeService(this.#o.service);
     const { core, namespace } = this.#o.clients;
@@ -281,8 +369,9 @@ export class AnnotationStateStore implements StateStore {
             "SERVICE_MISSING",
             `service ${name} does not exist in namespace ${namespace}; create it with \`cutover render kubernetes | kubectl apply -f -\``,
           );
-        const lock = parseLock(service.metadata?.annotations?.[ANNOTATIONS.lock]);
-        const next = decide(parseState(service), lock);
+        const annotations = service.metadata?.annotations ?? {};
+        const lock = parseLock(annotations[ANNOTATIONS.lock]);
+        const next = decide(parseState(service), lock, parseRequest(annotations[ANNOTATIONS.request]));
         if (!next) return;
         const body = {
           metadata: {
@@ -290,6 +379,9 @@ export class AnnotationStateStore implements StateStore {
             annotations: {
               [ANNOTATIONS.state]: JSON.stringify({ ...next.state, writer: runnerName() }),
               [ANNOTATIONS.lock]: formatLock(next.lock),
+              ...(next.request === undefined
+                ? {}
+                : { [ANNOTATIONS.request]: next.request ? JSON.stringify(next.request) : null }),
             },
           },
         };
@@ -397,4 +489,21 @@ const isFinal = (record: DeployRecord) => record.phase === "Healthy" || record.p
 function sequenceOf(id: string): number {
   const match = /(\d+)$/.exec(id);
   return match ? Number(match[1]) : 0;
+}
+
+function parseRequest(text: string | undefined): HolderRequest | null {
+  if (!text) return null;
+  try {
+    const value = JSON.parse(text) as Partial<HolderRequest> | null;
+    if ((value?.action === "promote" || value?.action === "abort") && typeof value.deploy === "string")
+      return {
+        action: value.action,
+        deploy: value.deploy,
+        by: String(value.by ?? "another run"),
+        at: String(value.at ?? ""),
+      };
+  } catch {
+    // not a request
+  }
+  return null;
 }

@@ -68,7 +68,7 @@ export class DeployLockedError extends DeployInProgressError {
     if (record.phase === "Paused" && !(record.resumesAt && lock && age !== null && age <= leaseMs)) {
       next = "it waits for `cutover promote` (or `cutover abort`), which any run may give";
     } else if (record.phase === "Paused" && lock) {
-      next = `it is paused in ${lock.holder} (lock renewed ${formatDuration(age ?? 0)} ago), which switches by itself at ${record.resumesAt}: wait for it, or stop that run (Ctrl-C or cancelling its job aborts the deploy)`;
+      next = `it is paused in ${lock.holder} (lock renewed ${formatDuration(age ?? 0)} ago), which switches by itself at ${record.resumesAt}; \`cutover promote\` asks it to switch now, \`cutover abort\` to stop`;
     } else if (!lock) {
       next = "no runner holds its lock: run `cutover abort` to close it, then try again";
     } else if (age === null) {
@@ -76,7 +76,7 @@ export class DeployLockedError extends DeployInProgressError {
     } else if (age > leaseMs) {
       next = `it was abandoned by ${lock.holder}, whose lock was last renewed ${formatDuration(age)} ago (lease ${lease}): run \`cutover abort\` to close it (traffic goes back to ${record.from.colour} if it had switched), then try again`;
     } else {
-      next = `it runs in ${lock.holder} (lock renewed ${formatDuration(age)} ago): wait for it, or stop that run (Ctrl-C or cancelling its job aborts the deploy); if that runner is gone, \`cutover abort\` closes the deploy once its lock is ${lease} old`;
+      next = `it runs in ${lock.holder} (lock renewed ${formatDuration(age)} ago): wait for it, or run \`cutover abort\`, which asks that run to abort it (or, if that runner is gone, closes the deploy once its lock is ${lease} old)`;
     }
     super(record.id, record.version, record.phase, next);
     this.name = "DeployLockedError";

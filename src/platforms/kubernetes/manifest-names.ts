@@ -8,6 +8,8 @@ export const ANNOTATIONS = {
   state: "cutover.dev/state",
   /** On the active Service: the token of the process that holds the deploy in progress. */
   lock: "cutover.dev/lock",
+  /** On the active Service: `cutover promote` or `cutover abort` asked of the run that holds the deploy. */
+  request: "cutover.dev/request",
   /** On the active Service: who switched it last, from which colour, when. */
   switched: "cutover.dev/switched",
 } as const;
