@@ -92,10 +92,21 @@ export class EngineControl implements ControlPlane {
     }
   }
 
-  /** Takes a paused deploy over and lets it go on; a signal meanwhile aborts it, as in the run that paused it. */
+  /**
+   * Takes a paused deploy over and lets it go on (a signal meanwhile aborts it, as in the run that paused
+   * it), or asks the live run that holds it (a signal then stops only the waiting; the request stays).
+   */
   async promote(): Promise<DeployRecord> {
     const stopHandling = onSignal((signal, first) => {
-      if (first) this.#abort(interruption(signal, "the promoted deploy"));
+      if (!first) return;
+      if (this.#engine.running) {
+        this.#abort(interruption(signal, "the promoted deploy"));
+        return;
+      }
+      process.stderr.write(
+        `cutover: got ${signal}; stopped waiting for the answer (the run that holds the deploy still acts on the request)\n`,
+      );
+      process.exit(128 + constants.signals[signal]);
     });
     try {
       return await this.#engine.promote();

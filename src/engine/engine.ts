@@ -241,6 +241,13 @@ export class Engine {
       } catch (asked) {
         if ((asked as CutoverError).code !== "HOLDER_GONE") throw asked;
         this.#state = (await this.#o.store.loadState()) ?? this.#state; // as the dead run left it
+        const left = this.#state.current;
+        if (action === "promote" && left && !isFinal(left.phase) && left.phase !== "Paused") {
+          throw new CutoverError(
+            "HOLDER_GONE",
+            `the run that held deploy ${left.id} stopped renewing its lock while the deploy was ${left.phase}; \`cutover abort\` closes it`,
+          );
+        }
         return this.resume(action);
       }
     }
@@ -266,6 +273,11 @@ export class Engine {
 
   get active(): Colour {
     return this.#state.active;
+  }
+
+  /** Whether this engine runs a deploy or rollback itself (not only asks another process's). */
+  get running(): boolean {
+    return this.#operation !== null;
   }
 
   status(): ServiceStatus {
@@ -526,11 +538,12 @@ export class Engine {
     const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
     const waited = await this.#readyAgain(op, record.to.colour);
     controller.signal.throwIfAborted();
-    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look. Traffic
-    // never moves when that could not be written (a full disk, a lock another run took over).
+    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look. A deploy
+    // never moves traffic when that could not be written (a full disk, a lock another run took over); a
+    // rollback does, as it restores the version that served before, and the state catches up later.
     await this.#writer.flush();
     controller.signal.throwIfAborted();
-    if (this.#writer.error) {
+    if (this.#writer.error && record.kind === "deploy") {
       throw new CutoverError(
         "STATE_NOT_WRITTEN",
         `the deploy state could not be written before the switch (${this.#writer.error}), so traffic did not move`,

@@ -88,11 +88,21 @@ describe("a deploy whose runner stops or dies", () => {
     expect(Date.now() - renewedAt).toBeLessThan(leaseMs); // the refusals above were within the lease
     expect(currentOf(c)?.phase).toBe("Progressing");
 
-    // `cutover abort` now asks the runner, which never answers; once its lock is older than the lease
-    // the abort closes the deploy itself.
+    // `cutover abort` within the lease asks the runner (the request shows on the Service), which never
+    // answers; once its lock is older than the lease the abort closes the deploy itself.
     const closer = await c.engine();
-    const closed = await closer.engine.abort();
-    expect(Date.now()).toBeGreaterThanOrEqual(renewedAt + leaseMs);
+    expect(Date.now() - renewedAt).toBeLessThan(leaseMs);
+    const closing = closer.engine.abort();
+    await eventually(
+      "the abort asks the runner",
+      () => annotationsOf(c)["cutover.dev/request"] !== undefined,
+      2_000,
+    );
+    expect(JSON.parse(String(annotationsOf(c)["cutover.dev/request"]))).toMatchObject({
+      action: "abort",
+      deploy: "d1",
+    });
+    const closed = await closing;
     expect(closed.phase).toBe("Aborted");
     expect(closed.reason).toMatch(
       new RegExp(

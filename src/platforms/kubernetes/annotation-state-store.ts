@@ -40,9 +40,8 @@ interface HolderRequest {
   readonly at: string;
 }
 
-/** How often a run that asked waits to look again, and how long in all before it says so. */
+/** How often a run that asked looks again for the answer. */
 const ASK_POLL_MS = 250;
-const ASK_TIMEOUT_MS = 15 * 60_000;
 
 /** Another cutover wrote deploys this process has not seen: its view of the service is stale. */
 export class StaleStateError extends CutoverError {
@@ -115,17 +114,20 @@ export class AnnotationStateStore implements StateStore {
       );
     }
     let cleared = false;
-    await this.#write("saving the deploy state", (stored, lock) => {
+    let asked: HolderRequest | null = null;
+    await this.#write("saving the deploy state", (stored, lock, request) => {
+      asked = null;
       this.#checkHeld(lock);
       this.#guard(stored, lock);
       cleared = !unfinished;
-      return {
-        state,
-        lock: unfinished && this.#held ? newLock(this.#held.token) : null,
-        ...(unfinished ? {} : { request: null }), // a request for a deploy that is over is moot
-      };
+      if (!unfinished) return { state, lock: null, request: null }; // a request for a deploy that is over is moot
+      const held = this.#held ? newLock(this.#held.token) : null;
+      if (request?.deploy !== state.current?.id) return { state, lock: held };
+      asked = request; // every write that renews the lock also takes what was asked
+      return { state, lock: held, request: null };
     });
     if (cleared) this.#release();
+    this.#answer(asked);
   }
 
   holder(): string | null {
@@ -280,10 +282,14 @@ export class AnnotationStateStore implements StateStore {
       asked = request;
       return { state: stored, lock: newLock(token), request: null };
     });
-    const taken = asked as HolderRequest | null;
-    if (!taken) return;
-    this.#log.info({ action: taken.action, by: taken.by }, "another run asked this deploy");
-    for (const listener of this.#requestListeners) listener(taken.action, taken.by);
+    this.#answer(asked);
+  }
+
+  /** Passes on what another run asked, once the write that took the request is in. */
+  #answer(asked: HolderRequest | null): void {
+    if (!asked) return;
+    this.#log.info({ action: asked.action, by: asked.by }, "another run asked this deploy");
+    for (const listener of this.#requestListeners) listener(asked.action, asked.by);
   }
 
   /** Calls `listener` when another run asks this process's deploy to promote or abort. */
@@ -293,11 +299,14 @@ export class AnnotationStateStore implements StateStore {
 
   /**
    * Asks the run that holds `record` (alive: its lock is renewed) to `action` it, and waits for the answer:
-   * the holder reads the request when it next renews its lock (every third of the lease). Resolves with the
-   * record once it has moved on (promote) or ended (abort).
+   * the holder takes the request when it next renews its lock (every third of the lease), then acts on it.
+   * Resolves with the record once the deploy has ended (or, after a promote, paused again). A holder that
+   * renews without taking the request cannot answer (it is refused at once); one that dies meanwhile is
+   * HOLDER_GONE, for the caller to take the deploy over.
    */
   async ask(record: DeployRecord, action: "promote" | "abort"): Promise<DeployRecord> {
-    const by = runnerName();
+    const mine: HolderRequest = { action, deploy: record.id, by: runnerName(), at: new Date().toISOString() };
+    let renewedAtAsking: string | null = null;
     await this.#write(`asking the holder of ${record.id} to ${action}`, (stored, lock, request) => {
       const current = stored?.current;
       if (
@@ -312,39 +321,42 @@ export class AnnotationStateStore implements StateStore {
       // Only a holder that renews its lock reads requests (an older cutover does not): refuse as before.
       if (!lock || lockAge(lock) === null)
         throw new DeployLockedError(current, lock, this.#o.leaseMs, names.activeService(this.#o.service));
-      if (request && request.deploy === record.id && request.action !== action)
+      // An abort replaces a promote not yet taken; a promote does not replace an abort.
+      if (request?.deploy === record.id && request.action === "abort" && action === "promote")
         throw new CutoverError(
           "ASKED",
-          `${request.by} already asked deploy ${record.id} to ${request.action}`,
+          `${request.by} has already asked deploy ${record.id} to abort; see \`cutover status\` in a few seconds`,
         );
-      return {
-        state: stored,
-        lock,
-        request: { action, deploy: record.id, by, at: new Date().toISOString() },
-      };
+      renewedAtAsking = lock.renewedAt;
+      return { state: stored, lock, request: mine };
     });
-    const deadline = Date.now() + ASK_TIMEOUT_MS;
-    while (Date.now() < deadline) {
+    let taken = false;
+    while (true) {
       await new Promise((resolve) => setTimeout(resolve, ASK_POLL_MS));
       const service = await this.#readService();
+      const annotations = service?.metadata?.annotations ?? {};
       const current = service ? parseState(service)?.current : null;
-      if (current?.id === record.id && !isFinal(current)) {
-        if (action === "promote" && current.phase === "Paused" && !current.resumesAt) return current; // paused again
-        const lock = parseLock(service?.metadata?.annotations?.[ANNOTATIONS.lock]);
-        if (isAbandoned(lock, this.#o.leaseMs))
-          throw new CutoverError(
-            "HOLDER_GONE",
-            `the run that held deploy ${record.id} stopped renewing its lock`,
-          );
-        continue;
+      if (current?.id !== record.id || isFinal(current)) {
+        const ended = (await this.loadHistory()).find((r) => r.id === record.id);
+        if (ended) return ended;
+        continue; // its ending is on its way to the history
       }
-      const ended = (await this.loadHistory()).find((r) => r.id === record.id);
-      if (ended) return ended;
+      const request = parseRequest(annotations[ANNOTATIONS.request]);
+      const lock = parseLock(annotations[ANNOTATIONS.lock]);
+      const pending = request?.at === mine.at && request.by === mine.by;
+      if (!pending) taken = true;
+      if (taken && action === "promote" && current.phase === "Paused" && !current.resumesAt) return current;
+      if (isAbandoned(lock, this.#o.leaseMs))
+        throw new CutoverError(
+          "HOLDER_GONE",
+          `the run that held deploy ${record.id} stopped renewing its lock`,
+        );
+      if (pending && lock && lock.renewedAt !== renewedAtAsking)
+        throw new CutoverError(
+          "NOT_ASKABLE",
+          `${lock.holder} renewed its lock but did not take the request (a cutover without requests?); stop that run, or wait for it`,
+        );
     }
-    throw new CutoverError(
-      "NO_ANSWER",
-      `asked the run that holds deploy ${record.id} to ${action}; it has not answered within ${formatDuration(ASK_TIMEOUT_MS)}; see \`cutover status\``,
-    );
   }
 
   /**
