@@ -3,7 +3,9 @@
  * of the daemon, a full disk under the state folder (a tiny tmpfs, filled up: real ENOSPC), and cutover.yaml
  * made invalid while everything runs. After recovery (space freed, the file fixed, `cutover up` where the
  * daemon died, a paused deploy promoted) the service must be served by a healthy colour, the state on disk
- * must agree with the daemon, and every deploy must be in the history (as read from disk) exactly once. Prints the matrix.
+ * must agree with the daemon, and every deploy must be in the history (as read from disk) exactly once.
+ * On the full disk a deploy must stop at its switch (traffic stays: the switch is never made unrecorded)
+ * and a rollback must still go through. Prints the matrix.
  *
  * Rows: start-idle (about half a second here, stopping the idle colour's old replica while it finishes a
  * slow request on the preview address; the fault lands on the first step seen running, and the matrix says
@@ -245,6 +247,15 @@ async function runCell(step: Step, fault: Fault, dataPlane: DataPlaneName): Prom
     const samples = await load.stop();
     await check(cell, admin, project, stateDir, settled, started.id);
     const record = (await admin.get<DeployRecord[]>("/history")).find((r) => r.id === started.id);
+    // A deploy never moves traffic while its state cannot be written; a rollback still does.
+    if (
+      fault === "disk-full" &&
+      step !== "after-switch" &&
+      !/before the switch \(.*ENOSPC/.test(record?.reason ?? "")
+    )
+      cell.problems.push(`the deploy went on past a full disk: ${record?.phase} ${record?.reason ?? ""}`);
+    if (fault === "disk-full" && step === "after-switch" && action?.code !== 0)
+      cell.problems.push(`the rollback on a full disk failed: ${action?.stderr.trim()}`);
     const failed = summarise(samples);
     cell.note = [
       `hit ${hit}`,
