@@ -7,12 +7,13 @@
  *   npm run build && node dist/bench/history.js [--sizes 100,1000,5000,20000] [--rounds 7]
  */
 import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../src/engine/atomic-write.js";
 import { DEPLOY_STEPS, type DeployRecord, newRecord, setPhase } from "../src/engine/deploy-record.js";
 import { HistoryLog } from "../src/engine/history-log.js";
+import { machineInfo } from "./machine-info.js";
 
 /** A finished deploy as the engine records it, with analysis details in its steps. */
 function record(n: number): DeployRecord {
@@ -99,12 +100,7 @@ function main(): void {
     rounds,
     note: "median ms of one record added; rewriteMs is the whole-list rewrite cutover did before (the loaded history's JSON.stringify included, its parse not)",
     rows,
-    machine: {
-      cpus: cpus().length,
-      cpuModel: cpus()[0]?.model ?? "?",
-      node: process.version,
-      loadAverage: loadavg()[0],
-    },
+    machine: machineInfo({}),
   };
   const out = resolve(import.meta.dirname, "../../bench/results");
   mkdirSync(out, { recursive: true });

@@ -91,7 +91,8 @@ export class AnalysisFailedError extends CutoverError {
   }
 }
 
-const abortedByUser = () => new CutoverError("ABORTED", "aborted by `cutover abort`");
+const abortedByUser = (from?: string) =>
+  new CutoverError("ABORTED", `aborted by \`cutover abort\`${from ? ` from ${from}` : ""}`);
 
 /**
  * The deploy state machine: the one place that knows the order of steps. It drives a Platform, a
@@ -129,7 +130,7 @@ export class Engine {
       if (!op) return;
       if (action === "promote")
         op.promote?.(by); // not paused (any more): nothing to promote
-      else op.controller.abort(new CutoverError("ABORTED", `aborted by \`cutover abort\` from ${by}`));
+      else op.controller.abort(abortedByUser(by));
     });
     options.store.onLockLost?.((reason) => {
       const op = this.#operation;
@@ -232,24 +233,10 @@ export class Engine {
     try {
       abandonedBy = await this.#o.store.takeOver(record);
     } catch (error) {
-      // Another process runs it and is alive: ask that one, as a daemon would be asked. If it dies before it
-      // answers, its lock runs out and the deploy is taken over here after all.
-      const ask = this.#o.store.ask;
-      if (!(error instanceof DeployInProgressError) || !ask) throw error;
-      try {
-        return await ask.call(this.#o.store, record, action);
-      } catch (asked) {
-        if ((asked as CutoverError).code !== "HOLDER_GONE") throw asked;
-        this.#state = (await this.#o.store.loadState()) ?? this.#state; // as the dead run left it
-        const left = this.#state.current;
-        if (action === "promote" && left && !isFinal(left.phase) && left.phase !== "Paused") {
-          throw new CutoverError(
-            "HOLDER_GONE",
-            `the run that held deploy ${left.id} stopped renewing its lock while the deploy was ${left.phase}; \`cutover abort\` closes it`,
-          );
-        }
-        return this.resume(action);
-      }
+      // Another process runs it and is alive: ask that one, as a daemon would be asked.
+      const ask = this.#o.store.ask?.bind(this.#o.store);
+      if (error instanceof DeployInProgressError && ask) return this.#askHolder(ask, record, action);
+      throw error;
     }
     const paused = runningStep(record);
     const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
@@ -269,6 +256,28 @@ export class Engine {
     this.#operation = op;
     this.#changed(record);
     return this.#run(op);
+  }
+
+  /** Asks the live process that runs `record` to promote or abort it; if that one dies first, takes it over. */
+  async #askHolder(
+    ask: NonNullable<StateStore["ask"]>,
+    record: DeployRecord,
+    action: "promote" | "abort",
+  ): Promise<DeployRecord> {
+    try {
+      return await ask(record, action);
+    } catch (asked) {
+      if ((asked as CutoverError).code !== "HOLDER_GONE") throw asked;
+    }
+    this.#state = (await this.#o.store.loadState()) ?? this.#state; // as the dead run left it
+    const left = this.#state.current;
+    if (action === "promote" && left && !isFinal(left.phase) && left.phase !== "Paused") {
+      throw new CutoverError(
+        "HOLDER_GONE",
+        `the run that held deploy ${left.id} stopped renewing its lock while the deploy was ${left.phase}; \`cutover abort\` closes it`,
+      );
+    }
+    return this.resume(action);
   }
 
   get active(): Colour {

@@ -30,11 +30,19 @@ export async function openWebSocket(url: string): Promise<WebSocketClient> {
     const message = messages.shift();
     if (message !== undefined) return Promise.resolve(message);
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => resolve(null), timeoutMs);
-      waiting.push((m) => {
+      const waiter = (m: string) => {
         clearTimeout(timer);
         resolve(m);
-      });
+      };
+      // A wait that timed out leaves the queue, so the message that comes later is kept for the next read.
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              waiting.splice(waiting.indexOf(waiter), 1);
+              resolve(null);
+            }, timeoutMs);
+      waiting.push(waiter);
     });
   };
   const exchange = (text: string, timeoutMs: number): Promise<string | null> => {

@@ -5,7 +5,6 @@
  * another run closes the deploy as an abort in that process would have. The runner here is the real CLI in
  * a process of its own, against the stand-in API server.
  */
-import type { ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderStatus } from "../../src/cli/render.js";
@@ -15,14 +14,13 @@ import { silentLogger } from "../../src/log.js";
 import { createKubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { patchAs } from "../../src/platforms/kubernetes/kube-clients.js";
 import { eventually } from "../helpers/eventually.js";
-import { annotationsOf, cliDeploy, currentOf, lockOf, runningStepOf } from "./cli-run.js";
+import { annotationsOf, cliDeploy, currentOf, lockOf, runningStepOf, stopCliRuns } from "./cli-run.js";
 import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 import type { JsonObject } from "./stand-in/json.js";
 
 let cluster: ClusterFixture | undefined;
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  stopCliRuns();
   await cluster?.close();
   cluster = undefined;
 });
@@ -37,7 +35,7 @@ describe("a deploy whose runner stops or dies", () => {
   it("SIGTERM (a cancelled job) aborts the deploy in that process: traffic stays, the lock is free at once", async () => {
     cluster = await startCluster(stuckInWaitHealthy);
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    const { child, exited } = cliDeploy(c, "2.0.0");
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     child.kill("SIGTERM");
     const exit = await exited;
@@ -63,7 +61,7 @@ describe("a deploy whose runner stops or dies", () => {
     const leaseMs = 3_000;
     cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "3s" } });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    const { child, exited } = cliDeploy(c, "2.0.0");
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     // The runner renews its lock while it waits, every third of the lease.
     const first = lockOf(c);
@@ -126,7 +124,7 @@ describe("a deploy whose runner stops or dies", () => {
       propagationMs: 20_000, // kube-proxy lags: the runner's switch probe is still waiting when it dies
     });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    const { child, exited } = cliDeploy(c, "2.0.0");
     await eventually(
       "the selector is on green",
       () => selectorOf(c.standIn, "shop").version === "green",
@@ -155,7 +153,7 @@ describe("a deploy whose runner stops or dies", () => {
   it("a lock an older cutover wrote (never renewed) is not taken as abandoned; removed by hand, `cutover abort` closes the deploy", async () => {
     cluster = await startCluster({ ...stuckInWaitHealthy, kubernetes: { lockLease: "1s" } });
     const c = cluster;
-    const { child, exited } = cliDeploy(c, "2.0.0", children);
+    const { child, exited } = cliDeploy(c, "2.0.0");
     await eventually("the CLI's deploy waits for green", () => runningStepOf(c) === "wait-healthy", 20_000);
     child.kill("SIGKILL");
     await exited;

@@ -13,11 +13,19 @@ export interface Exit {
   readonly stderr: string;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills (by pid) every CLI run a test started that is still going: for afterEach. */
+export function stopCliRuns(): void {
+  for (const child of running)
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  running.clear();
+}
+
 /** `cutover deploy <version>` in its own process, as a CI job runs it. */
 export function cliDeploy(
   c: ClusterFixture,
   version: string,
-  started: ChildProcess[],
 ): { child: ChildProcess; exited: Promise<Exit> } {
   const dir = mkdtempSync(join(tmpdir(), "cutover-k8s-cli-"));
   writeFileSync(join(dir, "cutover.yaml"), c.yaml);
@@ -25,7 +33,7 @@ export function cliDeploy(
     stdio: ["ignore", "ignore", "pipe"],
     env: { ...process.env, NO_COLOR: "1" },
   });
-  started.push(child);
+  running.add(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();

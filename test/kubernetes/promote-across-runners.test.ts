@@ -3,19 +3,17 @@
  * a later `cutover promote` or `cutover abort` (another CI job, another person) takes the deploy over from
  * the state the cluster holds. Two engines on one stand-in play the two runs.
  */
-import type { ChildProcess } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineControl } from "../../src/cli/engine-control.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { KubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { eventually } from "../helpers/eventually.js";
-import { cliDeploy, currentOf, runningStepOf as runningStep } from "./cli-run.js";
+import { cliDeploy, currentOf, runningStepOf as runningStep, stopCliRuns } from "./cli-run.js";
 import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 
 let cluster: ClusterFixture | undefined;
-const children: ChildProcess[] = [];
 afterEach(async () => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
+  stopCliRuns();
   await cluster?.close();
   cluster = undefined;
 });
@@ -69,7 +67,7 @@ describe("a deploy another run holds, alive", () => {
   it("autoPromote with a delay: the run that paused waits out the delay itself and switches", async () => {
     cluster = await startCluster({ deploy: { autoPromote: "3s" }, kubernetes: { lockLease: "3s" } });
     const c = cluster;
-    const { exited } = cliDeploy(c, "2.0.0", children);
+    const { exited } = cliDeploy(c, "2.0.0");
     await eventually("the deploy is paused", () => currentOf(c)?.phase === "Paused", 20_000);
     expect(currentOf(c)?.resumesAt).toMatch(/Z$/);
     expect(selectorOf(c.standIn, "shop")).toEqual({ app: "shop", version: "blue" });
@@ -86,7 +84,7 @@ describe("a deploy another run holds, alive", () => {
   it("`cutover promote` from another run during that delay asks the run that paused, which switches at once", async () => {
     cluster = await startCluster({ deploy: { autoPromote: "5m" }, kubernetes: { lockLease: "3s" } });
     const c = cluster;
-    const { exited } = cliDeploy(c, "2.0.0", children);
+    const { exited } = cliDeploy(c, "2.0.0");
     await eventually("the deploy is paused", () => currentOf(c)?.phase === "Paused", 20_000);
     const other = controlOf(await c.engine());
     const record = await other.promote(); // waits for the answer: the holder reads requests as it renews
@@ -110,7 +108,7 @@ describe("a deploy another run holds, alive", () => {
       kubernetes: { lockLease: "3s" },
     });
     const c = cluster;
-    const { exited } = cliDeploy(c, "2.0.0", children);
+    const { exited } = cliDeploy(c, "2.0.0");
     await eventually(
       "the deploy waits for green",
       () => currentOf(c)?.phase === "Progressing" && runningStep(c) === "wait-healthy",

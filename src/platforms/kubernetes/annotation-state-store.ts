@@ -7,6 +7,7 @@ import type { DeployRecord } from "../../engine/deploy-record.js";
 import type { ServiceState, StateStore } from "../../engine/state-store.js";
 import { CutoverError } from "../../errors.js";
 import {
+  abandonedBy,
   type DeployLock,
   DeployLockedError,
   formatLock,
@@ -42,6 +43,8 @@ interface HolderRequest {
 
 /** How often a run that asked looks again for the answer. */
 const ASK_POLL_MS = 250;
+/** How long a deploy that left the state may take to show up in the history. */
+const ENDING_WAIT_MS = 10_000;
 
 /** Another cutover wrote deploys this process has not seen: its view of the service is stale. */
 export class StaleStateError extends CutoverError {
@@ -165,27 +168,24 @@ export class AnnotationStateStore implements StateStore {
    */
   async takeOver(record: DeployRecord): Promise<string | null> {
     const token = randomUUID();
-    let abandonedBy: string | null = null;
+    let abandoned: string | null = null;
     await this.#write(`taking over ${record.id}`, (stored, lock) => {
       const current = stored?.current;
       if (!stored || !current || current.id !== record.id || isFinal(current)) {
         const now = current ? `deploy ${current.id} is ${current.phase}` : "no deploy is in progress";
         throw new CutoverError("NOT_PAUSED", `${now}; there is no deploy ${record.id} to take over`);
       }
-      abandonedBy = null;
+      abandoned = null;
       // A pause with a delay is held by the process that waits it out, while that process lives.
       if (current.phase !== "Paused" || current.resumesAt) {
         if (!isAbandoned(lock, this.#o.leaseMs))
           throw new DeployLockedError(current, lock, this.#o.leaseMs, names.activeService(this.#o.service));
-        const age = lock ? lockAge(lock) : null;
-        abandonedBy = lock
-          ? `${lock.holder}, whose lock was last renewed ${age === null ? "never" : `${formatDuration(age)} ago`}`
-          : "a cutover that left no lock";
+        abandoned = abandonedBy(lock);
       }
       return { state: stored, lock: newLock(token), request: null };
     });
     this.#hold(token, record.id);
-    return abandonedBy;
+    return abandoned;
   }
 
   /** Stops renewing the lock: the deploy is over, or left paused for another run. */
@@ -331,6 +331,7 @@ export class AnnotationStateStore implements StateStore {
       return { state: stored, lock, request: mine };
     });
     let taken = false;
+    let goneAt: number | null = null;
     while (true) {
       await new Promise((resolve) => setTimeout(resolve, ASK_POLL_MS));
       const service = await this.#readService();
@@ -339,7 +340,14 @@ export class AnnotationStateStore implements StateStore {
       if (current?.id !== record.id || isFinal(current)) {
         const ended = (await this.loadHistory()).find((r) => r.id === record.id);
         if (ended) return ended;
-        continue; // its ending is on its way to the history
+        // Its ending goes to the history just before the state drops it; give it a moment, not forever.
+        goneAt ??= Date.now();
+        if (Date.now() - goneAt > ENDING_WAIT_MS)
+          throw new CutoverError(
+            "NO_ANSWER",
+            `deploy ${record.id} is no longer in progress, and its ending is not in the history; see \`cutover history\``,
+          );
+        continue;
       }
       const request = parseRequest(annotations[ANNOTATIONS.request]);
       const lock = parseLock(annotations[ANNOTATIONS.lock]);

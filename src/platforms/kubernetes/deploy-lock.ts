@@ -74,13 +74,19 @@ export class DeployLockedError extends DeployInProgressError {
     } else if (age === null) {
       next = `it is held by ${lock.holder} with a lock that is never renewed (written by an older cutover); if that runner is gone, remove the lock (\`kubectl annotate service ${service} cutover.dev/lock-\`) and run \`cutover abort\``;
     } else if (age > leaseMs) {
-      next = `it was abandoned by ${lock.holder}, whose lock was last renewed ${formatDuration(age)} ago (lease ${lease}): run \`cutover abort\` to close it (traffic goes back to ${record.from.colour} if it had switched), then try again`;
+      next = `it was abandoned by ${abandonedBy(lock)} (lease ${lease}): run \`cutover abort\` to close it (traffic goes back to ${record.from.colour} if it had switched), then try again`;
     } else {
       next = `it runs in ${lock.holder} (lock renewed ${formatDuration(age)} ago): wait for it, or run \`cutover abort\`, which asks that run to abort it (or, if that runner is gone, closes the deploy once its lock is ${lease} old)`;
     }
     super(record.id, record.version, record.phase, next);
     this.name = "DeployLockedError";
   }
+}
+
+/** Who left a deploy whose lock is `lock` (abandoned: not renewed within the lease, or none at all). */
+export function abandonedBy(lock: DeployLock | null): string {
+  if (!lock) return "a cutover that left no lock";
+  return `${lock.holder}, whose lock was last renewed ${formatDuration(lockAge(lock) ?? 0)} ago`;
 }
 
 /** Who runs this process, for a person reading the lock or the state: host, pid and the CI job. */
