@@ -154,7 +154,8 @@ describe.skipIf(skip)(
       await page.locator("#confirm").waitFor({ state: "hidden" });
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("promote");
       expect(await versionOnLive(project)).toBe("1.0.0");
-      expect(await text(page, "#action-outcome")).toMatch(/cancelled/);
+      // The page says so once the dialog's close event has run, a moment after the dialog is hidden.
+      await expect.poll(() => text(page, "#action-outcome")).toMatch(/cancelled/);
 
       await page.click("#promote");
       await page.locator("#confirm[open]").waitFor();
