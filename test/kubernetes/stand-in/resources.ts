@@ -28,6 +28,15 @@ export const RESOURCES: readonly ResourceInfo[] = [
   },
   { plural: "pods", kind: "Pod", group: "", version: "v1", generation: "none", subresources: ["status"] },
   { plural: "configmaps", kind: "ConfigMap", group: "", version: "v1", generation: "none", subresources: [] },
+  { plural: "secrets", kind: "Secret", group: "", version: "v1", generation: "none", subresources: [] },
+  {
+    plural: "serviceaccounts",
+    kind: "ServiceAccount",
+    group: "",
+    version: "v1",
+    generation: "none",
+    subresources: [],
+  },
   {
     plural: "deployments",
     kind: "Deployment",
@@ -51,6 +60,30 @@ export const RESOURCES: readonly ResourceInfo[] = [
     version: "v1",
     generation: "spec",
     subresources: ["status"],
+  },
+  {
+    plural: "leases",
+    kind: "Lease",
+    group: "coordination.k8s.io",
+    version: "v1",
+    generation: "none",
+    subresources: [],
+  },
+  {
+    plural: "roles",
+    kind: "Role",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    generation: "none",
+    subresources: [],
+  },
+  {
+    plural: "rolebindings",
+    kind: "RoleBinding",
+    group: "rbac.authorization.k8s.io",
+    version: "v1",
+    generation: "none",
+    subresources: [],
   },
 ];
 
