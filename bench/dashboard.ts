@@ -32,7 +32,7 @@ import { readOrCreateToken } from "../src/daemon/state-files.js";
 import { Dashboard } from "../src/dashboard/dashboard.js";
 import { dashboardUrl } from "../src/dashboard/dashboard-url.js";
 import { silentLogger } from "../src/log.js";
-import { freePort } from "../src/platforms/local/free-port.js";
+import { freePort } from "../src/process/free-port.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..");

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Colour } from "../src/colour.js";
-import { freePort } from "../src/platforms/local/free-port.js";
+import { freePort } from "../src/process/free-port.js";
 import type { BenchProcesses } from "./bench-processes.js";
 
 export interface DemoUpstream {

@@ -4,7 +4,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Colour } from "../src/colour.js";
-import { freePort } from "../src/platforms/local/free-port.js";
+import { freePort } from "../src/process/free-port.js";
 import type { BenchProcesses } from "./bench-processes.js";
 import type { BenchTarget } from "./bench-target.js";
 import type { DemoUpstream } from "./demo-upstreams.js";

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { Pool } from "undici";
 import type { DeployRecord } from "../src/engine/deploy-record.js";
-import { freePort } from "../src/platforms/local/free-port.js";
+import { freePort } from "../src/process/free-port.js";
 import { LoadGenerator, type LoadSample, summarise } from "../src/verify/load-generator.js";
 
 const root = resolve(fileURLToPath(import.meta.url), "../../..");

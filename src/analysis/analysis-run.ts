@@ -1,9 +1,9 @@
 import type { Colour } from "../colour.js";
 import type { AnalysisConfig } from "../config/analysis-schema.js";
+import type { AnalysisOutcome, Verdict } from "../engine/ports/deploy-analysis.js";
 import { type ColourSample, summarise, type WindowSummary } from "./colour-sample.js";
 import type { ColourSampler } from "./colour-sampler.js";
 import { checkConditions, type MeasurementStatus } from "./conditions.js";
-import type { AnalysisOutcome, Verdict } from "./deploy-analysis.js";
 import { formatMetric } from "./format-metric.js";
 import { type JudgeResult, judge } from "./judge/judge.js";
 

@@ -29,6 +29,8 @@ export class ColourSampler {
   readonly #listeners = new Set<TickListener>();
   #ticks: SampleTick[] = [];
   #timer: NodeJS.Timeout | null = null;
+  /** Callers waiting in nextTick(). */
+  #waiting = 0;
   #reading: AbortController | null = null;
   #lastError: string | null = null;
 
@@ -52,7 +54,7 @@ export class ColourSampler {
   start(): void {
     if (this.#timer !== null) return;
     this.#timer = setInterval(() => void this.#read(), this.intervalMs);
-    this.#timer.unref();
+    if (this.#waiting === 0) this.#timer.unref();
     void this.#read();
   }
 
@@ -78,9 +80,14 @@ export class ColourSampler {
     return this.recent(sinceMs).map((tick) => tick.samples[colour]);
   }
 
-  /** The next tick. Rejects with the signal's reason when it is aborted first. */
+  /**
+   * The next tick. Rejects with the signal's reason when it is aborted first. While somebody waits, the
+   * sampler keeps the process alive (a CLI process with nothing else to do, on Kubernetes); otherwise it
+   * never does (the daemon's sampler runs for the dashboard, and must not hold a stopping process).
+   */
   nextTick(signal: AbortSignal): Promise<SampleTick> {
-    return new Promise((resolve, reject) => {
+    this.#hold(1);
+    return new Promise<SampleTick>((resolve, reject) => {
       if (signal.aborted) return reject(signal.reason);
       const onAbort = () => {
         off();
@@ -92,7 +99,13 @@ export class ColourSampler {
         resolve(tick);
       });
       signal.addEventListener("abort", onAbort, { once: true });
-    });
+    }).finally(() => this.#hold(-1));
+  }
+
+  #hold(change: 1 | -1): void {
+    this.#waiting += change;
+    if (this.#waiting > 0) this.#timer?.ref();
+    else this.#timer?.unref();
   }
 
   async #read(): Promise<void> {

@@ -1,13 +1,26 @@
 import { type Logger, pino } from "pino";
 import type { AnalysisConfig } from "../config/analysis-schema.js";
-import type { MirrorOptions } from "../router/mirror.js";
-import { type AnalysisPhase, type AnalysisReport, runAnalysis } from "./analysis-run.js";
+import type { AnalysisContext, AnalysisOutcome, DeployAnalysis } from "../engine/ports/deploy-analysis.js";
+import { type AnalysisPhase, type AnalysisReport, type Measurement, runAnalysis } from "./analysis-run.js";
 import type { ColourSampler } from "./colour-sampler.js";
-import type { AnalysisContext, AnalysisOutcome, DeployAnalysis } from "./deploy-analysis.js";
 
-/** What the analysis needs of the router: turning shadow traffic on and off. */
+/** Shadow traffic as the analysis asks for it (the built-in router's mirror takes this shape). */
+export interface ShadowTraffic {
+  /** Share of eligible requests copied, 0..1. */
+  readonly share: number;
+  /** Copies a second at most; undefined: no cap. */
+  readonly maxPerSecond?: number | undefined;
+  /** Methods copied, upper case. */
+  readonly methods: readonly string[];
+  /** Copies in flight at most. */
+  readonly queueLimit: number;
+  /** Time a copy has for its answer. */
+  readonly timeoutMs: number;
+}
+
+/** What the analysis needs of the data plane: turning shadow traffic on and off. */
 export interface MirrorSwitch {
-  setMirror(options: MirrorOptions | null): void;
+  setMirror(options: ShadowTraffic | null): void;
 }
 
 /** An analysis report with the deploy it belongs to, for alerts and reports. */
@@ -23,8 +36,14 @@ export interface CutoverAnalysisOptions {
   /** Started by the owner (createDeployAnalysis) and kept running between deploys: its recent samples of
    * the old colour are the baseline after a switch when the old colour gets no mirrored traffic. */
   readonly sampler: ColourSampler;
-  /** null when the data plane cannot mirror (then there is no pre-switch analysis). */
+  /** null when the data plane cannot mirror. */
   readonly mirror: MirrorSwitch | null;
+  /**
+   * Where the data plane cannot mirror but the idle colour has a preview address of its own (a Kubernetes
+   * preview Service): before the switch, judge what reaches it there (testers, a load pointed at it). When
+   * nothing reached it by the first measurement, there is nothing to judge and the check is skipped.
+   */
+  readonly previewJudge?: boolean;
   readonly logger?: Logger;
 }
 
@@ -39,6 +58,7 @@ export class CutoverAnalysis implements DeployAnalysis {
   readonly sampler: ColourSampler;
   readonly #config: AnalysisConfig;
   readonly #mirror: MirrorSwitch | null;
+  readonly #previewJudge: boolean;
   readonly #log: Logger;
   readonly #listeners = new Set<AnalysisReportListener>();
 
@@ -46,6 +66,7 @@ export class CutoverAnalysis implements DeployAnalysis {
     this.#config = options.config;
     this.sampler = options.sampler;
     this.#mirror = options.mirror;
+    this.#previewJudge = options.previewJudge === true && options.mirror === null;
     this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "analysis" });
   }
 
@@ -59,10 +80,34 @@ export class CutoverAnalysis implements DeployAnalysis {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Null (nothing to judge) unless preSwitch is on and mirroring is configured. */
+  /**
+   * Null (nothing to judge) unless preSwitch is on and the new colour gets traffic before the switch:
+   * mirrored copies, or (previewJudge) requests through its preview address.
+   */
   async preSwitch(context: AnalysisContext): Promise<AnalysisOutcome | null> {
-    if (!this.#config.preSwitch || this.#config.mirror.share <= 0 || this.#mirror === null) return null;
+    if (!this.#config.preSwitch) return null;
+    if (this.#previewJudge) return this.#throughPreview(context);
+    if (this.#config.mirror.share <= 0 || this.#mirror === null) return null;
     return this.#run("pre-switch", context);
+  }
+
+  /** The pre-switch judgement on preview traffic; skipped (null) when the first measurement saw none. */
+  async #throughPreview(context: AnalysisContext): Promise<AnalysisOutcome | null> {
+    const idle = new AbortController();
+    const signal = AbortSignal.any([context.signal, idle.signal]);
+    const noTraffic = (m: Measurement) => m.index === 1 && m.canary.requests === 0;
+    try {
+      return await this.#run("pre-switch", { ...context, signal }, (m) => {
+        if (noTraffic(m)) idle.abort();
+      });
+    } catch (error) {
+      if (!idle.signal.aborted || context.signal.aborted) throw error;
+      this.#log.info(
+        { deploy: context.deployId },
+        "pre-switch analysis skipped: no request reached the new colour through its preview address",
+      );
+      return null;
+    }
   }
 
   async postSwitch(context: AnalysisContext): Promise<AnalysisOutcome | null> {
@@ -75,7 +120,11 @@ export class CutoverAnalysis implements DeployAnalysis {
     this.sampler.stop();
   }
 
-  async #run(phase: AnalysisPhase, context: AnalysisContext): Promise<AnalysisOutcome> {
+  async #run(
+    phase: AnalysisPhase,
+    context: AnalysisContext,
+    onMeasurement?: (measurement: Measurement) => void,
+  ): Promise<AnalysisOutcome> {
     const mirror = this.#config.mirror;
     const mirroring = this.#mirror !== null && mirror.share > 0;
     if (!this.sampler.running) this.sampler.start();
@@ -105,11 +154,13 @@ export class CutoverAnalysis implements DeployAnalysis {
         baseline: context.baseline,
         baselineHistory,
         signal: context.signal,
-        onMeasurement: (m) =>
+        onMeasurement: (m) => {
           this.#log.debug(
             { deploy: context.deployId, phase, measurement: m.index, status: m.status, detail: m.detail },
             "measurement",
-          ),
+          );
+          onMeasurement?.(m);
+        },
       });
     } finally {
       if (mirroring) this.#mirror?.setMirror(null);

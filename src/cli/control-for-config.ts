@@ -13,7 +13,7 @@ import { EngineControl } from "./engine-control.js";
 export async function controlFor(loaded: LoadedConfig): Promise<ControlPlane> {
   if (loaded.config.platform !== "kubernetes") return new DaemonControl(AdminClient.forConfig(loaded));
   const logger = pino({ level: process.env.CUTOVER_LOG_LEVEL ?? "warn" }, destination(2));
-  const { createKubernetesEngine } = await import("../platforms/kubernetes/create-kubernetes-engine.js");
+  const { createKubernetesEngine } = await import("../compose/kubernetes-engine.js");
   const kube = await createKubernetesEngine(loaded, logger);
   return new EngineControl({
     engine: kube.engine,

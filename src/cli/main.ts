@@ -16,6 +16,7 @@ import {
 } from "./commands/daemon-process.js";
 import { registerDashboardCommand } from "./commands/dashboard.js";
 import { finish, followOperation } from "./commands/deploy.js";
+import { registerGatekeeperCommand } from "./commands/gatekeeper.js";
 import { registerMigrateCommands } from "./commands/migrate.js";
 import { registerRenderCommand } from "./commands/render.js";
 import { registerReportCommand } from "./commands/report.js";
@@ -197,6 +198,7 @@ registerMigrateCommands(program, { config, output });
 registerReportCommand(program, { config, output });
 registerVerifyCommand(program, { config, output });
 registerDashboardCommand(program, { config, output });
+registerGatekeeperCommand(program, { config });
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);

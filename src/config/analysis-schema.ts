@@ -216,7 +216,8 @@ export const analysisSchema = z
     conditions: z.array(conditionSchema).default([{ metric: "errorRate", max: 0.01 }]),
     judge: judgeSchema,
     preSwitch: z.boolean().default(true).meta({
-      description: "Judge the new colour on mirrored traffic before the switch (needs mirror.share > 0).",
+      description:
+        "Judge the new colour before the switch: locally on mirrored traffic (needs mirror.share > 0); on Kubernetes on what reaches the preview Service (skipped when nothing does).",
     }),
     mirror: mirrorSchema,
     keepFailedColour: z

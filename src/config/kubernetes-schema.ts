@@ -1,5 +1,7 @@
 import { z } from "zod";
 import { duration } from "./duration-field.js";
+import { gatekeeperSchema } from "./gatekeeper-schema.js";
+import { databaseSecretSchema, envFromSchema, envSchema } from "./kubernetes-env-schema.js";
 
 /** Where colours run: child processes on this machine, or Deployments in a Kubernetes cluster. */
 export const platformSchema = z.enum(["local", "kubernetes"]).default("local").meta({
@@ -73,9 +75,51 @@ const autoscaling = z
   })
   .meta({ description: "A HorizontalPodAutoscaler (autoscaling/v2) per colour; leave out for none." });
 
+const serviceType = z.enum(["ClusterIP", "NodePort", "LoadBalancer"]);
+const annotations = z.record(z.string(), z.string());
+
+/** A field `service:` no longer has: any value is refused with what to write instead. */
+const moved = (instead: (value: string) => string) =>
+  z
+    .never({
+      error: (issue) =>
+        `the preview Service has settings of its own now (ClusterIP unless set): write ${instead(JSON.stringify(issue.input))} instead`,
+    })
+    .optional()
+    .meta({ description: `Removed; write ${instead("<value>")} instead.` });
+
+const previewService = z
+  .strictObject({
+    type: serviceType.default("ClusterIP").meta({
+      description:
+        "ClusterIP (default): reachable inside the cluster only. NodePort or LoadBalancer publish the idle colour, which has passed no check yet; choose them only with care.",
+    }),
+    nodePort: z.int().min(30000).max(32767).optional().meta({
+      description: "The preview Service's node port (type NodePort or LoadBalancer).",
+    }),
+    annotations: annotations.default({}).meta({
+      description:
+        "The preview Service's own annotations; it never takes service.annotations (an internal load balancer's annotation must be written here too).",
+    }),
+  })
+  .superRefine((preview, ctx) => {
+    if (preview.nodePort !== undefined && preview.type === "ClusterIP")
+      ctx.addIssue({
+        code: "custom",
+        path: ["nodePort"],
+        input: preview.nodePort,
+        message: "a ClusterIP Service has no node port; set service.preview.type: NodePort as well",
+      });
+  })
+  .prefault({})
+  .meta({
+    description:
+      "The preview Service (smoke checks reach the idle colour through it): ClusterIP with no annotations unless set here. It shares port and sessionAffinity with the active Service, nothing else.",
+  });
+
 const service = z
   .strictObject({
-    type: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
+    type: serviceType.default("ClusterIP").meta({ description: "The active Service's type." }),
     port: z
       .int()
       .min(1)
@@ -88,16 +132,13 @@ const service = z
       .max(32767)
       .optional()
       .meta({ description: "The active Service's node port (type NodePort)." }),
-    previewNodePort: z.int().min(30000).max(32767).optional().meta({
-      description: "The preview Service's node port (type NodePort).",
-    }),
-    annotations: z.record(z.string(), z.string()).default({}).meta({
+    annotations: annotations.default({}).meta({
       description:
-        'Passed to both Services as they are, e.g. Azure\'s { "service.beta.kubernetes.io/azure-load-balancer-internal": "true", "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/health" }.',
+        'Passed to the active Service as they are, e.g. Azure\'s { "service.beta.kubernetes.io/azure-load-balancer-internal": "true", "service.beta.kubernetes.io/azure-load-balancer-health-probe-request-path": "/health" }; the preview Service has its own (service.preview.annotations).',
     }),
-    previewAnnotations: z.record(z.string(), z.string()).optional().meta({
-      description: "The preview Service's annotations when they differ from `annotations`.",
-    }),
+    preview: previewService,
+    previewNodePort: moved((port) => `kubernetes.service.preview: { type: NodePort, nodePort: ${port} }`),
+    previewAnnotations: moved(() => "them under kubernetes.service.preview.annotations"),
     sessionAffinity: z.enum(["None", "ClientIP"]).default("None").meta({
       description: "ClientIP: each client IP keeps its pod (like router.sticky).",
     }),
@@ -156,6 +197,9 @@ export const kubernetesSchema = z
       .meta({
         description: "Container requests and limits: { requests: { cpu, memory }, limits: { cpu, memory } }.",
       }),
+    env: envSchema,
+    envFrom: envFromSchema,
+    database: databaseSecretSchema.optional(),
     warmReplicas: z.int().min(0).max(64).default(0).meta({
       description:
         "Replicas the old colour keeps after its scale-down delay (0: none; its HPA minimum follows).",
@@ -167,6 +211,7 @@ export const kubernetesSchema = z
       description:
         "Pods carry a readiness gate that cutover opens once the pre-switch checks passed; only then are they Ready.",
     }),
+    gatekeeper: gatekeeperSchema,
     progressDeadlineSeconds: z.int().min(1).default(600).meta({
       description:
         "A rollout that makes no progress this long fails (the Deployment's progressDeadlineSeconds).",

@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { platformMisfits } from "./platform-fit.js";
 import { type Config, configSchema } from "./schema.js";
 
 export const CONFIG_FILE = "cutover.yaml";
@@ -39,6 +40,8 @@ export function parseConfig(text: string, path: string): LoadedConfig {
   const raw: unknown = document.toJS() ?? {};
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(path, result.error.issues.map(describeIssue));
+  const misfits = platformMisfits(isRecord(raw) ? raw : {}, result.data);
+  if (misfits.length > 0) throw new ConfigError(path, misfits);
   const dir = dirname(path);
   return { file: path, dir, config: result.data, stateDir: resolve(dir, result.data.stateDir) };
 }
@@ -54,3 +57,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
   return `${field}: ${issue.message}${got}`;
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);

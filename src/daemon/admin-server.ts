@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Address } from "../config/schema.js";
+import type { AdminHandler } from "../dashboard/admin-handler.js";
 import { isFinal } from "../engine/deploy-record.js";
 import type { Engine, StartedOperation } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
@@ -49,7 +50,6 @@ export interface AdminServerOptions {
  */
 const CONNECTIONS_CHECK_MS = 1_000;
 
-export type AdminHandler = (req: IncomingMessage, res: ServerResponse, body: unknown) => Promise<void>;
 type Handler = AdminHandler;
 
 /**

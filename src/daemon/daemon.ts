@@ -1,26 +1,18 @@
-import { join } from "node:path";
 import type { Logger } from "pino";
-import { ColourSampler } from "../analysis/colour-sampler.js";
-import { createDeployAnalysis } from "../analysis/create-deploy-analysis.js";
-import type { CutoverAnalysis } from "../analysis/cutover-analysis.js";
-import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
+import type { ColourSampler } from "../analysis/colour-sampler.js";
+import { type ComposedEngine, composeEngine } from "../compose/compose-engine.js";
+import { type LocalParts, localParts } from "../compose/local-parts.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
 import { Dashboard } from "../dashboard/dashboard.js";
-import { createDeployMigrator } from "../db/create-deploy-migrator.js";
-import type { DeployMigrator } from "../db/deploy-migrator.js";
-import { Engine } from "../engine/engine.js";
-import { FileStateStore } from "../engine/file-state-store.js";
+import type { Engine } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
-import { LocalPlatform } from "../platforms/local/local-platform.js";
-import { type AlertsAndReports, attachAlertsAndReports } from "../report/attach-alerts-and-reports.js";
+import type { LocalPlatform } from "../platforms/local/local-platform.js";
 import { attachedReportDir } from "../report/report-location.js";
-import { createDataPlane } from "../router/create-data-plane.js";
 import type { DataPlane } from "../router/data-plane.js";
 import { AdminServer } from "./admin-server.js";
 import {
   isProcessAlive,
-  LOG_DIR,
   readDaemonInfo,
   readOrCreateToken,
   removeDaemonInfo,
@@ -45,32 +37,24 @@ export class Daemon {
   readonly admin: AdminServer;
   readonly dashboard: Dashboard;
   readonly #o: DaemonOptions;
+  readonly #composed: ComposedEngine;
   readonly #sampler: ColourSampler;
-  readonly #analysis: CutoverAnalysis | null;
-  readonly #reports: AlertsAndReports;
-  readonly #migrator: DeployMigrator | null;
   #stopping: Promise<void> | null = null;
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  private constructor(options: DaemonOptions, parts: DaemonParts) {
+  private constructor(options: DaemonOptions, parts: LocalParts, composed: ComposedEngine) {
     this.#o = options;
     this.router = parts.router;
     this.platform = parts.platform;
-    this.engine = parts.engine;
-    this.#migrator = parts.migrator;
-    this.#sampler = parts.sampler;
-    this.#analysis = parts.analysis;
-    this.#reports = attachAlertsAndReports(this.engine, {
-      loaded: options.loaded,
-      analysis: parts.analysis,
-      sampler: parts.sampler,
-      logger: options.logger,
-    });
+    this.engine = composed.engine;
+    this.#composed = composed;
+    // The local platform always has a sample source (the data plane's own metrics).
+    this.#sampler = composed.sampler as ColourSampler;
     const { config } = options.loaded;
     this.dashboard = new Dashboard({
       engine: this.engine,
-      ticks: parts.sampler,
+      ticks: this.#sampler,
       reportsDir: attachedReportDir(options.loaded),
       addresses: { live: url(config.router.listen), preview: url(config.router.preview) },
       logger: options.logger,
@@ -103,7 +87,8 @@ export class Daemon {
         `a cutover daemon (pid ${running.pid}) already runs for ${stateDir}; use it, or \`cutover down\` first`,
       );
     }
-    const daemon = new Daemon(options, await buildParts(options));
+    const parts = localParts(options.loaded, options.logger);
+    const daemon = new Daemon(options, parts, await composeEngine(options.loaded, parts, options.logger));
     try {
       await daemon.router.start();
       await daemon.admin.start();
@@ -140,63 +125,13 @@ export class Daemon {
     this.dashboard.close();
     const quietly = (what: string) => (error: unknown) =>
       log.error({ err: (error as Error).message }, `${what} failed`);
-    await this.engine.close().catch(quietly("engine close"));
-    this.#reports.detach();
-    this.#analysis?.close();
-    await this.platform.close().catch(quietly("platform close"));
-    await this.router.close().catch(quietly("router close"));
-    await this.admin.close().catch(quietly("admin close"));
-    await this.#migrator?.close().catch(quietly("database close"));
+    await this.#composed.close(async () => {
+      await this.platform.close().catch(quietly("platform close"));
+      await this.router.close().catch(quietly("router close"));
+      await this.admin.close().catch(quietly("admin close"));
+    });
     removeDaemonInfo(this.#o.loaded.stateDir, process.pid);
     log.info("stopped");
     this.#resolveStopped();
   }
-}
-
-interface DaemonParts {
-  readonly router: DataPlane;
-  readonly platform: LocalPlatform;
-  readonly engine: Engine;
-  readonly migrator: DeployMigrator | null;
-  /** Per-colour request rate, errors and latency: shared by the analysis and the dashboard's charts. */
-  readonly sampler: ColourSampler;
-  readonly analysis: CutoverAnalysis | null;
-}
-
-/** The concrete router, platform, database side and analysis for this config, wired to one engine. */
-async function buildParts({ loaded, logger }: DaemonOptions): Promise<DaemonParts> {
-  const { config, stateDir, dir } = loaded;
-  const router = createDataPlane(loaded, logger);
-  const platform = new LocalPlatform({
-    start: config.start,
-    health: config.health,
-    cwd: dir,
-    logDir: join(stateDir, LOG_DIR),
-    logger,
-  });
-  platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
-  const migrator = await createDeployMigrator(loaded, logger);
-  const analysis = createDeployAnalysis(loaded, router, logger, platform);
-  const sampler =
-    analysis?.sampler ??
-    new ColourSampler({ source: new RouterMetricSource(router), intervalMs: 1000, logger });
-  const engine = await Engine.open({
-    service: config.service,
-    initialVersion: config.version,
-    replicas: config.replicas,
-    readyTimeoutMs: config.deploy.readyTimeout,
-    scaleDownDelayMs: config.deploy.scaleDownDelay,
-    drainTimeoutMs: config.router.drainTimeout,
-    autoPromote: config.deploy.autoPromote,
-    smoke: config.deploy.smoke,
-    preview: config.router.preview,
-    platform,
-    router,
-    store: new FileStateStore(stateDir),
-    logger,
-    migrator,
-    analysis,
-    keepFailedColour: config.analysis?.keepFailedColour ?? true,
-  });
-  return { router, platform, engine, migrator, sampler, analysis };
 }

@@ -6,7 +6,6 @@ import { writeFileAtomic } from "../engine/atomic-write.js";
 export const TOKEN_FILE = "token";
 export const DAEMON_FILE = "daemon.json";
 export const DAEMON_LOG = "daemon.log";
-export const LOG_DIR = "logs";
 
 /** Where a running daemon can be reached; written by the daemon, read by the CLI. */
 export interface DaemonInfo {

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { AdminHandler } from "../daemon/admin-server.js";
+import type { AdminHandler } from "./admin-handler.js";
 import { PAGE_HTML } from "./page-shell.js";
 import { PAGE_CSS } from "./page-styles.js";
 

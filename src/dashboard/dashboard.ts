@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { Logger } from "pino";
-import type { AdminHandler } from "../daemon/admin-server.js";
+import type { AdminHandler } from "./admin-handler.js";
 import { dashboardFiles } from "./dashboard-files.js";
 import type { DeployFeed, TickFeed } from "./deploy-feed.js";
 import { LiveHub } from "./live-hub.js";

@@ -6,10 +6,13 @@ export function colourDatabaseUrl(url: string, searchPath: string): string {
   const parsed = new URL(url);
   const setting = `-c search_path=${searchPath}`;
   const existing = parsed.searchParams.get("options");
-  parsed.searchParams.delete("options");
+  // The other parameters keep their own escapes: URLSearchParams would write spaces as "+", which libpq
+  // does not decode; only percent escapes are safe.
+  const others = parsed.search
+    .slice(1)
+    .split("&")
+    .filter((pair) => pair !== "" && !pair.startsWith("options="));
   const options = existing ? `${existing} ${setting}` : setting;
-  const separator = parsed.search ? "&" : "?";
-  // Spaces as %20, not "+": libpq decodes only percent escapes.
-  parsed.search = `${parsed.search}${separator}options=${encodeURIComponent(options)}`;
+  parsed.search = [...others, `options=${encodeURIComponent(options)}`].join("&");
   return parsed.toString();
 }

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
-import type { DeployMigrator } from "./deploy-migrator.js";
+import type { DeployMigrator } from "../engine/ports/deploy-migrator.js";
 import { openDatabase } from "./open-database.js";
 import { MigrationRunner } from "./runner/migration-runner.js";
 import { runnerSettings } from "./runner/runner-settings.js";

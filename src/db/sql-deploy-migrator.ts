@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
 import type { Colour } from "../colour.js";
 import type { DatabaseConfig } from "../config/database-schema.js";
+import type { DeployMigrator } from "../engine/ports/deploy-migrator.js";
 import { colourDatabaseUrl } from "./colour-connection.js";
-import type { DeployMigrator } from "./deploy-migrator.js";
 import { SchemaRangeError } from "./migration-errors.js";
 import type { DatabaseHandle } from "./open-database.js";
 import type { MigrationRunner, RunResult } from "./runner/migration-runner.js";

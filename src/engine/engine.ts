@@ -1,12 +1,8 @@
 import type { Logger } from "pino";
-import type { AnalysisOutcome, DeployAnalysis } from "../analysis/deploy-analysis.js";
 import { type Colour, otherColour } from "../colour.js";
 import type { Address, AutoPromote, SmokeCheck } from "../config/schema.js";
-import type { DeployMigrator } from "../db/deploy-migrator.js";
 import { formatDuration } from "../duration.js";
 import { CutoverError, DeployInProgressError } from "../errors.js";
-import type { ColourStatus, Platform } from "../platforms/platform.js";
-import type { DrainResult, TrafficRouter } from "../router/traffic-router.js";
 import {
   type DeployRecord,
   findStep,
@@ -16,8 +12,12 @@ import {
   type StepName,
   setPhase,
 } from "./deploy-record.js";
+import type { AnalysisOutcome, DeployAnalysis } from "./ports/deploy-analysis.js";
+import type { DeployMigrator } from "./ports/deploy-migrator.js";
+import type { ColourStatus, Platform } from "./ports/platform.js";
+import type { ServiceState, StateStore } from "./ports/state-store.js";
+import type { DrainResult, TrafficRouter } from "./ports/traffic-router.js";
 import { runSmokeChecks } from "./smoke-checks.js";
-import type { ServiceState, StateStore } from "./state-store.js";
 import { StateWriter } from "./state-writer.js";
 
 export interface EngineOptions {

@@ -5,7 +5,7 @@ import { CutoverError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
 import type { DeployRecord } from "./deploy-record.js";
 import { HistoryLog } from "./history-log.js";
-import type { ServiceState, StateStore } from "./state-store.js";
+import type { ServiceState, StateStore } from "./ports/state-store.js";
 
 export const STATE_FILE = "state.json";
 export const HISTORY_FILE = "history.ndjson";

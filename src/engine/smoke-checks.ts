@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Address, SmokeCheck } from "../config/schema.js";
 
 export interface SmokeResult {
@@ -31,14 +32,27 @@ export async function runSmokeChecks(
 type HttpCheck = Extract<SmokeCheck, { http: unknown }>;
 type CommandCheck = Extract<SmokeCheck, { command: string }>;
 
+/**
+ * One HTTP check. A request that cannot reach a server (refused, reset) is sent again until the check's
+ * timeout: the preview address may lag the replicas that just became ready (kube-proxy follows endpoint
+ * changes a moment later). An answer, right or wrong, is final.
+ */
 async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): Promise<SmokeResult> {
   const { path, method, expectStatus, bodyContains, timeout } = check.http;
   const name = check.name ?? `${method} ${path}`;
+  const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout)]);
+  let response: Response;
+  for (;;) {
+    try {
+      response = await fetch(base + path, { method, signal: deadline });
+      break;
+    } catch (error) {
+      if (!unreachable(error) || deadline.aborted)
+        return { name, passed: false, detail: `request failed: ${describe(error)}` };
+      await sleep(RETRY_MS, undefined, { signal: deadline }).catch(() => {});
+    }
+  }
   try {
-    const response = await fetch(base + path, {
-      method,
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeout)]),
-    });
     const body = await response.text();
     if (response.status !== expectStatus) {
       return {
@@ -56,8 +70,23 @@ async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): P
     }
     return { name, passed: true, detail: `answered ${response.status}` };
   } catch (error) {
-    return { name, passed: false, detail: `request failed: ${(error as Error).message}` };
+    return { name, passed: false, detail: `request failed: ${describe(error)}` };
   }
+}
+
+const RETRY_MS = 100;
+const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "UND_ERR_SOCKET", "EPIPE"]);
+
+/** The request never reached a server that answered: nothing listened, or the connection was cut. */
+function unreachable(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  return typeof cause?.code === "string" && UNREACHABLE.has(cause.code);
+}
+
+function describe(error: unknown): string {
+  const message = (error as Error).message;
+  const cause = (error as { cause?: { message?: unknown } }).cause;
+  return typeof cause?.message === "string" ? `${message} (${cause.message})` : message;
 }
 
 function commandCheck(

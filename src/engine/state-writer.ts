@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { DeployRecord } from "./deploy-record.js";
-import type { ServiceState, StateStore } from "./state-store.js";
+import type { ServiceState, StateStore } from "./ports/state-store.js";
 
 /** How long a failed write waits before it is tried again. */
 const RETRY_MS = 250;

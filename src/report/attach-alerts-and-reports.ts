@@ -7,6 +7,7 @@ import type { Colour } from "../colour.js";
 import type { LoadedConfig } from "../config/load.js";
 import { DeployJournal } from "./deploy-journal.js";
 import type { DeployRecordView } from "./deploy-journal-format.js";
+import type { JournalShelf } from "./journal-shelf.js";
 import { attachedReportDir } from "./report-location.js";
 import type { WrittenReport } from "./write-report.js";
 import { writeReportOffThread } from "./write-report-off-thread.js";
@@ -31,6 +32,8 @@ export interface AlertsAndReportsOptions {
   readonly historyMs?: number;
   /** First webhook retry delay. Default 500 ms. */
   readonly webhookBackoffMs?: number;
+  /** Where finished journals are kept for other runners (on Kubernetes: ConfigMaps); null: on disk only. */
+  readonly journals?: JournalShelf | null;
 }
 
 export interface AlertsAndReports {
@@ -75,6 +78,24 @@ export function attachAlertsAndReports(
   let latestReport: WrittenReport | null = null;
   const service = loaded.config.service;
 
+  /** Work `idle()` waits for; it never rejects (each caller logs its own failure). */
+  const hold = (work: Promise<void>) => {
+    const held = work.finally(() => pending.delete(held));
+    pending.add(held);
+  };
+
+  const shelve = (id: string, path: string) => {
+    if (!options.journals) return;
+    hold(
+      options.journals
+        .put(id, path)
+        .then(() => log.info({ deploy: id }, "deploy journal kept for other runners"))
+        .catch((error: unknown) =>
+          log.error({ deploy: id, err: (error as Error).message }, "cannot keep the deploy journal"),
+        ),
+    );
+  };
+
   const alert = (fields: Omit<Alert, "service" | "at">) =>
     webhooks.send({ ...fields, service, at: new Date().toISOString() });
 
@@ -103,19 +124,20 @@ export function attachAlertsAndReports(
       entry.untick();
       entry.journal.record(record);
       tracked.delete(record.id);
+      shelve(record.id, entry.journal.path);
       // Every deploy gets its report; a rollback's can be written on demand (`cutover report <id>`), so a
       // run of rollbacks does not queue renders.
       if (config?.report.enabled === false || record.kind === "rollback") return;
-      const writing = writeReportOffThread(entry.journal.path, attachedReportDir(loaded))
-        .then((written) => {
-          latestReport = written;
-          log.info({ deploy: record.id, html: written.html, png: written.png }, "deploy report written");
-        })
-        .catch((error: unknown) =>
-          log.error({ deploy: record.id, err: (error as Error).message }, "deploy report failed"),
-        )
-        .finally(() => pending.delete(writing));
-      pending.add(writing);
+      hold(
+        writeReportOffThread(entry.journal.path, attachedReportDir(loaded))
+          .then((written) => {
+            latestReport = written;
+            log.info({ deploy: record.id, html: written.html, png: written.png }, "deploy report written");
+          })
+          .catch((error: unknown) =>
+            log.error({ deploy: record.id, err: (error as Error).message }, "deploy report failed"),
+          ),
+      );
     }, tailMs);
     timers.add(timer);
   };

@@ -1,6 +1,6 @@
 import type { AnalysisPhase, BaselineFrom } from "../analysis/analysis-run.js";
-import type { Verdict } from "../analysis/deploy-analysis.js";
 import type { Colour } from "../colour.js";
+import type { Verdict } from "../engine/ports/deploy-analysis.js";
 
 /**
  * The per-deploy journal, <stateDir>/analysis/<deploy-id>.jsonl: one JSON object per line, written while

@@ -1,5 +1,5 @@
 import type { Address } from "../config/schema.js";
-import type { TrafficRouter } from "./traffic-router.js";
+import type { TrafficRouter } from "../engine/ports/traffic-router.js";
 
 /**
  * A data plane the daemon runs: the built-in router or a HAProxy driven through its runtime API. The engine

@@ -1,4 +1,4 @@
-import type { DrainResult } from "./traffic-router.js";
+import type { DrainResult } from "../engine/ports/traffic-router.js";
 
 /** A request or WebSocket being served; the router may end it early. */
 export interface InFlight {

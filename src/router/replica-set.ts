@@ -1,4 +1,4 @@
-import type { Endpoint } from "../platforms/platform.js";
+import type { Endpoint } from "../engine/ports/platform.js";
 import { stickyHash } from "./sticky-hash.js";
 import { Upstream, type UpstreamTimeouts, upstreamKey } from "./upstream.js";
 

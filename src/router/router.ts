@@ -3,15 +3,15 @@ import type { Duplex } from "node:stream";
 import { type Logger, pino } from "pino";
 import { type Colour, otherColour } from "../colour.js";
 import type { Address } from "../config/schema.js";
+import type { Endpoint } from "../engine/ports/platform.js";
+import type { DrainResult, SwitchResult, TrafficRouter } from "../engine/ports/traffic-router.js";
 import { CutoverError } from "../errors.js";
-import type { Endpoint } from "../platforms/platform.js";
 import { ColourLane } from "./colour-lane.js";
 import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
-import type { DrainResult, SwitchResult, TrafficRouter } from "./traffic-router.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
 
 /** address() was called before start() resolved, or after close(). */

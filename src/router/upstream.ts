@@ -1,5 +1,5 @@
 import { Pool } from "undici";
-import type { Endpoint } from "../platforms/platform.js";
+import type { Endpoint } from "../engine/ports/platform.js";
 
 export interface UpstreamTimeouts {
   /** Time allowed for the connection to open. */

@@ -18,7 +18,10 @@ export interface LoadSample {
   readonly status: number;
   /** The version that answered (x-app-version header), if it said. */
   readonly version: string | null;
-  /** The colour the router sent it to (x-cutover-colour header), if it said. */
+  /**
+   * The colour that answered, if it said: the built-in router's x-cutover-colour header, else the service's
+   * own x-app-environment (the demo service echoes ENVIRONMENT, the colour cutover gives every replica).
+   */
   readonly colour: string | null;
   /** Why no response arrived: ECONNRESET, ECONNREFUSED, timeout, ... */
   readonly error: string | null;
@@ -172,7 +175,7 @@ export class LoadGenerator {
         latencyMs,
         status: response.statusCode,
         version: header("x-app-version"),
-        colour: header("x-cutover-colour"),
+        colour: header("x-cutover-colour") ?? header("x-app-environment"),
         error: null,
         errorKind: null,
         connection,

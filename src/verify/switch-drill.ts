@@ -1,19 +1,10 @@
 import { epochNow } from "./clock.js";
 import { type DrillStep, describeStep } from "./drill-sequence.js";
 import type { LoadGenerator, LoadSample } from "./load-generator.js";
-import type { SwitchDriver, SwitchOutcome } from "./switch-driver.js";
+import type { DrillSwitch, SwitchDriver, SwitchOutcome } from "./switch-driver.js";
 import { sideOf } from "./switch-timing.js";
 
 /** One switch, rollback or deploy the drill performed, with the drill's own clock around it. */
-export interface DrillSwitch {
-  readonly index: number;
-  readonly step: string;
-  /** epochNow() when the command was sent, and when it was known to be complete. */
-  readonly commandAt: number;
-  readonly completedAt: number;
-  readonly outcome: SwitchOutcome;
-}
-
 export interface DrillOptions {
   /** Not started yet: the drill starts it, and stops it at the end. */
   readonly load: LoadGenerator;

@@ -24,3 +24,13 @@ export interface SwitchDriver {
   /** A full deploy of `version`. */
   deploy(version: string): Promise<SwitchOutcome>;
 }
+
+/** One step of a switch drill as it went. */
+export interface DrillSwitch {
+  readonly index: number;
+  readonly step: string;
+  /** epochNow() when the command was sent, and when it was known to be complete. */
+  readonly commandAt: number;
+  readonly completedAt: number;
+  readonly outcome: SwitchOutcome;
+}

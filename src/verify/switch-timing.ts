@@ -1,5 +1,5 @@
 import type { LoadSample } from "./load-generator.js";
-import type { DrillSwitch } from "./switch-drill.js";
+import type { DrillSwitch } from "./switch-driver.js";
 
 /** How one switch looked from the client side. */
 export interface SwitchTiming {

@@ -4,8 +4,8 @@ import type { Fault, FaultSettings, FaultTarget } from "./faults/fault.js";
 import { runFaults } from "./faults/run-faults.js";
 import { LoadGenerator, type LoadSample, summarise } from "./load-generator.js";
 import { judgeDrill, type PassCriteria } from "./pass-criteria.js";
-import { type DrillRun, type DrillSwitch, runSwitchDrill } from "./switch-drill.js";
-import type { SwitchDriver } from "./switch-driver.js";
+import { type DrillRun, runSwitchDrill } from "./switch-drill.js";
+import type { DrillSwitch, SwitchDriver } from "./switch-driver.js";
 import { durationStats, measureSwitches } from "./switch-timing.js";
 import type { LoadSettings, VerifyReport } from "./verify-report.js";
 

@@ -8,7 +8,7 @@ import type { CounterSeries } from "../../src/analysis/metric-source.js";
 import { RouterMetricSource } from "../../src/analysis/sources/router-metric-source.js";
 import { ScrapeMetricSource, type ScrapeOptions } from "../../src/analysis/sources/scrape-metric-source.js";
 import type { Colour } from "../../src/colour.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
 import { startDemoApp } from "../helpers/demo-app.js";
 import { eventually } from "../helpers/eventually.js";
 import { mainUrl, previewUrl, startRouter } from "../helpers/start-router.js";

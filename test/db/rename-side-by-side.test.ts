@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
 import { createDeployMigrator } from "../../src/db/create-deploy-migrator.js";
-import type { DeployMigrator } from "../../src/db/deploy-migrator.js";
+import type { DeployMigrator } from "../../src/engine/ports/deploy-migrator.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import type { Router } from "../../src/router/router.js";
 import { mainUrl, previewUrl, startRouter } from "../helpers/start-router.js";

@@ -4,10 +4,14 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { AnalysisContext, AnalysisOutcome, DeployAnalysis } from "../../src/analysis/deploy-analysis.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
+import type {
+  AnalysisContext,
+  AnalysisOutcome,
+  DeployAnalysis,
+} from "../../src/engine/ports/deploy-analysis.js";
 import { silentLogger } from "../../src/log.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import { Router } from "../../src/router/router.js";

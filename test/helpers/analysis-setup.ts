@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ColourSampler } from "../../src/analysis/colour-sampler.js";
 import { CutoverAnalysis } from "../../src/analysis/cutover-analysis.js";
-import type { AnalysisOutcome } from "../../src/analysis/deploy-analysis.js";
 import { RouterMetricSource } from "../../src/analysis/sources/router-metric-source.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Engine } from "../../src/engine/engine.js";
+import type { AnalysisOutcome } from "../../src/engine/ports/deploy-analysis.js";
 import {
   attachAlertsAndReports,
   type DeployEvents as EngineEvents,

@@ -1,7 +1,7 @@
 /** One replica of the built demo service as a child process on a free loopback port, ready when returned. */
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Colour } from "../../src/colour.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
 import { DEMO_APP, freePort } from "./project.js";
 
 export interface DemoApp {

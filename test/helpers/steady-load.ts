@@ -7,7 +7,7 @@ export interface LoadResult {
   readonly statuses: ReadonlyMap<number, number>;
   /** Latencies in milliseconds, in the order the answers arrived. */
   readonly latenciesMs: readonly number[];
-  /** x-cutover-colour of each answer, counted. */
+  /** x-cutover-colour (else the demo service's x-app-environment) of each answer, counted. */
   readonly colours: ReadonlyMap<string, number>;
   readonly failures: readonly string[];
   /** Header names seen on any answer (lower case). */
@@ -20,7 +20,14 @@ export interface SteadyLoad {
 
 export function steadyLoad(
   url: string,
-  options: { ratePerSecond: number; path?: string; maxDurationMs?: number; connections?: number },
+  options: {
+    ratePerSecond: number;
+    path?: string;
+    maxDurationMs?: number;
+    connections?: number;
+    /** A new connection for every request, as many clients would open (kube-proxy picks a pod per connection). */
+    freshConnections?: boolean;
+  },
 ): SteadyLoad {
   const pool = new Pool(url, { connections: options.connections ?? 32, pipelining: 1 });
   const statuses = new Map<number, number>();
@@ -37,11 +44,17 @@ export function steadyLoad(
   const one = async () => {
     const t0 = performance.now();
     try {
-      const response = await pool.request({ path: options.path ?? "/", method: "GET" });
+      const response = await pool.request({
+        path: options.path ?? "/",
+        method: "GET",
+        reset: options.freshConnections === true,
+      });
       await response.body.dump();
       latencies.push(performance.now() - t0);
       statuses.set(response.statusCode, (statuses.get(response.statusCode) ?? 0) + 1);
-      const colour = String(response.headers["x-cutover-colour"] ?? "none");
+      const colour = String(
+        response.headers["x-cutover-colour"] ?? response.headers["x-app-environment"] ?? "none",
+      );
       colours.set(colour, (colours.get(colour) ?? 0) + 1);
       for (const name of Object.keys(response.headers)) headerNames.add(name.toLowerCase());
     } catch (error) {

@@ -8,10 +8,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { renderStatus } from "../../src/cli/render.js";
+import { createKubernetesEngine } from "../../src/compose/kubernetes-engine.js";
 import { parseConfig } from "../../src/config/load.js";
 import { DeployInProgressError } from "../../src/errors.js";
 import { silentLogger } from "../../src/log.js";
-import { createKubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { patchAs } from "../../src/platforms/kubernetes/kube-clients.js";
 import { eventually } from "../helpers/eventually.js";
 import { annotationsOf, cliDeploy, currentOf, lockOf, runningStepOf, stopCliRuns } from "./cli-run.js";

@@ -7,27 +7,34 @@
 import { request } from "node:http";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { type LoadedConfig, parseConfig } from "../../src/config/load.js";
-import { silentLogger } from "../../src/log.js";
 import {
   createKubernetesEngine,
   type KubernetesEngine,
   type KubernetesEngineExtras,
-} from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
+} from "../../src/compose/kubernetes-engine.js";
+import { type LoadedConfig, parseConfig } from "../../src/config/load.js";
+import { silentLogger } from "../../src/log.js";
 import { renderManifests } from "../../src/platforms/kubernetes/render-manifests.js";
 import { eventually } from "../helpers/eventually.js";
 import type { BehaviourOf } from "./stand-in/cluster-simulator.js";
 import type { JsonObject } from "./stand-in/json.js";
+import type { PodEnv } from "./stand-in/process-kubelet.js";
 import { StandIn } from "./stand-in/stand-in.js";
 
 export interface FixtureOptions {
   readonly behaviour?: BehaviourOf;
+  /** "processes": every pod is the demo app as a local process, reached through a real kube-proxy stand-in. */
+  readonly pods?: "simulated" | "processes";
+  /** With processes: environment a pod gets over its spec's (e.g. ERROR_RATIO for one version). */
+  readonly env?: PodEnv;
+  /** Top-level sections merged into cutover.yaml (analysis, database, ...). */
+  readonly sections?: Record<string, unknown>;
   /** Merged over the `kubernetes:` section. */
   readonly kubernetes?: Record<string, unknown>;
   /** Merged over the `deploy:` section. */
   readonly deploy?: Record<string, unknown>;
   readonly replicas?: number;
-  /** How late kube-proxy follows a selector change on the active Service. */
+  /** How late kube-proxy follows a selector change on the active Service (default: the stand-in's). */
   readonly propagationMs?: number;
 }
 
@@ -38,21 +45,27 @@ export interface ClusterFixture {
   readonly yaml: string;
   readonly active: { host: string; port: number };
   readonly preview: { host: string; port: number };
-  /** A new engine, as a new `cutover` process would build it. */
-  engine(extras?: KubernetesEngineExtras): Promise<KubernetesEngine>;
+  /** A new engine, as a new `cutover` process would build it (from another cutover.yaml for this cluster with `loaded`). */
+  engine(extras?: KubernetesEngineExtras & { readonly loaded?: LoadedConfig }): Promise<KubernetesEngine>;
   close(): Promise<void>;
 }
 
 export async function startCluster(options: FixtureOptions = {}): Promise<ClusterFixture> {
-  const standIn = await StandIn.start({ behaviour: options.behaviour });
-  const active = await standIn.serviceAddress("shop", options.propagationMs ?? 0);
+  const standIn = await StandIn.start({
+    behaviour: options.behaviour,
+    pods: options.pods,
+    env: options.env,
+  });
+  const active = await (options.propagationMs === undefined
+    ? standIn.serviceAddress("shop")
+    : standIn.serviceAddress("shop", options.propagationMs));
   const preview = await standIn.serviceAddress("shop-preview");
   const config = {
     service: "shop",
     version: "1.0.0",
     platform: "kubernetes",
     replicas: options.replicas ?? 2,
-    start: { command: "node server.js", stopGrace: "5s" },
+    start: { stopGrace: "5s" },
     health: { path: "/health", interval: "1s", timeout: "1s", startupGrace: "30s" },
     deploy: {
       readyTimeout: "8s",
@@ -75,15 +88,16 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
       },
     },
   };
-  const yaml = stringify(config);
+  const yaml = stringify({ ...config, ...options.sections });
   const loaded = parseConfig(yaml, join("/tmp", "cutover-k8s", "cutover.yaml"));
   await standIn.create(renderManifests(loaded.config));
   const gated = loaded.config.kubernetes?.readinessGate === true;
   await eventually(
     "blue serves 1.0.0",
     () => (gated ? containersReady(standIn, "blue") : readyPods(standIn, "blue")) === loaded.config.replicas,
-    5_000,
+    options.pods === "processes" ? 15_000 : 5_000,
   );
+  standIn.catchUpServices();
   const engines: KubernetesEngine[] = [];
   return {
     standIn,
@@ -91,8 +105,8 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
     yaml,
     active,
     preview,
-    engine: async (extras = {}) => {
-      const built = await createKubernetesEngine(loaded, silentLogger(), { pollMs: 50, ...extras });
+    engine: async ({ loaded: other, ...extras } = {}) => {
+      const built = await createKubernetesEngine(other ?? loaded, silentLogger(), { pollMs: 50, ...extras });
       engines.push(built);
       return built;
     },

@@ -4,7 +4,6 @@
  * fresh stand-in, bootstrapped from the rendered manifests.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { AnalysisContext, AnalysisOutcome, DeployAnalysis } from "../../src/analysis/deploy-analysis.js";
 import type { StartedOperation } from "../../src/engine/engine.js";
 import { DeployInProgressError } from "../../src/errors.js";
 import { StaleStateError } from "../../src/platforms/kubernetes/annotation-state-store.js";
@@ -136,47 +135,7 @@ describe("a deploy on Kubernetes through the engine", () => {
   });
 });
 
-class ScriptedAnalysis implements DeployAnalysis {
-  constructor(
-    readonly pre: AnalysisOutcome | null,
-    readonly post: AnalysisOutcome | null,
-  ) {}
-  async preSwitch(_context: AnalysisContext): Promise<AnalysisOutcome | null> {
-    return this.pre;
-  }
-  async postSwitch(context: AnalysisContext): Promise<AnalysisOutcome | null> {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    context.signal.throwIfAborted();
-    return this.post;
-  }
-}
-
 describe("after the switch", () => {
-  it("a failed post-switch analysis switches the selector back to the old colour at once", async () => {
-    cluster = await startCluster();
-    const analysis = new ScriptedAnalysis(
-      { verdict: "Pass", summary: "alike" },
-      { verdict: "Fail", summary: "error rate 5.1% vs 0.0%" },
-    );
-    const { engine } = await cluster.engine({ analysis });
-    const record = await (await engine.deploy("2.0.0")).done;
-
-    expect(record.phase).toBe("Aborted");
-    expect(record.reason).toMatch(
-      /post-switch analysis: Fail: error rate 5\.1% vs 0\.0%; rolled back: traffic is on blue \(1\.0\.0\) again/,
-    );
-    expect(record.switchedAt).toBeDefined();
-    expect(record.rolledBackAt).toBeDefined();
-    const { standIn } = cluster;
-    expect(selectorOf(standIn, "shop")).toEqual({ app: "shop", version: "blue" });
-    expect(selectorOf(standIn, "shop-preview")).toEqual({ app: "shop", version: "green" });
-    expect(new Set(await versionsThrough(cluster.active, 8))).toEqual(new Set(["1.0.0"]));
-    // The failed colour is kept for inspection, reachable through the preview Service.
-    expect(replicasOf(standIn, "deployments", "shop-green")).toBe(2);
-    expect(new Set(await versionsThrough(cluster.preview, 4))).toEqual(new Set(["2.0.0"]));
-    expect(stateOf(cluster)).toMatchObject({ active: "blue", current: null });
-  });
-
   it("scales the old colour to the warm count after the delay, and lowers its HPA minimum so it stays there", async () => {
     cluster = await startCluster({
       replicas: 2,

@@ -11,9 +11,9 @@ import { randomBytes } from "node:crypto";
 import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { createKubernetesEngine } from "../../src/compose/kubernetes-engine.js";
 import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";
-import { createKubernetesEngine } from "../../src/platforms/kubernetes/create-kubernetes-engine.js";
 import { loadKubeConfig } from "../../src/platforms/kubernetes/kube-clients.js";
 
 const kubeconfig = process.env.CUTOVER_E2E_KUBECONFIG;
@@ -29,7 +29,6 @@ function loaded() {
     version: "1.0.0",
     platform: "kubernetes",
     replicas: 2,
-    start: { command: "unused on kubernetes" },
     health: { path: "/health", interval: "2s", timeout: "1s", startupGrace: "60s" },
     deploy: { readyTimeout: "180s", scaleDownDelay: "5s" },
     kubernetes: {

@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import { Command } from "commander";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
@@ -15,6 +16,7 @@ import { parseAllDocuments, stringify } from "yaml";
 import { registerRenderCommand } from "../../src/cli/commands/render.js";
 import { Output } from "../../src/cli/output.js";
 import { parseConfig } from "../../src/config/load.js";
+import { ConfigError } from "../../src/errors.js";
 import { KubernetesConfigMissingError } from "../../src/platforms/kubernetes/errors.js";
 import {
   type KubeObject,
@@ -31,7 +33,6 @@ const README_EXAMPLE = {
   platform: "kubernetes",
   replicas: 2,
   start: {
-    command: "node releases/{version}/server.js",
     env: { LOG_FORMAT: "json", PUBLIC_URL: "https://shop.example.com/{version}" },
     stopGrace: "10s",
   },
@@ -75,6 +76,18 @@ const README_EXAMPLE = {
 
 const config = (overrides: Record<string, unknown> = {}) =>
   parseConfig(stringify({ ...README_EXAMPLE, ...overrides }), "/srv/shop/cutover.yaml").config;
+
+/** The problems a config with these `kubernetes:` fields (over the README's) is refused with. */
+function problems(kubernetes: Record<string, unknown>): readonly string[] {
+  try {
+    config({ kubernetes: { ...README_EXAMPLE.kubernetes, ...kubernetes } });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).exitCode).toBe(2);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
+}
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -172,8 +185,140 @@ describe("renderManifests", () => {
       "Deployment",
     ]);
     const { kubernetes: _, ...noSection } = README_EXAMPLE;
-    const loaded = parseConfig(stringify(noSection), "/srv/shop/cutover.yaml");
-    expect(() => renderManifests(loaded.config)).toThrow(KubernetesConfigMissingError);
+    expect(() => parseConfig(stringify(noSection), "/srv/shop/cutover.yaml")).toThrow(
+      /kubernetes: is required with platform: kubernetes/,
+    );
+    expect(() => renderManifests({ ...config(), kubernetes: undefined })).toThrow(
+      KubernetesConfigMissingError,
+    );
+  });
+});
+
+describe("the preview Service", () => {
+  const services = (kubernetes: Record<string, unknown>) => {
+    const objects = renderManifests(config({ kubernetes: { ...README_EXAMPLE.kubernetes, ...kubernetes } }));
+    return objects.filter((o): o is V1Service => o.kind === "Service");
+  };
+
+  it("is ClusterIP without the active Service's annotations, while the active one is a LoadBalancer", () => {
+    const [active, preview] = services({});
+    expect(active?.spec?.type).toBe("LoadBalancer");
+    expect(active?.metadata?.annotations).toEqual(README_EXAMPLE.kubernetes.service.annotations);
+    expect(preview?.metadata?.name).toBe("shop-preview");
+    expect(preview?.spec?.type).toBe("ClusterIP");
+    expect(preview?.metadata?.annotations).toBeUndefined();
+  });
+
+  it("takes its own type, node port and annotations from service.preview", () => {
+    const [active, preview] = services({
+      service: {
+        type: "NodePort",
+        nodePort: 30080,
+        annotations: { "example.com/public": "true" },
+        preview: { type: "NodePort", nodePort: 30081, annotations: { "example.com/internal": "true" } },
+      },
+    });
+    expect(active?.spec?.ports?.[0]?.nodePort).toBe(30080);
+    expect(preview?.spec).toMatchObject({ type: "NodePort", ports: [{ nodePort: 30081 }] });
+    expect(preview?.metadata?.annotations).toEqual({ "example.com/internal": "true" });
+    for (const object of [active, preview]) if (object) expect(() => validateModel(object)).not.toThrow();
+  });
+
+  it("refuses the old previewNodePort and previewAnnotations, saying what to write instead", () => {
+    const found = problems({
+      service: { type: "NodePort", previewNodePort: 30081, previewAnnotations: { a: "b" } },
+    });
+    expect(found).toEqual([
+      "kubernetes.service.previewNodePort: the preview Service has settings of its own now (ClusterIP unless set): write kubernetes.service.preview: { type: NodePort, nodePort: 30081 } instead; got 30081",
+      'kubernetes.service.previewAnnotations: the preview Service has settings of its own now (ClusterIP unless set): write them under kubernetes.service.preview.annotations instead; got {"a":"b"}',
+    ]);
+    expect(problems({ service: { preview: { nodePort: 30081 } } })).toEqual([
+      "kubernetes.service.preview.nodePort: a ClusterIP Service has no node port; set service.preview.type: NodePort as well; got 30081",
+    ]);
+  });
+});
+
+describe("kubernetes.env and kubernetes.envFrom", () => {
+  const container = (kubernetes: Record<string, unknown>, colour = "blue") => {
+    const objects = renderManifests(config({ kubernetes: { ...README_EXAMPLE.kubernetes, ...kubernetes } }));
+    const deployment = objects.find((o) => o.metadata?.name === `shop-${colour}`) as V1Deployment;
+    expect(() => validateModel(deployment)).not.toThrow();
+    return deployment.spec?.template.spec?.containers[0];
+  };
+
+  it("renders them in Kubernetes' shape after start.env, a name given twice taking the later value", () => {
+    const c = container({
+      env: [
+        { name: "LOG_FORMAT", value: "text" },
+        { name: "IMAGE_TAG", value: "{version}" },
+        { name: "API_KEY", valueFrom: { secretKeyRef: { name: "shop-api", key: "key", optional: true } } },
+        { name: "FEATURES", valueFrom: { configMapKeyRef: { name: "shop-features", key: "flags" } } },
+        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+      ],
+      envFrom: [
+        { secretRef: { name: "shop-env" } },
+        { configMapRef: { name: "shop-config" }, prefix: "CFG_" },
+      ],
+    });
+    expect(c?.env).toEqual([
+      { name: "APP_VERSION", value: "1.0.0" },
+      { name: "ENVIRONMENT", value: "blue" },
+      { name: "PORT", value: "8080" },
+      { name: "LOG_FORMAT", value: "text" },
+      { name: "PUBLIC_URL", value: "https://shop.example.com/1.0.0" },
+      { name: "IMAGE_TAG", value: "1.0.0" },
+      { name: "API_KEY", valueFrom: { secretKeyRef: { name: "shop-api", key: "key", optional: true } } },
+      { name: "FEATURES", valueFrom: { configMapKeyRef: { name: "shop-features", key: "flags" } } },
+      { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+    ]);
+    expect(c?.envFrom).toEqual([
+      { secretRef: { name: "shop-env" } },
+      { configMapRef: { name: "shop-config" }, prefix: "CFG_" },
+    ]);
+  });
+
+  it("refuses a bad entry, naming it and what was expected", () => {
+    const found = problems({
+      env: [
+        { name: "A" },
+        { name: "PORT_TOO", value: 8080 },
+        { name: "B", value: "x", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+        { name: "C", valueFrom: { secretKeyRef: { name: "shop-api" } } },
+      ],
+      envFrom: [{ prefix: "X_" }],
+    });
+    expect(found).toEqual([
+      'kubernetes.env.0: expected exactly one of value or valueFrom; none is set; got {"name":"A"}',
+      'kubernetes.env.1.value: expected a string (quote numbers and booleans, such as "8080"); got 8080',
+      expect.stringMatching(
+        /^kubernetes\.env\.2: expected exactly one of value or valueFrom; value and valueFrom are set/,
+      ),
+      expect.stringMatching(/^kubernetes\.env\.3\.valueFrom\.secretKeyRef\.key: is required/),
+      'kubernetes.envFrom.0: expected exactly one of secretRef or configMapRef; none is set; got {"prefix":"X_"}',
+    ]);
+  });
+
+  it("never renders a database URL or a password as a plain value", () => {
+    const withUrl = config({
+      start: { env: { DATABASE_URL: "postgres://app:s3cret@db/shop", CACHE: "redis://:pw2@cache:6379" } },
+    });
+    const deployments = renderManifests(withUrl).filter((o) => o.kind === "Deployment");
+    expect(JSON.stringify(deployments)).not.toMatch(/s3cret|pw2/);
+    const env = (deployments[0] as V1Deployment).spec?.template.spec?.containers[0]?.env;
+    expect(env).toContainEqual({
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "shop-database", key: "url" } },
+    });
+    expect(env).toContainEqual({
+      name: "CACHE",
+      valueFrom: { secretKeyRef: { name: "shop-database", key: "CACHE" } },
+    });
+    // With kubernetes.database.secret, DATABASE_URL always comes from the user's Secret.
+    const own = container({ database: { secret: { name: "shop-db" } } });
+    expect(own?.env?.at(-1)).toEqual({
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "shop-db", key: "url" } },
+    });
   });
 });
 

@@ -504,3 +504,28 @@ describe("Deployment status, scale and readiness gates (§4, §6, §7)", () => {
     expect((await ready())?.status).toBe("True");
   });
 });
+
+describe("the pod proxy subresource in simulated mode", () => {
+  it("answers 503 as for a pod whose process does not listen (simulated pods have none), 404 for no pod", async () => {
+    await call("POST", DEPLOYMENTS, deployment("1"));
+    let name = "";
+    for (let i = 0; i < 100 && !name; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const pod = ((await call("GET", "/api/v1/namespaces/web/pods")).body.items as JsonObject[])[0];
+      if (pod && (pod.status as JsonObject | undefined)?.podIP)
+        name = String((pod.metadata as JsonObject).name);
+    }
+    const unreachable = await call("GET", `/api/v1/namespaces/web/pods/${name}:8080/proxy/health`);
+    expect(unreachable.body).toMatchObject({
+      kind: "Status",
+      status: "Failure",
+      reason: "ServiceUnavailable",
+      message: expect.stringMatching(
+        /^error trying to reach service: dial tcp 10\.244\.\d+\.\d+:8080: connect: connection refused$/,
+      ),
+      code: 503,
+    });
+    const missing = await call("GET", "/api/v1/namespaces/web/pods/nobody/proxy/health");
+    expect(missing.body).toMatchObject({ code: 404, reason: "NotFound", message: 'pods "nobody" not found' });
+  });
+});

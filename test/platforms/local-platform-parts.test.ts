@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Backoff } from "../../src/platforms/local/backoff.js";
-import { execPrefixed, fillTemplate } from "../../src/platforms/local/shell-command.js";
+import { Backoff } from "../../src/process/backoff.js";
+import { execPrefixed, fillTemplate } from "../../src/process/shell-command.js";
 
 describe("execPrefixed", () => {
   it("lets one simple command replace the shell", () => {

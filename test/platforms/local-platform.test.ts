@@ -9,9 +9,9 @@ import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
 import type { HealthConfig, StartConfig } from "../../src/config/schema.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
 import { ReplicasNotReadyError } from "../../src/platforms/local/errors.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
 import { eventually, isAlive } from "../helpers/eventually.js";
 
 const repo = fileURLToPath(new URL("../../", import.meta.url));
@@ -81,7 +81,7 @@ async function getJson(endpoint: Endpoint, path = "/"): Promise<Record<string, u
 }
 
 beforeAll(() => {
-  if (!existsSync(demoApp) || !existsSync(join(repo, "dist/src/platforms/local/replica-guard.js"))) {
+  if (!existsSync(demoApp) || !existsSync(join(repo, "dist/src/process/replica-guard.js"))) {
     throw new Error(
       "dist/ is missing the demo app or the replica guard; run `npx tsc -p tsconfig.json` first",
     );

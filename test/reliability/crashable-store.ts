@@ -5,7 +5,7 @@
  */
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
-import type { ServiceState, StateStore } from "../../src/engine/state-store.js";
+import type { ServiceState, StateStore } from "../../src/engine/ports/state-store.js";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
 

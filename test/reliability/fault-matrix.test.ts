@@ -24,7 +24,7 @@ import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
 import type { ServiceStatus } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
-import type { ServiceState } from "../../src/engine/state-store.js";
+import type { ServiceState } from "../../src/engine/ports/state-store.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
 import { isAlive } from "../helpers/eventually.js";
 import { type Project, runCli } from "../helpers/project.js";

@@ -14,15 +14,15 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { COLOURS, type Colour } from "../../src/colour.js";
-import { CutoverError } from "../../src/errors.js";
-import { waitUntil } from "../../src/platforms/local/wait-until.js";
 import type {
   ColourStatus,
   Endpoint,
   Platform,
   ReplicaStatus,
   WaitReadyOptions,
-} from "../../src/platforms/platform.js";
+} from "../../src/engine/ports/platform.js";
+import { CutoverError } from "../../src/errors.js";
+import { waitUntil } from "../../src/platforms/local/wait-until.js";
 
 export const FAST_MS = 2;
 export const SLOW_MS = 25;

@@ -7,11 +7,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Colour } from "../../src/colour.js";
 import type { Address } from "../../src/config/schema.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
+import type { TrafficRouter } from "../../src/engine/ports/traffic-router.js";
 import { whichExecutable } from "../../src/router/haproxy/haproxy-binary.js";
 import { HaproxyRouter, type HaproxyRouterOptions } from "../../src/router/haproxy/haproxy-router.js";
 import { Router } from "../../src/router/router.js";
-import type { TrafficRouter } from "../../src/router/traffic-router.js";
 
 export const DATA_PLANE_NAMES = ["builtin", "haproxy"] as const;
 export type DataPlaneName = (typeof DATA_PLANE_NAMES)[number];

@@ -5,7 +5,7 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
 import { HaproxyNotInstalledError } from "../../src/router/haproxy/haproxy-binary.js";
 import { colourOf, startLoad } from "../helpers/colour-load.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";

@@ -1,7 +1,7 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
-import type { Endpoint } from "../../src/platforms/platform.js";
+import type { Endpoint } from "../../src/engine/ports/platform.js";
 import type { Router } from "../../src/router/router.js";
 import { SharedActiveColour } from "../../src/router/shared-active-colour.js";
 import { colourOf, startLoad } from "../helpers/colour-load.js";

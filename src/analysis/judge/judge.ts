@@ -1,6 +1,6 @@
 import type { JudgeConfig, MetricName } from "../../config/analysis-schema.js";
+import type { Verdict } from "../../engine/ports/deploy-analysis.js";
 import type { ColourSample } from "../colour-sample.js";
-import type { Verdict } from "../deploy-analysis.js";
 import { formatMetric } from "../format-metric.js";
 import { classifyMetric, type MetricClassification } from "./metric-classifier.js";
 

@@ -1,12 +1,45 @@
 import { request } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
-import type { Endpoint } from "../../platforms/platform.js";
+import type { Endpoint } from "../../engine/ports/platform.js";
 import type { CounterSeries, MetricSource, SourceReading } from "../metric-source.js";
 import { type CounterNames, countersFromText } from "./counters-from-text.js";
 import { countersFromJson } from "./json-metrics.js";
 
 /** The replicas of a colour that can be scraped now (usually the ready ones). */
 export type ReplicaAddresses = (colour: Colour) => readonly Endpoint[];
+
+/** What one replica answered on its metrics path, and where that was asked (for messages). */
+export interface ScrapedPage {
+  readonly status: number;
+  readonly contentType: string;
+  readonly text: string;
+}
+
+/**
+ * How a replica's metrics page is fetched: straight over HTTP on one machine; on Kubernetes through the API
+ * server's pod proxy, so no network path from the runner to the pods is needed.
+ */
+export interface ReplicaFetcher {
+  /** Where `path` of `endpoint` is asked, in words ("http://127.0.0.1:4001/metrics"). */
+  where(endpoint: Endpoint, path: string): string;
+  get(endpoint: Endpoint, path: string, signal: AbortSignal): Promise<ScrapedPage>;
+}
+
+/** The plain fetcher: GET http://host:port/path. */
+export const httpFetcher: ReplicaFetcher = {
+  where: (endpoint, path) => {
+    const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
+    return `http://${host}:${endpoint.port}${path}`;
+  },
+  async get(endpoint, path, signal) {
+    const response = await request(httpFetcher.where(endpoint, path), {
+      signal,
+      headers: { accept: "text/plain;version=0.0.4, application/json;q=0.5" },
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, contentType: String(response.headers["content-type"] ?? ""), text };
+  },
+};
 
 export interface ScrapeOptions extends CounterNames {
   readonly path: string;
@@ -33,10 +66,12 @@ export class ScrapeMetricSource implements MetricSource {
   readonly kind = "scrape";
   readonly #replicas: ReplicaAddresses;
   readonly #options: ScrapeOptions;
+  readonly #fetcher: ReplicaFetcher;
 
-  constructor(replicas: ReplicaAddresses, options: ScrapeOptions) {
+  constructor(replicas: ReplicaAddresses, options: ScrapeOptions, fetcher: ReplicaFetcher = httpFetcher) {
     this.#replicas = replicas;
     this.#options = options;
+    this.#fetcher = fetcher;
   }
 
   async read(signal: AbortSignal): Promise<SourceReading> {
@@ -51,25 +86,23 @@ export class ScrapeMetricSource implements MetricSource {
   }
 
   async #scrape(colour: Colour, endpoint: Endpoint, signal: AbortSignal): Promise<CounterSeries> {
-    const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-    const url = `http://${host}:${endpoint.port}${this.#options.path}`;
-    let text: string;
-    let type: string;
+    const where = this.#fetcher.where(endpoint, this.#options.path);
+    let page: ScrapedPage;
     try {
-      const response = await request(url, {
-        signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs)]),
-        headers: { accept: "text/plain;version=0.0.4, application/json;q=0.5" },
-      });
-      text = await response.body.text();
-      type = String(response.headers["content-type"] ?? "");
-      if (response.statusCode !== 200) throw new Error(`status ${response.statusCode}`);
+      page = await this.#fetcher.get(
+        endpoint,
+        this.#options.path,
+        AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs)]),
+      );
+      if (page.status !== 200) throw new Error(`status ${page.status}`);
     } catch (error) {
-      throw new ScrapeError(url, error instanceof Error ? error.message : String(error));
+      throw new ScrapeError(where, error instanceof Error ? error.message : String(error));
     }
+    const { text, contentType: type } = page;
     const json =
       this.#options.format === "json" ||
       (this.#options.format === "auto" && (type.includes("json") || text.trimStart().startsWith("{")));
     const counters = json ? countersFromJson(text) : countersFromText(text, this.#options);
-    return { colour, key: endpoint.id || `${host}:${endpoint.port}`, ...counters };
+    return { colour, key: endpoint.id || where, ...counters };
   }
 }

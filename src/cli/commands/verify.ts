@@ -6,6 +6,7 @@ import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
 import { AdminApiDriver } from "../../verify/admin-api-driver.js";
 import { CommandDriver } from "../../verify/command-driver.js";
 import { type DrillStep, parseSequence, SEQUENCE_HELP } from "../../verify/drill-sequence.js";
+import { EngineDriver } from "../../verify/engine-driver.js";
 import { FAULT_NAMES, type FaultSettings } from "../../verify/faults/fault.js";
 import { toJUnitXml } from "../../verify/junit-xml.js";
 import { CONNECTION_MODES, type ConnectionMode } from "../../verify/load-generator.js";
@@ -130,8 +131,11 @@ async function verify(flags: VerifyFlags, context: VerifyCommandContext): Promis
   const faults = flags.faults === undefined ? [] : selectFaults(flags.faults, faultSettings);
   const load = loadSettingsOf(flags);
   const criteria = criteriaOf(flags);
+  const onCluster = flags.url === undefined && context.config().config.platform === "kubernetes";
+  const cluster = onCluster ? await kubernetes(context, faults.length) : null;
   const { target, driver, faultTarget } =
-    flags.url === undefined ? local(context, faults.length) : remote(flags, context, faults.length);
+    cluster ??
+    (flags.url === undefined ? local(context, faults.length) : remote(flags, context, faults.length));
   const out = context.output();
   const log = (line: string) => {
     if (!out.json) process.stderr.write(`cutover verify: ${line}\n`);
@@ -155,6 +159,7 @@ async function verify(flags: VerifyFlags, context: VerifyCommandContext): Promis
       }
     },
   });
+  await cluster?.finish();
   if (flags.junit) writeFileSync(flags.junit, toJUnitXml(report));
   if (flags.record)
     writeFileSync(
@@ -184,6 +189,30 @@ function local(context: VerifyCommandContext, faults: number) {
       `the admin API of ${loaded.config.service} (${addressUrl(loaded.config.router.admin)})`,
     );
   return { target, driver, faultTarget };
+}
+
+/**
+ * On Kubernetes: the engine runs in this process (as for every command there) and the load goes to the
+ * active Service where this machine reaches it, `kubernetes.switchProbe.url`.
+ */
+async function kubernetes(context: VerifyCommandContext, faults: number) {
+  const loaded = context.config();
+  if (faults > 0)
+    throw badInput(
+      "--faults kill local processes of a cutover daemon; on Kubernetes run the switch drill alone (--switches, --sequence)",
+    );
+  const probe = loaded.config.kubernetes?.switchProbe?.url;
+  if (probe === undefined)
+    throw badInput(
+      "on Kubernetes, cutover verify loads the active Service where this machine reaches it: set kubernetes.switchProbe.url, or pass --url with --switch-command",
+    );
+  const target = checkLoadTarget(probe, [probe]);
+  const { pino, destination } = await import("pino");
+  const logger = pino({ level: process.env.CUTOVER_LOG_LEVEL ?? "warn" }, destination(2));
+  const { createKubernetesEngine } = await import("../../compose/kubernetes-engine.js");
+  const kube = await createKubernetesEngine(loaded, logger);
+  const driver = new EngineDriver(kube.engine, `the Services of ${loaded.config.service} on Kubernetes`);
+  return { target, driver, faultTarget: null, finish: () => kube.settle() };
 }
 
 function remote(flags: VerifyFlags, context: VerifyCommandContext, faults: number) {

@@ -4,7 +4,7 @@ import { type Logger, pino } from "pino";
 import { COLOURS, type Colour, isColour } from "../../colour.js";
 import { formatDuration } from "../../duration.js";
 import type { DeployRecord } from "../../engine/deploy-record.js";
-import type { ServiceState, StateStore } from "../../engine/state-store.js";
+import type { ServiceState, StateStore } from "../../engine/ports/state-store.js";
 import { CutoverError } from "../../errors.js";
 import {
   abandonedBy,

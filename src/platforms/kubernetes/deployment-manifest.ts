@@ -1,7 +1,8 @@
-import type { V1Deployment, V1EnvVar } from "@kubernetes/client-node";
-import type { Colour } from "../../colour.js";
+import type { V1Deployment } from "@kubernetes/client-node";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { Config } from "../../config/schema.js";
+import type { ColourSpec } from "./colour-spec.js";
+import { containerEnv } from "./container-env.js";
 import {
   ANNOTATIONS,
   colourLabels,
@@ -13,18 +14,11 @@ import {
 } from "./manifest-names.js";
 import { probesFor } from "./probes.js";
 
-/** What one colour runs: a version, a replica count, and environment added for it (e.g. by the migrator). */
-export interface ColourSpec {
-  readonly colour: Colour;
-  readonly version: string;
-  readonly replicas: number;
-  readonly env?: Readonly<Record<string, string>>;
-}
-
 /**
- * One colour's Deployment: labels app + version (the colour), the image of its version, APP_VERSION /
- * ENVIRONMENT / PORT and `start.env` in its environment, probes from `health:`, pods spread across nodes,
- * and a rolling update that never lowers capacity (maxSurge 1, maxUnavailable 0).
+ * One colour's Deployment: labels app + version (the colour), the image of its version, its environment
+ * (container-env.ts: no database URL or password as a plain value) and `kubernetes.envFrom`, probes from
+ * `health:`, pods spread across nodes, and a rolling update that never lowers capacity (maxSurge 1,
+ * maxUnavailable 0).
  */
 export function deploymentManifest(config: Config, kube: KubernetesConfig, spec: ColourSpec): V1Deployment {
   const labels = colourLabels(config.service, spec.colour);
@@ -68,7 +62,8 @@ export function deploymentManifest(config: Config, kube: KubernetesConfig, spec:
               image: imageFor(kube.image, spec.version),
               imagePullPolicy: kube.imagePullPolicy,
               ports: [{ name: PORT_NAME, containerPort: kube.containerPort, protocol: "TCP" }],
-              env: containerEnv(config, kube, spec),
+              env: containerEnv(config, kube, spec).env,
+              ...(kube.envFrom.length > 0 ? { envFrom: kube.envFrom } : {}),
               ...(hasResources(kube) ? { resources: kube.resources } : {}),
               ...probesFor(config.health),
             },
@@ -77,20 +72,6 @@ export function deploymentManifest(config: Config, kube: KubernetesConfig, spec:
       },
     },
   };
-}
-
-/** APP_VERSION, ENVIRONMENT (the colour) and PORT, then start.env ({version} and {port} replaced), then `spec.env`. */
-function containerEnv(config: Config, kube: KubernetesConfig, spec: ColourSpec): V1EnvVar[] {
-  const port = String(kube.containerPort);
-  const fill = (value: string) => value.replaceAll("{version}", spec.version).replaceAll("{port}", port);
-  const env = new Map<string, string>([
-    ["APP_VERSION", spec.version],
-    ["ENVIRONMENT", spec.colour],
-    ["PORT", port],
-  ]);
-  for (const [name, value] of Object.entries(config.start.env)) env.set(name, fill(value));
-  for (const [name, value] of Object.entries(spec.env ?? {})) env.set(name, value);
-  return [...env].map(([name, value]) => ({ name, value }));
 }
 
 function hasResources(kube: KubernetesConfig): boolean {

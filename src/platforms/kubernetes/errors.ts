@@ -29,7 +29,7 @@ function adviceFor(status: number | null): string {
   if (status === 401)
     return "; the kubeconfig's credentials were refused: log in again or pick another context";
   if (status === 403)
-    return "; the account lacks a permission: grant it get/list/watch/patch/create on deployments, deployments/scale, services, pods, pods/status, configmaps, horizontalpodautoscalers and poddisruptionbudgets";
+    return "; the account lacks a permission: grant it get/list/watch/patch/create on deployments, deployments/scale, services, pods, pods/status, configmaps, secrets, horizontalpodautoscalers and poddisruptionbudgets, get on pods/proxy (analysis with source scrape), and delete on configmaps (old deploy journals)";
   if (status === 404)
     return "; create the objects first: `cutover render kubernetes | kubectl apply -f -` (and check kubernetes.namespace)";
   return "";

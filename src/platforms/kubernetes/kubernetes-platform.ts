@@ -5,8 +5,11 @@ import { COLOURS, type Colour, isColour, otherColour } from "../../colour.js";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { Config } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
-import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../platform.js";
+import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
 import { autoscalerManifest, idleMinimum, liveMinimum } from "./autoscaler-manifest.js";
+import type { ColourSpec } from "./colour-spec.js";
+import { containerEnv } from "./container-env.js";
+import { databaseSecretManifest, databaseSecretName } from "./database-secret-manifest.js";
 import { deploymentManifest } from "./deployment-manifest.js";
 import { disruptionBudgetManifest } from "./disruption-budget-manifest.js";
 import { RolloutFailedError } from "./errors.js";
@@ -70,13 +73,11 @@ export class KubernetesPlatform implements Platform {
   ): Promise<void> {
     const { config, kube } = this.#o;
     const count = await this.#capacity(colour, replicas);
+    const spec = { colour, version, replicas: count, env };
+    await this.#applySecret(spec);
     const name = names.deployment(this.#service, colour);
     this.#log.info({ colour, version, replicas: count }, "applying deployment");
-    await this.#apply(
-      "Deployment",
-      name,
-      deploymentManifest(config, kube, { colour, version, replicas: count, env }),
-    );
+    await this.#apply("Deployment", name, deploymentManifest(config, kube, spec));
     const budget = disruptionBudgetManifest(this.#service, kube, colour);
     if (budget)
       await this.#apply("PodDisruptionBudget", names.disruptionBudget(this.#service, colour), budget);
@@ -302,12 +303,29 @@ export class KubernetesPlatform implements Platform {
     return count;
   }
 
+  /**
+   * cutover's Secret with the values the colour's pods must not get as plain values (its database URL),
+   * applied before the Deployment that reads it. Its keys are logged, never its values.
+   */
+  async #applySecret(spec: ColourSpec): Promise<void> {
+    const { config, kube } = this.#o;
+    const secret = databaseSecretManifest(this.#service, kube, containerEnv(config, kube, spec).secret);
+    if (!secret) return;
+    const name = databaseSecretName(this.#service);
+    this.#log.info(
+      { colour: spec.colour, secret: name, keys: Object.keys(secret.data ?? {}) },
+      "applying secret",
+    );
+    await this.#apply("Secret", name, secret);
+  }
+
   /** Server-side apply, forced: cutover owns these fields and takes them back from other managers. */
   async #apply(kind: string, name: string, body: object): Promise<void> {
-    const { apps, policy, autoscaling } = this.#o.clients;
+    const { apps, core, policy, autoscaling } = this.#o.clients;
     const request = { name, namespace: this.#namespace, body, fieldManager: FIELD_MANAGER, force: true };
     await callApi(`applying ${kind} ${name}`, async () => {
       if (kind === "Deployment") await apps.patchNamespacedDeployment(request, patchAs.apply());
+      else if (kind === "Secret") await core.patchNamespacedSecret(request, patchAs.apply());
       else if (kind === "PodDisruptionBudget")
         await policy.patchNamespacedPodDisruptionBudget(request, patchAs.apply());
       else await autoscaling.patchNamespacedHorizontalPodAutoscaler(request, patchAs.apply());

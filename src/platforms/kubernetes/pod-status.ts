@@ -1,6 +1,6 @@
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Colour } from "../../colour.js";
-import type { ReplicaState, ReplicaStatus } from "../platform.js";
+import type { ReplicaState, ReplicaStatus } from "../../engine/ports/platform.js";
 import { ANNOTATIONS } from "./manifest-names.js";
 import { condition } from "./rollout-status.js";
 

@@ -12,9 +12,15 @@ import { autoscalerManifest, idleMinimum, liveMinimum } from "./autoscaler-manif
 import { deploymentManifest } from "./deployment-manifest.js";
 import { disruptionBudgetManifest } from "./disruption-budget-manifest.js";
 import { KubernetesConfigMissingError } from "./errors.js";
+import { type GatekeeperObject, gatekeeperManifests } from "./gatekeeper-manifests.js";
 import { serviceManifest } from "./service-manifests.js";
 
-export type KubeObject = V1Service | V1Deployment | V1PodDisruptionBudget | V2HorizontalPodAutoscaler;
+export type KubeObject =
+  | V1Service
+  | V1Deployment
+  | V1PodDisruptionBudget
+  | V2HorizontalPodAutoscaler
+  | GatekeeperObject;
 
 export interface RenderOptions {
   /** The colour the active Service selects; default blue. */
@@ -57,6 +63,7 @@ export function renderManifests(config: Config, options: RenderOptions = {}): Ku
     const autoscaler = autoscalerManifest(config.service, kube, colour, minimum);
     if (autoscaler) objects.push(autoscaler);
   }
+  objects.push(...gatekeeperManifests(config, kube));
   return objects;
 }
 

@@ -7,7 +7,9 @@ export type ServiceRole = "active" | "preview";
 
 /**
  * The active Service (users' traffic) or the preview Service (smoke checks), each selecting one colour by its
- * `version` label. Port `service.port` goes to the container port; annotations are passed through as they are.
+ * `version` label. Port `service.port` goes to the container port. Type, node port and annotations are each
+ * Service's own: the active one's from `service`, the preview one's from `service.preview` (ClusterIP with no
+ * annotations unless set there), so the idle colour is never published by a public load balancer by accident.
  * With the readiness gate on, the preview Service also publishes pods that wait for the gate: those are the
  * ones the pre-switch checks must reach.
  */
@@ -18,8 +20,7 @@ export function serviceManifest(
   colour: Colour,
 ): V1Service {
   const s = kube.service;
-  const annotations = role === "preview" ? (s.previewAnnotations ?? s.annotations) : s.annotations;
-  const nodePort = role === "active" ? s.nodePort : s.previewNodePort;
+  const { type, annotations, nodePort } = role === "active" ? s : s.preview;
   return {
     apiVersion: "v1",
     kind: "Service",
@@ -30,7 +31,7 @@ export function serviceManifest(
       ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
     },
     spec: {
-      type: s.type,
+      type,
       selector: colourLabels(service, colour),
       ports: [
         {
@@ -38,7 +39,7 @@ export function serviceManifest(
           port: s.port,
           targetPort: PORT_NAME,
           protocol: "TCP",
-          ...(nodePort !== undefined && s.type !== "ClusterIP" ? { nodePort } : {}),
+          ...(nodePort !== undefined && type !== "ClusterIP" ? { nodePort } : {}),
         },
       ],
       sessionAffinity: s.sessionAffinity,

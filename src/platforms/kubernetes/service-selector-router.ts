@@ -2,7 +2,7 @@ import type { V1Service } from "@kubernetes/client-node";
 import { type Logger, pino } from "pino";
 import { type Colour, isColour, otherColour } from "../../colour.js";
 import type { SwitchProbeConfig } from "../../config/kubernetes-schema.js";
-import type { DrainResult, SwitchResult, TrafficRouter } from "../../router/traffic-router.js";
+import type { DrainResult, SwitchResult, TrafficRouter } from "../../engine/ports/traffic-router.js";
 import { SwitchNotConfirmedError } from "./errors.js";
 import { callApi, type KubeClients, patchAs } from "./kube-clients.js";
 import { ANNOTATIONS, FIELD_MANAGER, names } from "./manifest-names.js";

@@ -1,6 +1,6 @@
 import type { Colour } from "../../colour.js";
+import type { ReplicaStatus } from "../../engine/ports/platform.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
-import type { ReplicaStatus } from "../platform.js";
 
 /** A replica that is not ready, with the last lines of its log. */
 export interface NotReadyReplica {

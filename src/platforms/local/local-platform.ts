@@ -4,7 +4,7 @@ import { type Logger, pino } from "pino";
 import { Agent } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { HealthConfig, StartConfig } from "../../config/schema.js";
-import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../platform.js";
+import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
 import { ReplicasNotReadyError, StartDirectoryMissingError } from "./errors.js";
 import { readLogTail } from "./log-tail.js";
 import { Replica } from "./replica.js";

@@ -1,7 +1,7 @@
 import type { Colour } from "../../colour.js";
 import type { StartConfig } from "../../config/schema.js";
 import { CutoverError } from "../../errors.js";
-import { fillTemplate } from "./shell-command.js";
+import { fillTemplate } from "../../process/shell-command.js";
 
 /** What one run of one replica is started with. */
 export interface ReplicaLaunch {

@@ -3,10 +3,10 @@ import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { Colour } from "../../colour.js";
 import type { HealthConfig, StartConfig } from "../../config/schema.js";
-import type { Endpoint, ReplicaState, ReplicaStatus } from "../platform.js";
-import { Backoff } from "./backoff.js";
-import { freePort } from "./free-port.js";
-import { describeExit, GuardedProcess, type ProcessExit } from "./guarded-process.js";
+import type { Endpoint, ReplicaState, ReplicaStatus } from "../../engine/ports/platform.js";
+import { Backoff } from "../../process/backoff.js";
+import { freePort } from "../../process/free-port.js";
+import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
 import { HealthChecker, type HealthListener } from "./health-checker.js";
 import { replicaLaunch } from "./replica-launch.js";
 

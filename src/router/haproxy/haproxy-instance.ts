@@ -3,7 +3,7 @@ import { basename, join, resolve } from "node:path";
 import { COLOURS, type Colour, isColour } from "../../colour.js";
 import type { Address } from "../../config/schema.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
-import { freePort } from "../../platforms/local/free-port.js";
+import { freePort } from "../../process/free-port.js";
 import { HaproxyAdminSocket } from "./haproxy-admin-socket.js";
 import { findHaproxy } from "./haproxy-binary.js";
 import { type HaproxyTimeouts, renderColourMap, renderHaproxyConfig } from "./haproxy-config.js";

@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from "node:fs";
 import { CutoverError } from "../../errors.js";
-import { describeExit, GuardedProcess, type ProcessExit } from "../../platforms/local/guarded-process.js";
+import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
 import type { HaproxyAdminSocket } from "./haproxy-admin-socket.js";
 
 /** HAProxy exited, or its admin socket never answered, while it was starting. */

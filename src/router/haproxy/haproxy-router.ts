@@ -1,9 +1,9 @@
 import { type Logger, pino } from "pino";
 import { COLOURS, type Colour, otherColour } from "../../colour.js";
 import type { Address } from "../../config/schema.js";
-import type { Endpoint } from "../../platforms/platform.js";
+import type { Endpoint } from "../../engine/ports/platform.js";
+import type { DrainResult, SwitchResult, TrafficRouter } from "../../engine/ports/traffic-router.js";
 import { RouterNotListeningError } from "../router.js";
-import type { DrainResult, SwitchResult, TrafficRouter } from "../traffic-router.js";
 import { DEFAULT_HAPROXY_TIMEOUTS, type HaproxyTimeouts } from "./haproxy-config.js";
 import { attachHaproxy, type HaproxyInstance, type HaproxySource, startHaproxy } from "./haproxy-instance.js";
 import { haproxyMetricsText, PROMETHEUS_TEXT } from "./haproxy-metrics-text.js";

@@ -1,6 +1,6 @@
 import type { Colour } from "../../colour.js";
+import type { Endpoint } from "../../engine/ports/platform.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
-import type { Endpoint } from "../../platforms/platform.js";
 
 /** A colour has more replicas in rotation than its backends have server slots. */
 export class SlotsExhaustedError extends CutoverError {

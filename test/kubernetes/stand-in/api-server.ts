@@ -30,6 +30,9 @@
  * | deployments/{name}/scale: autoscaling/v1 Scale, stale resourceVersion → 409,  | §7 [DSTORE] [DSTRAT]   |
  * |   a write bumps generation                                                     |                        |
  * | HPA: current 0 and min ≠ 0 → no scaling; below min → min; above max → max     | §7 [HPA]               |
+ * | pods/{name[:port]}/proxy/{path}: forwarded to the pod's process; 404, 400      | pod-proxy.ts (upstream |
+ * |   "address not allowed", 503 "error trying to reach service" as Status bodies |   files named there)   |
+ * | Secret stringData merged into data (base64) on every write, never stored      | [CORE] Secret          |
  *
  * Not from the reference (upstream, unchecked here): the 256 KiB limit on all annotations of an object
  * (apimachinery ValidateAnnotations), HPA minReplicas >= 1 without HPAScaleToZero, the 400 for a JSON
@@ -43,6 +46,8 @@ import { ApplyConflict, FieldOwners, type Owner } from "./field-owners.js";
 import { clone, isObject, type Json, type JsonObject, str } from "./json.js";
 import { meta, ObjectStore } from "./object-store.js";
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from "./patches.js";
+import { PodNetwork } from "./pod-network.js";
+import { podProxyTarget, proxyToPod } from "./pod-proxy.js";
 import {
   apiVersionOf,
   applyDefaults,
@@ -107,9 +112,12 @@ export class StandInApiServer {
   readonly #hooks = new Set<RequestHook>();
   readonly #server: Server;
   readonly #watches = new Set<ServerResponse>();
+  /** Where pod IPs lead, for the pod proxy (simulated pods listen nowhere). */
+  readonly #network: PodNetwork;
 
-  constructor(token: string) {
+  constructor(token: string, network: PodNetwork = new PodNetwork()) {
     this.#token = token;
+    this.#network = network;
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -169,6 +177,7 @@ export class StandInApiServer {
   /** A create by another client (the deployment controller creating pods). */
   createAs(plural: string, namespace: string, object: JsonObject, manager: string): JsonObject {
     const info = this.info(plural);
+    convert(info, object);
     applyDefaults(info, object);
     const created = this.store.create(info, namespace, object);
     this.#fieldOwners(info, namespace, String(meta(created).name)).recordUpdate(
@@ -198,6 +207,12 @@ export class StandInApiServer {
     this.requests.push(record);
     try {
       if (req.headers.authorization !== `Bearer ${this.#token}`) throw unauthorized();
+      const proxied = podProxyTarget(url.pathname);
+      if (proxied) {
+        const context = { store: this.store, network: this.#network, search: url.search };
+        record.status = await proxyToPod(req, res, proxied, context);
+        return;
+      }
       const text = await readBody(req);
       const target = route(url.pathname);
       record.body = text === "" ? null : parseBody(text, record.contentType);
@@ -297,6 +312,7 @@ export class StandInApiServer {
       );
     delete meta(body).resourceVersion;
     const candidate = keepStatus(info, {}, body);
+    convert(info, candidate);
     applyDefaults(info, candidate);
     this.#validate(info, candidate, null);
     if (name && this.store.get(info.plural, namespace, name)) throw alreadyExists(info, name);
@@ -381,6 +397,7 @@ export class StandInApiServer {
     const owners = this.#fieldOwners(info, namespace, name);
     if (!live) {
       const candidate = owners.apply({ metadata: { name } }, applied, manager, force);
+      convert(info, candidate);
       applyDefaults(info, candidate);
       this.#validate(info, candidate, null);
       return { code: 201, body: withType(info, this.store.create(info, namespace, candidate)) };
@@ -400,6 +417,7 @@ export class StandInApiServer {
       );
     }
     const next = target.subresource === "status" ? onlyStatus(live, merged) : keepStatus(info, live, merged);
+    convert(info, next);
     applyDefaults(info, next);
     this.#validate(info, next, live);
     return { code: 200, body: withType(info, this.store.update(info, namespace, live, next)) };
@@ -450,6 +468,7 @@ export class StandInApiServer {
     next: JsonObject,
     by: Owner,
   ): JsonObject {
+    convert(info, next);
     applyDefaults(info, next);
     this.#validate(info, next, live);
     const name = String(meta(live).name);
@@ -519,6 +538,19 @@ function patchWith(type: string, live: JsonObject, body: Json | null): JsonObjec
     if (error.code === 400) throw badRequest(error.message);
     throw unprocessable(error.message);
   }
+}
+
+/**
+ * The conversion to the stored form: a Secret's stringData is merged into data, base64-encoded, and never
+ * stored or returned ([CORE] Secret: "stringData … is never output when reading from the API").
+ */
+function convert(info: ResourceInfo, object: JsonObject): void {
+  if (info.plural !== "secrets" || !isObject(object.stringData)) return;
+  const data = isObject(object.data) ? object.data : {};
+  for (const [key, value] of Object.entries(object.stringData))
+    data[key] = Buffer.from(String(value), "utf8").toString("base64");
+  object.data = data;
+  delete object.stringData;
 }
 
 /** A resourceVersion in the body that is not the stored one → 409 ([STORE] Update). */

@@ -7,12 +7,23 @@
  * with min ≠ 0 → no scaling, [HPA] §7; no metrics, so no other scaling). ReplicaSets are not served as API
  * objects: the driver never reads them. Time runs fast: termination takes `terminationMs`, the HPA syncs
  * every `hpaSyncMs` (15 s in a real cluster).
+ *
+ * The kubelet here plays pods (their readiness follows `behaviour`); with a `kubelet` in the options
+ * (process mode, process-kubelet.ts) that one runs every pod as a real process instead. Either way each pod
+ * gets its IP from the shared pod network (pod-network.ts).
  */
 import { randomBytes } from "node:crypto";
 import type { StandInApiServer } from "./api-server.js";
 import { clone, isObject, type JsonObject, num, str } from "./json.js";
 import { meta, nameOf, seconds } from "./object-store.js";
+import { cond, findCondition, isReady, podConditions } from "./pod-conditions.js";
+import { containerName, imageOf } from "./pod-fields.js";
+import { PodNetwork } from "./pod-network.js";
+import type { ProcessKubelet } from "./process-kubelet.js";
 import { selects } from "./selectors.js";
+
+/** Kept here for the code that imported it from the simulator. */
+export { isReady } from "./pod-conditions.js";
 
 export interface PodBehaviour {
   /** Milliseconds from start until the readiness probe passes; null: it never passes. */
@@ -31,6 +42,10 @@ export interface SimulatorOptions {
   readonly tickMs?: number;
   readonly hpaSyncMs?: number;
   readonly terminationMs?: number;
+  /** Process mode: the kubelet that runs pods as processes (the simulated one plays them otherwise). */
+  readonly kubelet?: ProcessKubelet;
+  /** Where pod IPs come from; shared with the API server's pod proxy and kube-proxy. */
+  readonly network?: PodNetwork;
 }
 
 interface RolloutMemory {
@@ -48,15 +63,15 @@ export class ClusterSimulator {
   readonly #server: StandInApiServer;
   readonly #o: SimulatorOptions;
   readonly #rollouts = new Map<string, RolloutMemory>();
-  readonly #podIps = new Map<string, string>();
+  readonly #network: PodNetwork;
   /** When each pod was created, by name: the kubelet's clock for its probes. */
   readonly #startedAt = new Map<string, number>();
   #timers: NodeJS.Timeout[] = [];
-  #ipCounter = 10;
 
   constructor(server: StandInApiServer, options: SimulatorOptions) {
     this.#server = server;
     this.#o = options;
+    this.#network = options.network ?? new PodNetwork();
   }
 
   start(): void {
@@ -88,7 +103,9 @@ export class ClusterSimulator {
   }
 
   #tick(): void {
-    for (const pod of this.#server.store.listAll("pods")) this.#kubelet(pod);
+    const pods = this.#server.store.listAll("pods");
+    if (this.#o.kubelet) this.#o.kubelet.sync(pods);
+    else for (const pod of pods) this.#kubelet(pod);
     for (const deployment of this.#server.store.listAll("deployments")) this.#reconcile(deployment);
   }
 
@@ -100,8 +117,9 @@ export class ClusterSimulator {
     const name = nameOf(pod);
     const deletedAt = str(m.deletionTimestamp);
     if (deletedAt) {
-      if (Date.now() - Date.parse(deletedAt) >= (this.#o.terminationMs ?? 30))
-        this.#server.deleteNow("pods", namespace, name);
+      if (Date.now() - Date.parse(deletedAt) < (this.#o.terminationMs ?? 30)) return;
+      this.#server.deleteNow("pods", namespace, name);
+      this.#network.release(namespace, name);
       return;
     }
     const status = this.#podStatus(pod);
@@ -121,61 +139,16 @@ export class ClusterSimulator {
     const behaviour = this.behaviourOf(pod);
     const elapsed = Date.now() - (this.#startedAt.get(nameOf(pod)) ?? Date.now());
     const previous = isObject(pod.status) ? pod.status : {};
-    const container = containerName(pod);
     if (elapsed < 10)
       return { ...previous, phase: "Pending", conditions: [cond(previous, "PodScheduled", "True")] };
     const ready = behaviour.readyAfterMs !== null && elapsed >= behaviour.readyAfterMs && !behaviour.crash;
-    const unready = {
-      reason: "ContainersNotReady",
-      message: `containers with unready status: [${container}]`,
-    };
-    const containersReady = cond(
-      previous,
-      "ContainersReady",
-      ready ? "True" : "False",
-      ready ? undefined : unready,
-    );
-    const gates = readinessGates(pod);
-    const gateProblem = ready ? gates.map((g) => gateMessage(previous, g)).find((m) => m !== null) : null;
-    const podReady = ready && !gateProblem;
-    const readyCondition = cond(
-      previous,
-      "Ready",
-      podReady ? "True" : "False",
-      podReady
-        ? undefined
-        : ready
-          ? { reason: "ReadinessGatesNotReady", message: gateProblem ?? "" }
-          : unready,
-    );
-    const own = new Set(["PodScheduled", "Initialized", "ContainersReady", "Ready"]);
-    const others = (Array.isArray(previous.conditions) ? previous.conditions : []).filter(
-      (c) => isObject(c) && !own.has(String(c.type)),
-    );
     return {
       phase: "Running",
-      podIP: this.#ip(pod),
+      podIP: this.#network.ipOf(String(meta(pod).namespace), nameOf(pod)),
       startTime: str(meta(pod).creationTimestamp) ?? null,
-      conditions: [
-        cond(previous, "PodScheduled", "True"),
-        cond(previous, "Initialized", "True"),
-        containersReady,
-        readyCondition,
-        ...others,
-      ],
-      containerStatuses: [containerStatus(container, imageOf(pod), ready, behaviour, elapsed)],
+      conditions: podConditions(pod, ready, containerName(pod)),
+      containerStatuses: [containerStatus(containerName(pod), imageOf(pod), ready, behaviour, elapsed)],
     };
-  }
-
-  #ip(pod: JsonObject): string {
-    const key = nameOf(pod);
-    let ip = this.#podIps.get(key);
-    if (!ip) {
-      this.#ipCounter += 1;
-      ip = `10.244.${Math.floor(this.#ipCounter / 250)}.${this.#ipCounter % 250}`;
-      this.#podIps.set(key, ip);
-    }
-    return ip;
   }
 
   // --- deployment controller --------------------------------------------------------------------------
@@ -363,10 +336,15 @@ export class ClusterSimulator {
     this.#server.createAs("pods", namespace, pod, CONTROLLER);
   }
 
-  /** Graceful deletion: deletionTimestamp now; the kubelet removes the pod after `terminationMs`. */
+  /**
+   * Graceful deletion: deletionTimestamp now and deletionGracePeriodSeconds from the pod spec (default 30);
+   * the kubelet removes the pod when its containers have stopped (the simulated one after `terminationMs`).
+   */
   #terminate(pod: JsonObject): void {
+    const spec = isObject(pod.spec) ? pod.spec : {};
     this.#server.write("pods", String(meta(pod).namespace), nameOf(pod), CONTROLLER, (p) => {
       meta(p).deletionTimestamp = new Date().toISOString();
+      meta(p).deletionGracePeriodSeconds = num(spec.terminationGracePeriodSeconds) ?? 30;
     });
   }
 
@@ -429,35 +407,6 @@ const annotationsOf = (o: JsonObject): JsonObject =>
   isObject(meta(o).annotations) ? (meta(o).annotations as JsonObject) : {};
 const matchLabels = (spec: JsonObject): JsonObject =>
   ((spec.selector as JsonObject)?.matchLabels as JsonObject) ?? {};
-const firstContainer = (pod: JsonObject): JsonObject => {
-  const containers = isObject(pod.spec) && Array.isArray(pod.spec.containers) ? pod.spec.containers : [];
-  return isObject(containers[0]) ? containers[0] : {};
-};
-const imageOf = (pod: JsonObject) => str(firstContainer(pod).image) ?? "";
-const containerName = (pod: JsonObject) => str(firstContainer(pod).name) ?? "app";
-
-export function isReady(pod: JsonObject): boolean {
-  const conditions =
-    isObject(pod.status) && Array.isArray(pod.status.conditions) ? pod.status.conditions : [];
-  return conditions.some((c) => isObject(c) && c.type === "Ready" && c.status === "True");
-}
-
-function findCondition(status: JsonObject, type: string): JsonObject | undefined {
-  const conditions = Array.isArray(status.conditions) ? status.conditions : [];
-  return conditions.find((c): c is JsonObject => isObject(c) && c.type === type);
-}
-
-/** A pod condition; lastTransitionTime only moves when the status does. */
-function cond(
-  previous: JsonObject,
-  type: string,
-  status: string,
-  why?: { reason: string; message: string },
-): JsonObject {
-  const before = findCondition(previous, type);
-  const since = before && before.status === status ? before.lastTransitionTime : seconds(new Date());
-  return { type, status, lastProbeTime: null, lastTransitionTime: since ?? null, ...(why ?? {}) };
-}
 
 /** A Deployment or HPA condition with lastUpdateTime (progress time for Progressing) and lastTransitionTime. */
 function condition(
@@ -475,20 +424,6 @@ function condition(
     lastUpdateTime: updatedAt ?? (changed ? now : (before?.lastUpdateTime ?? now)),
     lastTransitionTime: before && before.status === value.status ? (before.lastTransitionTime ?? now) : now,
   };
-}
-
-function readinessGates(pod: JsonObject): string[] {
-  const gates = isObject(pod.spec) && Array.isArray(pod.spec.readinessGates) ? pod.spec.readinessGates : [];
-  return gates.flatMap((g) => (isObject(g) && typeof g.conditionType === "string" ? [g.conditionType] : []));
-}
-
-/** [GEN]: the two messages of a gate that holds Ready back; null when the gate is open. */
-function gateMessage(status: JsonObject, gate: string): string | null {
-  const c = findCondition(status, gate);
-  if (!c) return `corresponding condition of pod readiness gate "${gate}" does not exist.`;
-  if (c.status !== "True")
-    return `the status of pod readiness gate "${gate}" is not "True", but ${String(c.status)}`;
-  return null;
 }
 
 function containerStatus(

@@ -1,126 +1,121 @@
 /**
- * kube-proxy for one Service, on loopback: a connection goes to one endpoint of the Service's selector,
- * chosen when it opens, and stays there while it lives (conntrack), as with iptables/IPVS mode. Endpoints
- * are the pods the selector picks that are Ready and not terminating, or with `publishNotReadyAddresses`
- * every running pod (EndpointSlice conditions). With no endpoint the connection is reset. Selector changes
- * reach it after `propagationMs`, like a load balancer that lags the API (Argo Rollouts' reason for a
- * scale-down delay). The pod itself is played here: GET /health answers
- * {"status","environment","version"} (503 when its behaviour says so); every path answers with
- * `x-app-version`, as the demo service does.
+ * kube-proxy for one Service in process mode: a TCP listener on loopback that stands for the Service's
+ * first port, and forwards each connection, byte for byte, to one pod process. What it copies, and from
+ * where (the EndpointSlice rules are in endpoint-slices.ts):
+ *
+ * - the backend is chosen when the connection opens and kept for its whole life, as iptables / IPVS
+ *   DNAT with conntrack does; a later selector or endpoint change never moves an open connection, and a
+ *   connection to a pod that starts terminating keeps going until the pod closes it (conntrack entries of
+ *   TCP flows are not flushed) — https://kubernetes.io/docs/reference/networking/virtual-ips/ (iptables
+ *   and IPVS proxy modes);
+ * - new connections go to the ready endpoints, else to the serving terminating ones (KEP-1669,
+ *   pkg/proxy/topology.go CategorizeEndpoints), in turn (IPVS's `rr` scheduler; iptables picks at
+ *   random); with no endpoint the connection is reset (iptables rejects it); a backend that refuses
+ *   resets it too (iptables mode does not retry another pod, the same page says);
+ * - kube-proxy learns of Service and EndpointSlice changes late: it sees the world as it was
+ *   `propagationMs` ago (the lag Argo Rollouts' scaleDownDelaySeconds exists for, "for IP table
+ *   propagation": shared/reference/blue-green-tools.md, Argo Rollouts), for the selector and for pod
+ *   readiness alike. The state it started with counts as long known, and `catchUp()` makes the present
+ *   state known at once (a kube-proxy that had a quiet minute).
+ *
+ * Pod IPs lead to processes through the pod network (pod-network.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import type { StandInApiServer } from "./api-server.js";
-import type { ClusterSimulator } from "./cluster-simulator.js";
-import { isReady } from "./cluster-simulator.js";
-import { isObject, type JsonObject, str } from "./json.js";
-import { meta, nameOf } from "./object-store.js";
-import { selects } from "./selectors.js";
+import { type Endpoint, endpointsOf, usable } from "./endpoint-slices.js";
+import { nameOf } from "./object-store.js";
+import type { LoopbackAddress, PodNetwork } from "./pod-network.js";
 
 export interface ServiceProxyOptions {
   readonly server: StandInApiServer;
-  readonly simulator: ClusterSimulator;
+  readonly network: PodNetwork;
   readonly namespace: string;
   readonly service: string;
-  readonly propagationMs?: number;
+  readonly propagationMs: number;
+}
+
+/** What kube-proxy knew at one moment. */
+interface Snapshot {
+  readonly at: number;
+  readonly endpoints: readonly Endpoint[];
 }
 
 export class ServiceProxy {
   readonly #o: ServiceProxyOptions;
-  readonly #http: Server;
-  /** The Service's spec as it was at each change: kube-proxy sees the one `propagationMs` old. */
-  readonly #history: { at: number; spec: JsonObject }[] = [];
-  readonly #backend = new WeakMap<Socket, string>();
+  readonly #tcp: Server;
+  readonly #sockets = new Set<Socket>();
   readonly #unsubscribe: () => void;
+  #history: Snapshot[];
   #next = 0;
 
   constructor(options: ServiceProxyOptions) {
     this.#o = options;
-    const live = options.server.store.get("services", options.namespace, options.service);
-    if (live && isObject(live.spec)) this.#history.push({ at: 0, spec: live.spec });
+    this.#history = [{ at: 0, endpoints: this.#endpointsNow() }];
     this.#unsubscribe = options.server.store.subscribe((event) => {
-      if (
-        event.resource !== "services" ||
-        event.namespace !== options.namespace ||
-        nameOf(event.object) !== options.service
-      )
-        return;
-      if (isObject(event.object.spec)) this.#history.push({ at: Date.now(), spec: event.object.spec });
+      if (event.namespace !== options.namespace) return;
+      const ours = event.resource === "services" && nameOf(event.object) === options.service;
+      if (ours || event.resource === "pods") this.#record();
     });
-    this.#http = createServer((req, res) => this.#serve(req, res));
+    this.#tcp = createServer({ allowHalfOpen: true }, (client) => this.#forward(client));
   }
 
-  async start(): Promise<{ host: string; port: number }> {
-    await new Promise<void>((resolve) => this.#http.listen(0, "127.0.0.1", resolve));
-    return { host: "127.0.0.1", port: (this.#http.address() as AddressInfo).port };
+  async start(): Promise<LoopbackAddress> {
+    await new Promise<void>((resolve) => this.#tcp.listen(0, "127.0.0.1", resolve));
+    const address = this.#tcp.address();
+    return { host: "127.0.0.1", port: typeof address === "object" && address ? address.port : 0 };
+  }
+
+  /** kube-proxy has caught up: it knows the Service and its endpoints as they are now. */
+  catchUp(): void {
+    this.#history = [{ at: 0, endpoints: this.#endpointsNow() }];
   }
 
   async close(): Promise<void> {
     this.#unsubscribe();
-    this.#http.closeAllConnections();
-    await new Promise<void>((resolve) => this.#http.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
   }
 
-  #serve(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket;
-    let pod = this.#podByName(this.#backend.get(socket));
-    if (!pod) {
-      const endpoints = this.#endpoints();
-      pod = endpoints[this.#next++ % Math.max(1, endpoints.length)];
-      if (!pod) {
-        socket.destroy();
-        return;
-      }
-      this.#backend.set(socket, nameOf(pod));
-    }
-    const env = containerEnv(pod);
-    const version = env.APP_VERSION ?? "";
-    const headers = { "x-app-version": version, "x-pod": nameOf(pod) };
-    if ((req.url ?? "/").startsWith("/health")) {
-      const failing = this.#o.simulator.behaviourOf(pod).failHealth === true;
-      res.writeHead(failing ? 503 : 200, { ...headers, "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          status: failing ? "unhealthy" : "healthy",
-          environment: env.ENVIRONMENT ?? "",
-          version,
-        }),
-      );
+  #forward(client: Socket): void {
+    const address = this.#pick();
+    if (!address) {
+      client.resetAndDestroy();
       return;
     }
-    res.writeHead(200, { ...headers, "content-type": "text/plain" });
-    res.end(`hello from ${version}\n`);
+    const upstream = connect({ ...address, allowHalfOpen: true });
+    for (const socket of [client, upstream]) {
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+    }
+    client.on("error", () => upstream.resetAndDestroy());
+    upstream.on("error", () => client.resetAndDestroy());
+    client.pipe(upstream);
+    upstream.pipe(client);
   }
 
-  #spec(): JsonObject | undefined {
-    const horizon = Date.now() - (this.#o.propagationMs ?? 0);
-    const seen = this.#history.filter((h) => h.at <= horizon);
-    return (seen[seen.length - 1] ?? this.#history[0])?.spec;
+  /** The next usable endpoint in turn, where its pod IP leads; null: none, or nothing listens there. */
+  #pick(): LoopbackAddress | null {
+    const endpoints = usable(this.#known());
+    const endpoint = endpoints[this.#next++ % Math.max(1, endpoints.length)];
+    return endpoint ? this.#o.network.addressOf(endpoint.ip, endpoint.port) : null;
   }
 
-  #endpoints(): JsonObject[] {
-    const spec = this.#spec();
-    if (!spec) return [];
-    const selector = isObject(spec.selector) ? spec.selector : undefined;
-    const notReadyToo = spec.publishNotReadyAddresses === true;
-    return this.#o.server.store
-      .list("pods", this.#o.namespace)
-      .filter((p) => !meta(p).deletionTimestamp && selects(selector, p))
-      .filter((p) => isReady(p) || (notReadyToo && isObject(p.status) && p.status.phase === "Running"));
+  #known(): readonly Endpoint[] {
+    const horizon = Date.now() - this.#o.propagationMs;
+    const seen = this.#history.filter((s) => s.at <= horizon);
+    const latest = seen[seen.length - 1];
+    if (latest && seen.length > 1) this.#history = this.#history.slice(seen.length - 1);
+    return (latest ?? this.#history[0])?.endpoints ?? [];
   }
 
-  #podByName(name: string | undefined): JsonObject | undefined {
-    if (!name) return undefined;
-    const pod = this.#o.server.store.get("pods", this.#o.namespace, name);
-    return pod && !meta(pod).deletionTimestamp ? pod : undefined;
+  #record(): void {
+    this.#history.push({ at: Date.now(), endpoints: this.#endpointsNow() });
+    this.#known(); // forgets what is older than the oldest state it may still use
   }
-}
 
-function containerEnv(pod: JsonObject): Record<string, string> {
-  const containers = isObject(pod.spec) && Array.isArray(pod.spec.containers) ? pod.spec.containers : [];
-  const first = isObject(containers[0]) ? containers[0] : {};
-  const env = Array.isArray(first.env) ? first.env : [];
-  return Object.fromEntries(
-    env.flatMap((e) => (isObject(e) && str(e.name) ? [[String(e.name), str(e.value) ?? ""]] : [])),
-  );
+  #endpointsNow(): Endpoint[] {
+    const { store } = this.#o.server;
+    const service = store.get("services", this.#o.namespace, this.#o.service);
+    return endpointsOf(service, store.list("pods", this.#o.namespace));
+  }
 }

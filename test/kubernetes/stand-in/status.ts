@@ -133,3 +133,6 @@ export const expiredEvent = (asked: string, oldest: number): JsonObject => ({
   reason: "Expired",
   code: 410,
 });
+
+/** [ERR NewServiceUnavailable]: e.g. the pod proxy could not reach the pod. */
+export const serviceUnavailable = (message: string) => status(503, "ServiceUnavailable", message);

@@ -1,21 +1,22 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { DeployAnalysis } from "../../analysis/deploy-analysis.js";
-import type { LoadedConfig } from "../../config/load.js";
-import { parseAddress } from "../../config/schema.js";
-import type { DeployMigrator } from "../../db/deploy-migrator.js";
-import { Engine } from "../../engine/engine.js";
-import { ConfigError } from "../../errors.js";
-import { AnnotationStateStore } from "./annotation-state-store.js";
-import { ensureServices } from "./ensure-services.js";
-import { createKubeClients, type KubeClients, loadKubeConfig } from "./kube-clients.js";
-import { KubernetesPlatform } from "./kubernetes-platform.js";
-import { kubernetesSection } from "./render-manifests.js";
-import { ServiceSelectorRouter } from "./service-selector-router.js";
+import type { LoadedConfig } from "../config/load.js";
+import { parseAddress } from "../config/schema.js";
+import type { Engine } from "../engine/engine.js";
+import { ConfigError } from "../errors.js";
+import { AnnotationStateStore } from "../platforms/kubernetes/annotation-state-store.js";
+import { ensureServices } from "../platforms/kubernetes/ensure-services.js";
+import { JournalConfigMaps } from "../platforms/kubernetes/journal-config-maps.js";
+import { createKubeClients, type KubeClients, loadKubeConfig } from "../platforms/kubernetes/kube-clients.js";
+import { KubernetesPlatform } from "../platforms/kubernetes/kubernetes-platform.js";
+import { PodProxyFetcher } from "../platforms/kubernetes/pod-proxy-fetcher.js";
+import { kubernetesSection } from "../platforms/kubernetes/render-manifests.js";
+import { ServiceSelectorRouter } from "../platforms/kubernetes/service-selector-router.js";
+import { type ComposedEngine, composeEngine } from "./compose-engine.js";
+import { readyReplicas } from "./local-parts.js";
+import type { PlatformParts } from "./platform-parts.js";
 
 export interface KubernetesEngineExtras {
-  readonly analysis?: DeployAnalysis | null;
-  readonly migrator?: DeployMigrator | null;
   /** Clients for another cluster than the kubeconfig names (tests). */
   readonly clients?: KubeClients;
   /** How often pods are re-read while waiting on them; default 500 ms. */
@@ -25,11 +26,12 @@ export interface KubernetesEngineExtras {
 /** An engine driving one service on Kubernetes, with the parts it was built from. */
 export interface KubernetesEngine {
   readonly engine: Engine;
+  readonly composed: ComposedEngine;
   readonly platform: KubernetesPlatform;
   readonly router: ServiceSelectorRouter;
   readonly store: AnnotationStateStore;
   readonly clients: KubeClients;
-  /** Waits for scale-downs the engine has scheduled (the old colour kept warm), then closes. */
+  /** Waits for scale-downs the engine has scheduled (the old colour kept warm) and reports being written, then closes. */
   settle(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,12 +40,51 @@ export interface KubernetesEngine {
  * `platform: kubernetes` as the CLI runs it: no daemon; each command builds this in its own process, and
  * everything it must share with other runners lives in the cluster (state on the active Service, history
  * in a ConfigMap, the deploy in progress as the lock). Creates the two Services if they are missing.
+ * The engine itself is composed as on every platform (composeEngine): migrations, analysis, alerts, reports.
  */
 export async function createKubernetesEngine(
   loaded: LoadedConfig,
   logger: Logger,
   extras: KubernetesEngineExtras = {},
 ): Promise<KubernetesEngine> {
+  const parts = await kubernetesParts(loaded, logger, extras);
+  const composed = await composeEngine(loaded, parts, logger);
+  const refresher = loaded.config.analysis
+    ? refreshEvery(parts.platform, loaded.config.analysis.interval)
+    : null;
+  const close = async () => {
+    if (refresher) clearInterval(refresher);
+    await composed.close(() => parts.platform.close());
+  };
+  return {
+    engine: composed.engine,
+    composed,
+    platform: parts.platform,
+    router: parts.router,
+    store: parts.store,
+    clients: parts.clients,
+    settle: async () => {
+      await scaleDownsDone(composed.engine, parts.platform);
+      await composed.reports.idle();
+      await close();
+    },
+    close,
+  };
+}
+
+interface KubernetesParts extends PlatformParts {
+  readonly platform: KubernetesPlatform;
+  readonly router: ServiceSelectorRouter;
+  readonly store: AnnotationStateStore;
+  readonly clients: KubeClients;
+}
+
+/** The platform (Deployments), the data plane (the Services' selectors), the store (annotations) of a service. */
+async function kubernetesParts(
+  loaded: LoadedConfig,
+  logger: Logger,
+  extras: KubernetesEngineExtras,
+): Promise<KubernetesParts> {
   const { config } = loaded;
   const kube = kubernetesSection(config, loaded.file);
   const clients = extras.clients ?? createKubeClients(loadKubeConfig(kube, loaded.dir), kube.namespace);
@@ -72,38 +113,22 @@ export async function createKubernetesEngine(
     leaseMs: kube.lockLease,
     logger,
   });
-  const engine = await Engine.open({
-    service: config.service,
-    initialVersion: config.version,
-    replicas: config.replicas,
-    readyTimeoutMs,
-    scaleDownDelayMs: config.deploy.scaleDownDelay,
-    drainTimeoutMs: config.router.drainTimeout,
-    autoPromote: config.deploy.autoPromote,
-    smoke: config.deploy.smoke,
-    preview: previewAddress(loaded, kube.preview),
-    platform,
-    router,
-    store,
-    logger,
-    migrator: extras.migrator ?? null,
-    analysis: extras.analysis ?? null,
-  });
-  const close = async () => {
-    await engine.close();
-    await platform.close();
-  };
   return {
-    engine,
     platform,
     router,
     store,
     clients,
-    settle: async () => {
-      await scaleDownsDone(engine, platform);
-      await close();
+    preview: previewAddress(loaded, kube.preview),
+    analysis: {
+      router: null,
+      replicas: readyReplicas(platform),
+      fetcher: new PodProxyFetcher(clients),
+      versionOf: (colour) => platform.status(colour).version,
+      mirror: null,
+      previewJudge: true,
     },
-    close,
+    sampleSource: null,
+    journals: new JournalConfigMaps({ clients, service: config.service, logger }),
   };
 }
 
@@ -116,6 +141,13 @@ function previewAddress(loaded: LoadedConfig, preview: string | undefined) {
       `kubernetes.preview: expected host:port such as 127.0.0.1:8081; got "${preview}"`,
     ]);
   return address;
+}
+
+/** Re-reads the pods every `ms`, so the analysis scrapes the pods that run now (a rescheduled one, a scale-up). */
+function refreshEvery(platform: KubernetesPlatform, ms: number): NodeJS.Timeout {
+  const timer = setInterval(() => void platform.refresh().catch(() => {}), ms);
+  timer.unref();
+  return timer;
 }
 
 /** Resolves once no scale-down is pending and the platform has finished the ones that ran. */

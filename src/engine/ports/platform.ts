@@ -1,4 +1,4 @@
-import type { Colour } from "../colour.js";
+import type { Colour } from "../../colour.js";
 
 /** One address traffic can be sent to: a replica of a colour. */
 export interface Endpoint {

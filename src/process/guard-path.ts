@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 export function guardScriptPath(): string {
   const candidates = [
     fileURLToPath(new URL("./replica-guard.js", import.meta.url)),
-    fileURLToPath(new URL("../../../dist/src/platforms/local/replica-guard.js", import.meta.url)),
+    fileURLToPath(new URL("../../dist/src/process/replica-guard.js", import.meta.url)),
   ];
   const found = candidates.find((candidate) => existsSync(candidate));
   if (found === undefined) {

@@ -1,5 +1,5 @@
-import type { Colour } from "../colour.js";
-import type { DeployRecord } from "./deploy-record.js";
+import type { Colour } from "../../colour.js";
+import type { DeployRecord } from "../deploy-record.js";
 
 export interface ColourState {
   /** The version this colour runs, or last ran; null when it never ran anything. */

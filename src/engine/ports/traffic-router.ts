@@ -1,5 +1,5 @@
-import type { Colour } from "../colour.js";
-import type { Endpoint } from "../platforms/platform.js";
+import type { Colour } from "../../colour.js";
+import type { Endpoint } from "./platform.js";
 
 export interface SwitchResult {
   readonly from: Colour;

@@ -1,4 +1,4 @@
-import type { Colour } from "../colour.js";
+import type { Colour } from "../../colour.js";
 
 /**
  * What the deploy engine asks of the database side. The engine only knows this interface; the migration

@@ -1,4 +1,4 @@
-import type { Colour } from "../colour.js";
+import type { Colour } from "../../colour.js";
 
 export const VERDICTS = ["Pass", "Marginal", "Fail", "Inconclusive"] as const;
 export type Verdict = (typeof VERDICTS)[number];

@@ -1,0 +1,58 @@
+import { join } from "node:path";
+import type { Logger } from "pino";
+import type { MirrorSwitch } from "../analysis/cutover-analysis.js";
+import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
+import type { LoadedConfig } from "../config/load.js";
+import { FileStateStore } from "../engine/file-state-store.js";
+import type { Platform } from "../engine/ports/platform.js";
+import { LocalPlatform } from "../platforms/local/local-platform.js";
+import { createDataPlane } from "../router/create-data-plane.js";
+import type { DataPlane } from "../router/data-plane.js";
+import type { PlatformParts } from "./platform-parts.js";
+
+/** The replicas' logs, under stateDir. */
+const LOG_DIR = "logs";
+
+/** The local platform's parts: replicas as child processes, the data plane (built-in router or HAProxy), files under stateDir. */
+export interface LocalParts extends PlatformParts {
+  readonly platform: LocalPlatform;
+  readonly router: DataPlane;
+}
+
+/** Builds (does not start) the local platform and its data plane, wired so ready replicas enter rotation. */
+export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
+  const { config, stateDir, dir } = loaded;
+  const router = createDataPlane(loaded, logger);
+  const platform = new LocalPlatform({
+    start: config.start,
+    health: config.health,
+    cwd: dir,
+    logDir: join(stateDir, LOG_DIR),
+    logger,
+  });
+  platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
+  return {
+    platform,
+    router,
+    store: new FileStateStore(stateDir),
+    preview: config.router.preview,
+    analysis: {
+      router,
+      replicas: readyReplicas(platform),
+      versionOf: (colour) => platform.status(colour).version,
+      mirror: "setMirror" in router ? (router as DataPlane & MirrorSwitch) : null,
+      previewJudge: false,
+    },
+    sampleSource: new RouterMetricSource(router),
+    journals: null,
+  };
+}
+
+/** The ready replicas of a colour, as addresses to scrape. */
+export function readyReplicas(platform: Pick<Platform, "status">) {
+  return (colour: Parameters<Platform["status"]>[0]) =>
+    platform
+      .status(colour)
+      .replicas.filter((replica) => replica.ready)
+      .map((replica) => ({ id: replica.id, host: replica.host, port: replica.port }));
+}

@@ -1,0 +1,44 @@
+import type { V1EnvVarSource, V1Secret } from "@kubernetes/client-node";
+import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
+import { MANAGED_BY } from "./manifest-names.js";
+import { DATABASE_URL } from "./secret-env.js";
+
+/** The Secret cutover keeps for a service: DATABASE_URL under `url`, any other secret value under its own name. */
+export const databaseSecretName = (service: string) => `${service}-database`;
+
+const keyOf = (name: string) => (name === DATABASE_URL ? "url" : name);
+
+/** Where a variable that must not be plain is read from: `kubernetes.database.secret` for DATABASE_URL when set, else cutover's Secret. */
+export function secretSource(service: string, kube: KubernetesConfig, name: string): V1EnvVarSource {
+  const own = kube.database?.secret;
+  if (name === DATABASE_URL && own) return { secretKeyRef: { name: own.name, key: own.key } };
+  return { secretKeyRef: { name: databaseSecretName(service), key: keyOf(name) } };
+}
+
+/**
+ * cutover's Secret holding `values` (variable name → value), or null when it would hold nothing (no such
+ * value, or only DATABASE_URL while `kubernetes.database.secret` names the user's own Secret).
+ */
+export function databaseSecretManifest(
+  service: string,
+  kube: KubernetesConfig,
+  values: Readonly<Record<string, string>>,
+): V1Secret | null {
+  const data: Record<string, string> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (name === DATABASE_URL && kube.database) continue;
+    data[keyOf(name)] = Buffer.from(value, "utf8").toString("base64");
+  }
+  if (Object.keys(data).length === 0) return null;
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
+      name: databaseSecretName(service),
+      namespace: kube.namespace,
+      labels: { app: service, ...MANAGED_BY },
+    },
+    type: "Opaque",
+    data,
+  };
+}
