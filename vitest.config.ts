@@ -11,6 +11,7 @@ const LOAD = [
   "test/verify/verify-cli.test.ts",
   "test/engine/no-false-rollback.test.ts",
   "test/demo.test.ts",
+  "test/kubernetes/verify.test.ts",
 ];
 
 const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: "forks" } as const;

@@ -41,7 +41,7 @@ export interface CutoverAnalysisOptions {
   /**
    * Where the data plane cannot mirror but the idle colour has a preview address of its own (a Kubernetes
    * preview Service): before the switch, judge what reaches it there (testers, a load pointed at it). When
-   * nothing reached it by the first measurement, there is nothing to judge and the check is skipped.
+   * less than minRequests reached it by the first measurement, there is nothing to judge: skipped.
    */
   readonly previewJudge?: boolean;
   readonly logger?: Logger;
@@ -91,11 +91,14 @@ export class CutoverAnalysis implements DeployAnalysis {
     return this.#run("pre-switch", context);
   }
 
-  /** The pre-switch judgement on preview traffic; skipped (null) when the first measurement saw none. */
+  /**
+   * The pre-switch judgement on preview traffic; skipped (null) when the first measurement saw less than
+   * minRequests there (a few probes and smoke checks are no traffic to judge).
+   */
   async #throughPreview(context: AnalysisContext): Promise<AnalysisOutcome | null> {
     const idle = new AbortController();
     const signal = AbortSignal.any([context.signal, idle.signal]);
-    const noTraffic = (m: Measurement) => m.index === 1 && m.canary.requests === 0;
+    const noTraffic = (m: Measurement) => m.index === 1 && m.canary.requests < this.#config.minRequests;
     try {
       return await this.#run("pre-switch", { ...context, signal }, (m) => {
         if (noTraffic(m)) idle.abort();
@@ -104,7 +107,7 @@ export class CutoverAnalysis implements DeployAnalysis {
       if (!idle.signal.aborted || context.signal.aborted) throw error;
       this.#log.info(
         { deploy: context.deployId },
-        "pre-switch analysis skipped: no request reached the new colour through its preview address",
+        "pre-switch analysis skipped: too few requests reached the new colour through its preview address",
       );
       return null;
     }

@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
-import { parseAddress } from "../config/schema.js";
+import { type Address, parseAddress } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { ConfigError } from "../errors.js";
 import { AnnotationStateStore } from "../platforms/kubernetes/annotation-state-store.js";
@@ -64,7 +63,8 @@ export async function createKubernetesEngine(
     store: parts.store,
     clients: parts.clients,
     settle: async () => {
-      await scaleDownsDone(composed.engine, parts.platform);
+      await composed.engine.scaleDownsDone();
+      await parts.platform.settled();
       await composed.reports.idle();
       await close();
     },
@@ -90,7 +90,15 @@ async function kubernetesParts(
   const clients = extras.clients ?? createKubeClients(loadKubeConfig(kube, loaded.dir), kube.namespace);
   const created = await ensureServices(clients, config, kube);
   if (created.length > 0) logger.info({ created }, "created the Services");
-  const platform = new KubernetesPlatform({ config, kube, clients, logger, pollMs: extras.pollMs });
+  const preview = previewAddress(loaded, kube.preview);
+  const platform = new KubernetesPlatform({
+    config,
+    kube,
+    clients,
+    logger,
+    pollMs: extras.pollMs,
+    previewUrl: previewProbeUrl(preview, kube.switchProbe?.url),
+  });
   await platform.refresh();
   const readyTimeoutMs = config.deploy.readyTimeout;
   const router = await ServiceSelectorRouter.open({
@@ -118,7 +126,7 @@ async function kubernetesParts(
     router,
     store,
     clients,
-    preview: previewAddress(loaded, kube.preview),
+    preview,
     analysis: {
       router: null,
       replicas: readyReplicas(platform),
@@ -143,17 +151,17 @@ function previewAddress(loaded: LoadedConfig, preview: string | undefined) {
   return address;
 }
 
+/** The switch probe's path, asked through the preview Service. */
+function previewProbeUrl(preview: Address, probeUrl: string | undefined): string | null {
+  if (probeUrl === undefined) return null;
+  const { pathname, search } = new URL(probeUrl);
+  const host = preview.host.includes(":") ? `[${preview.host}]` : preview.host;
+  return `http://${host}:${preview.port}${pathname}${search}`;
+}
+
 /** Re-reads the pods every `ms`, so the analysis scrapes the pods that run now (a rescheduled one, a scale-up). */
 function refreshEvery(platform: KubernetesPlatform, ms: number): NodeJS.Timeout {
   const timer = setInterval(() => void platform.refresh().catch(() => {}), ms);
   timer.unref();
   return timer;
-}
-
-/** Resolves once no scale-down is pending and the platform has finished the ones that ran. */
-async function scaleDownsDone(engine: Engine, platform: KubernetesPlatform): Promise<void> {
-  const pending = () => Object.values(engine.status().colours).some((c) => c.scaleDownAt !== null);
-  while (pending()) await sleep(50);
-  await sleep(10);
-  await platform.settled();
 }

@@ -217,7 +217,7 @@ export const analysisSchema = z
     judge: judgeSchema,
     preSwitch: z.boolean().default(true).meta({
       description:
-        "Judge the new colour before the switch: locally on mirrored traffic (needs mirror.share > 0); on Kubernetes on what reaches the preview Service (skipped when nothing does).",
+        "Judge the new colour before the switch: locally on mirrored traffic (needs mirror.share > 0); on Kubernetes on what reaches the preview Service (skipped when fewer than minRequests do).",
     }),
     mirror: mirrorSchema,
     keepFailedColour: z

@@ -156,6 +156,10 @@ const switchProbe = z
     versionHeader: z.string().default("x-app-version").meta({
       description: "The response header that names the version which answered.",
     }),
+    colourHeader: z.string().optional().meta({
+      description:
+        "A response header that names the colour which answered (each pod has it in ENVIRONMENT); when set, the probe waits for the new colour itself, so a switch between two colours of one version is confirmed too.",
+    }),
     answers: z.int().min(1).max(1000).default(10).meta({
       description: "Consecutive answers from the new version that confirm the switch.",
     }),

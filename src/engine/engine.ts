@@ -68,6 +68,14 @@ export interface ServiceStatus {
   readonly deployHolder?: string | null;
 }
 
+/** A scale-down waiting for its delay: `done` settles when it has run (or was cancelled). */
+interface ScheduledScaleDown {
+  readonly timer: NodeJS.Timeout;
+  readonly at: number;
+  readonly done: Promise<void>;
+  readonly cancel: () => void;
+}
+
 /** A deploy or rollback that has begun: its record as it started, and its end. */
 export interface StartedOperation {
   readonly record: DeployRecord;
@@ -105,7 +113,9 @@ export class Engine {
   #history: DeployRecord[];
   #operation: Operation | null = null;
   readonly #writer: StateWriter;
-  readonly #scaleDowns = new Map<Colour, { timer: NodeJS.Timeout; at: number }>();
+  readonly #scaleDowns = new Map<Colour, ScheduledScaleDown>();
+  /** Scale-downs whose delay is over: the colour stopping, then the contract migrations. */
+  readonly #scaleDownRuns = new Set<Promise<void>>();
   readonly #drains = new Map<Colour, Promise<DrainResult>>();
   /** Colours being stopped by a scale-down, so that a rollback to one waits for the stop to end. */
   readonly #stopping = new Map<Colour, Promise<void>>();
@@ -326,8 +336,7 @@ export class Engine {
 
   /** Aborts what runs, cancels timers, waits for the last write. The platform and router are closed by their owner. */
   async close(): Promise<void> {
-    for (const { timer } of this.#scaleDowns.values()) clearTimeout(timer);
-    this.#scaleDowns.clear();
+    this.#cancelScaleDowns();
     const op = this.#operation;
     if (op) {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
@@ -345,8 +354,7 @@ export class Engine {
    * process can take the deploy over with resume(). Timers (scale-down) do not survive it.
    */
   async release(): Promise<void> {
-    for (const { timer } of this.#scaleDowns.values()) clearTimeout(timer);
-    this.#scaleDowns.clear();
+    this.#cancelScaleDowns();
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
     await this.#writer.idle();
@@ -743,11 +751,32 @@ export class Engine {
     this.#drains.delete(colour);
   }
 
+  /**
+   * Resolves once no scale-down is scheduled or running, the contract migrations that follow one included:
+   * a process with nothing else to do (a CLI run on Kubernetes) waits for this before it exits.
+   */
+  async scaleDownsDone(): Promise<void> {
+    while (this.#scaleDowns.size > 0 || this.#scaleDownRuns.size > 0) {
+      const scheduled = [...this.#scaleDowns.values()].map((s) => s.done);
+      await Promise.all([...scheduled, ...this.#scaleDownRuns]);
+    }
+  }
+
   #scheduleScaleDown(colour: Colour, thenContract: boolean): void {
     this.#cancelScaleDown(colour);
     const at = Date.now() + this.#o.scaleDownDelayMs;
-    const timer = setTimeout(() => void this.#scaleDown(colour, thenContract), this.#o.scaleDownDelayMs);
-    this.#scaleDowns.set(colour, { timer, at });
+    let finish = () => {};
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const timer = setTimeout(() => {
+      const run = this.#scaleDown(colour, thenContract).finally(() => {
+        this.#scaleDownRuns.delete(run);
+        finish();
+      });
+      this.#scaleDownRuns.add(run);
+    }, this.#o.scaleDownDelayMs);
+    this.#scaleDowns.set(colour, { timer, at, done, cancel: finish });
     this.#o.logger.info({ colour, at: new Date(at).toISOString() }, "old colour kept warm until scale-down");
   }
 
@@ -762,6 +791,14 @@ export class Engine {
     this.#emit({ type: "colours" });
     const migrator = this.#o.migrator;
     if (!thenContract || !migrator || this.#operation) return;
+    const warm = this.#o.platform.status(colour).replicas.filter((r) => r.state !== "stopped").length;
+    if (warm > 0) {
+      this.#o.logger.warn(
+        { colour, replicas: warm },
+        "the old colour still runs replicas (kept warm): contract migrations wait for `cutover migrate contract`",
+      );
+      return;
+    }
     try {
       this.#o.logger.info({ result: await migrator.contract() }, "contract migrations");
     } catch (error) {
@@ -782,8 +819,15 @@ export class Engine {
 
   #cancelScaleDown(colour: Colour): void {
     const pending = this.#scaleDowns.get(colour);
-    if (pending) clearTimeout(pending.timer);
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.cancel();
+    }
     this.#scaleDowns.delete(colour);
+  }
+
+  #cancelScaleDowns(): void {
+    for (const colour of [...this.#scaleDowns.keys()]) this.#cancelScaleDown(colour);
   }
 
   #changed(record: DeployRecord): void {

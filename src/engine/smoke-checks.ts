@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
+import { Agent, fetch } from "undici";
 import type { Address, SmokeCheck } from "../config/schema.js";
 
 export interface SmokeResult {
@@ -17,14 +18,21 @@ export async function runSmokeChecks(
 ): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
   const base = `http://${preview.host.includes(":") ? `[${preview.host}]` : preview.host}:${preview.port}`;
-  for (const check of checks) {
-    if (signal.aborted) break;
-    const result =
-      "http" in check
-        ? await httpCheck(check, base, signal)
-        : await commandCheck(check, base, version, signal);
-    results.push(result);
-    if (!result.passed) break;
+  // Connections of this run only: one kept alive from an earlier run may still lead to the colour the
+  // preview address served then (kube-proxy and load balancers keep a connection on its first backend).
+  const connections = new Agent();
+  try {
+    for (const check of checks) {
+      if (signal.aborted) break;
+      const result =
+        "http" in check
+          ? await httpCheck(check, base, connections, signal)
+          : await commandCheck(check, base, version, signal);
+      results.push(result);
+      if (!result.passed) break;
+    }
+  } finally {
+    await connections.close();
   }
   return results;
 }
@@ -37,14 +45,19 @@ type CommandCheck = Extract<SmokeCheck, { command: string }>;
  * timeout: the preview address may lag the replicas that just became ready (kube-proxy follows endpoint
  * changes a moment later). An answer, right or wrong, is final.
  */
-async function httpCheck(check: HttpCheck, base: string, signal: AbortSignal): Promise<SmokeResult> {
+async function httpCheck(
+  check: HttpCheck,
+  base: string,
+  connections: Agent,
+  signal: AbortSignal,
+): Promise<SmokeResult> {
   const { path, method, expectStatus, bodyContains, timeout } = check.http;
   const name = check.name ?? `${method} ${path}`;
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout)]);
-  let response: Response;
+  let response: Awaited<ReturnType<typeof fetch>>;
   for (;;) {
     try {
-      response = await fetch(base + path, { method, signal: deadline });
+      response = await fetch(base + path, { method, signal: deadline, dispatcher: connections });
       break;
     } catch (error) {
       if (!unreachable(error) || deadline.aborted)

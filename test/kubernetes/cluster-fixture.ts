@@ -19,7 +19,7 @@ import { eventually } from "../helpers/eventually.js";
 import type { BehaviourOf } from "./stand-in/cluster-simulator.js";
 import type { JsonObject } from "./stand-in/json.js";
 import type { PodEnv } from "./stand-in/process-kubelet.js";
-import { StandIn } from "./stand-in/stand-in.js";
+import { StandIn, type StandInOptions } from "./stand-in/stand-in.js";
 
 export interface FixtureOptions {
   readonly behaviour?: BehaviourOf;
@@ -27,6 +27,10 @@ export interface FixtureOptions {
   readonly pods?: "simulated" | "processes";
   /** With processes: environment a pod gets over its spec's (e.g. ERROR_RATIO for one version). */
   readonly env?: PodEnv;
+  /** With processes: the Node.js script a pod's image stands for; default the demo app. */
+  readonly programs?: StandInOptions["programs"];
+  /** The path the switch probe asks through the active Service (default "/"). */
+  readonly probePath?: string;
   /** Top-level sections merged into cutover.yaml (analysis, database, ...). */
   readonly sections?: Record<string, unknown>;
   /** Merged over the `kubernetes:` section. */
@@ -55,6 +59,7 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
     behaviour: options.behaviour,
     pods: options.pods,
     env: options.env,
+    programs: options.programs,
   });
   const active = await (options.propagationMs === undefined
     ? standIn.serviceAddress("shop")
@@ -84,7 +89,7 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
         interval: "20ms",
         timeout: "5s",
         ...(options.kubernetes?.switchProbe as object | undefined),
-        url: `http://${active.host}:${active.port}/`,
+        url: `http://${active.host}:${active.port}${options.probePath ?? "/"}`,
       },
     },
   };

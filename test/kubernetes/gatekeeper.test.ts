@@ -76,8 +76,10 @@ describe("cutover gatekeeper", () => {
     const since = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(readyPods(c.standIn, "blue"), `${Date.now() - since} ms after their containers`).toBe(2);
+    const startedAt = Date.now();
     await startGatekeeper("late");
     await eventually("blue's four pods are Ready", () => readyPods(c.standIn, "blue") === 4, 2_000);
+    console.info(`gatekeeper: started late, the waiting pods were Ready ${Date.now() - startedAt} ms after`);
     expect(clock.idleOpened("green")).toEqual([]);
   });
 
@@ -117,6 +119,25 @@ describe("cutover gatekeeper", () => {
     expect(clock.podsAfter(2, "blue").every((p) => p.readyAfterContainersMs <= 2_000)).toBe(true);
   });
 
+  it("a leader that cannot renew steps down within its renew deadline, and leads again once it can", async () => {
+    const a = await startGatekeeper("keeper-a");
+    await eventually("a leads", () => a.leading, 3_000);
+    const failing = c.standIn.server.onRequest((request, target) => {
+      if (target.info.plural === "leases" && request.verb === "PUT")
+        throw new Error("etcdserver: request timed out");
+    });
+    const since = Date.now();
+    await eventually("a stepped down", () => !a.leading, 2_000);
+    const steppedDown = Date.now() - since;
+    console.info(`gatekeeper: a leader that could not renew stepped down after ${steppedDown} ms`);
+    // Renew deadline (600 ms) after its first failed renewal (one retry period): before its lease (1 s) ran out.
+    expect(steppedDown).toBeLessThanOrEqual(600 + 2 * 100 + 200);
+    failing();
+    await eventually("a leads again", () => a.leading, TAKEOVER_MS + 500);
+    raiseMinimum(c, "shop-blue", 3);
+    await eventually("blue's three pods are Ready", () => readyPods(c.standIn, "blue") === 3, 5_000);
+  });
+
   it("the real CLI: leads and opens new pods; killed, a standby takes over within the lease; SIGTERM releases", async () => {
     const first = runCli("cli-1");
     await eventually("the CLI leads", () => leaseSpec(c).holderIdentity === "cli-1", 10_000);
@@ -152,9 +173,15 @@ describe("cutover gatekeeper", () => {
     const keeper = await startGatekeeper("keeper-a", 1);
     await eventually("it leads", () => keeper.leading, 3_000);
     const lists = () =>
-      c.standIn.server.requests.filter((r) => r.path.endsWith("/services") && !r.query.watch);
+      c.standIn.server.requests.filter(
+        (r) => r.verb === "GET" && r.path.endsWith("/services") && !r.query.watch,
+      );
     expect(lists()).toHaveLength(1);
-    c.standIn.server.store.compact(); // as etcd compaction does: the watch's resourceVersion is gone
+    // Something else changes, then etcd compacts: the resourceVersion the watches resume from is gone.
+    c.standIn.server.write("horizontalpodautoscalers", c.standIn.namespace, "shop-green", "kubectl", (h) => {
+      (h.metadata as JsonObject).annotations = { touched: "yes" };
+    });
+    c.standIn.server.store.compact();
     await eventually("it listed the Service again", () => lists().length === 2, 3_000);
     expect(lists()[1]?.status).toBe(200);
     raiseMinimum(c, "shop-blue", 4);

@@ -50,6 +50,17 @@ export class RolloutFailedError extends CutoverError {
   }
 }
 
+/** The preview Service kept answering from another version than the colour it now selects. */
+export class PreviewNotServingError extends CutoverError {
+  constructor(url: string, colour: Colour, version: string, seen: string) {
+    super(
+      "PREVIEW_NOT_SERVING",
+      `the preview Service (${url}) did not answer from ${colour} (${version}) only (${seen}): smoke checks and the pre-switch judge would test another colour. Check kubernetes.preview and kubernetes.switchProbe (versionHeader, colourHeader), then deploy again.`,
+    );
+    this.name = "PreviewNotServingError";
+  }
+}
+
 /** After the selector was patched, the active Service did not answer with the new version only. */
 export class SwitchNotConfirmedError extends CutoverError {
   constructor(url: string, version: string, seen: string, restored: boolean) {

@@ -97,9 +97,9 @@ export class LeaderElector {
       this.#o.logger.info({ lease: this.#o.lease, identity: this.#o.identity }, "became the leader");
       const working = work(leading.signal);
       const lost = await this.#keepRenewing(stop);
+      this.#leading = false;
       leading.abort();
       await working;
-      this.#leading = false;
       if (!lost) {
         await this.#release();
         return;

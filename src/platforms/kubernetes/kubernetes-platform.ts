@@ -12,13 +12,14 @@ import { containerEnv } from "./container-env.js";
 import { databaseSecretManifest, databaseSecretName } from "./database-secret-manifest.js";
 import { deploymentManifest } from "./deployment-manifest.js";
 import { disruptionBudgetManifest } from "./disruption-budget-manifest.js";
-import { RolloutFailedError } from "./errors.js";
+import { PreviewNotServingError, RolloutFailedError } from "./errors.js";
 import { callApi, isNotFound, type KubeClients, patchAs } from "./kube-clients.js";
 import { ANNOTATIONS, FIELD_MANAGER, names } from "./manifest-names.js";
 import { nextDeploymentChange } from "./next-change.js";
 import { replicaStatus } from "./pod-status.js";
 import { openGates } from "./readiness-gate.js";
 import { gatedRolloutVerdict, type RolloutVerdict, rolloutVerdict } from "./rollout-status.js";
+import { confirmSwitch } from "./switch-probe.js";
 
 export interface KubernetesPlatformOptions {
   readonly config: Config;
@@ -27,6 +28,12 @@ export interface KubernetesPlatformOptions {
   readonly logger?: Logger;
   /** How often pods are re-read while waiting on them (readiness gate); default 500 ms. */
   readonly pollMs?: number;
+  /**
+   * Where this machine reaches the preview Service (kubernetes.preview): with a switchProbe, waitReady
+   * waits until the preview serves the colour it selects, so smoke checks never test the colour before
+   * (kube-proxy follows a selector or endpoint change a moment late).
+   */
+  readonly previewUrl?: string | null;
 }
 
 /** What was last read of one colour: its Deployment (if any) and its pods. */
@@ -94,6 +101,27 @@ export class KubernetesPlatform implements Platform {
     await this.#waitRollout(colour, options, (d) =>
       gated ? gatedRolloutVerdict(d, this.#pods(colour)) : rolloutVerdict(d),
     );
+    await this.#previewServes(colour, options.signal);
+  }
+
+  /**
+   * When the preview Service selects `colour` (the idle one, being deployed or rolled back to), asks it
+   * until only that colour's version answers, as the switch probe asks the active Service. Without a
+   * switchProbe (no header to tell versions apart) or a preview address, there is nothing to ask.
+   */
+  async #previewServes(colour: Colour, signal?: AbortSignal): Promise<void> {
+    const probe = this.#o.kube.switchProbe;
+    const url = this.#o.previewUrl;
+    if (!probe || !url) return;
+    const name = names.previewService(this.#service);
+    const preview = await callApi(`reading service ${name}`, () =>
+      this.#o.clients.core.readNamespacedService({ name, namespace: this.#namespace }).catch(ignoreNotFound),
+    );
+    if (preview?.spec?.selector?.version !== colour) return;
+    const version = (await this.versionOf(colour)) ?? "?";
+    const verdict = await confirmSwitch({ ...probe, url }, version, signal, colour);
+    if (!verdict.confirmed) throw new PreviewNotServingError(url, colour, version, verdict.seen);
+    this.#log.info({ colour, seen: verdict.seen }, "the preview Service serves the colour");
   }
 
   /**
@@ -173,7 +201,27 @@ export class KubernetesPlatform implements Platform {
         )
         .catch(ignoreNotFound),
     );
-    await this.refresh();
+    await this.#podsGone(colour, warm);
+  }
+
+  /**
+   * Waits until the colour runs at most `warm` pods, terminating ones included: only then has its old
+   * version stopped serving and touching the database (contract migrations run after this). Gives up after
+   * the pods' termination grace period and 30 s more, and says so.
+   */
+  async #podsGone(colour: Colour, warm: number): Promise<void> {
+    const deadline = Date.now() + this.#o.config.start.stopGrace + 30_000;
+    const signal = this.#closed.signal;
+    for (;;) {
+      await this.refresh();
+      const left = this.#pods(colour).length;
+      if (left <= warm) return;
+      if (Date.now() > deadline || signal.aborted) {
+        this.#log.warn({ colour, left, warm }, "pods of the scaled-down colour are still terminating");
+        return;
+      }
+      await sleep(this.#pollMs, undefined, { signal }).catch(() => {});
+    }
   }
 
   status(colour: Colour): ColourStatus {

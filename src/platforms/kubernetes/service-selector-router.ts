@@ -77,7 +77,7 @@ export class ServiceSelectorRouter implements TrafficRouter {
     const probe = this.#o.probe;
     if (!probe) return;
     const version = (await this.#o.versionOf(colour)) ?? "?";
-    const verdict = await confirmSwitch(probe, version);
+    const verdict = await confirmSwitch(probe, version, undefined, colour);
     if (verdict.confirmed) {
       this.#log.info({ to: colour, seen: verdict.seen }, "switch confirmed");
       return;

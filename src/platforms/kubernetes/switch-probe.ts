@@ -1,4 +1,4 @@
-import { request as httpRequest } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { SwitchProbeConfig } from "../../config/kubernetes-schema.js";
@@ -10,8 +10,8 @@ export interface ProbeVerdict {
 }
 
 /**
- * Asks `probe.url` until `answers` answers in a row come from `version` (the `versionHeader`), or the
- * timeout passes. Each request opens a new connection: kube-proxy and load balancers keep an open
+ * Asks `probe.url` until `answers` answers in a row come from `version` (the `versionHeader`) — and, with a
+ * `colourHeader`, from `colour` — or the timeout passes. Each request opens a new connection: kube-proxy and load balancers keep an open
  * connection on the pod it started with, so a kept-alive connection would keep answering from the old
  * colour (or hide that new connections still reach it).
  */
@@ -19,21 +19,26 @@ export async function confirmSwitch(
   probe: SwitchProbeConfig,
   version: string,
   signal?: AbortSignal,
+  colour?: string,
 ): Promise<ProbeVerdict> {
+  const expected = probe.colourHeader && colour ? `${version} (${colour})` : version;
   const deadline = Date.now() + probe.timeout;
   const counts = new Map<string, number>();
   let streak = 0;
   while (Date.now() < deadline && !signal?.aborted) {
     const answer = await askOnce(probe, Math.min(5_000, Math.max(100, deadline - Date.now())));
     counts.set(answer, (counts.get(answer) ?? 0) + 1);
-    streak = answer === version ? streak + 1 : 0;
+    streak = answer === expected ? streak + 1 : 0;
     if (streak >= probe.answers) return { confirmed: true, seen: describe(counts) };
     await sleep(probe.interval);
   }
   return { confirmed: false, seen: describe(counts) || "no answer" };
 }
 
-/** The version named by one answer; "failed" for an error, "status N" for a non-2xx, "no header" without one. */
+/**
+ * The version named by one answer ("2.0.0", or "2.0.0 (green)" with a colourHeader); "failed" for an error,
+ * "status N" for a non-2xx, "no header" without one.
+ */
 function askOnce(probe: SwitchProbeConfig, timeoutMs: number): Promise<string> {
   const request = probe.url.startsWith("https:") ? httpsRequest : httpRequest;
   return new Promise((resolve) => {
@@ -43,10 +48,11 @@ function askOnce(probe: SwitchProbeConfig, timeoutMs: number): Promise<string> {
       (res) => {
         res.resume();
         const status = res.statusCode ?? 0;
-        const header = res.headers[probe.versionHeader.toLowerCase()];
-        const value = Array.isArray(header) ? header[0] : header;
+        const value = headerOf(res.headers, probe.versionHeader);
+        const colour = probe.colourHeader ? headerOf(res.headers, probe.colourHeader) : undefined;
         if (status < 200 || status >= 300) resolve(`status ${status}`);
-        else resolve(value ?? "no header");
+        else if (value === undefined) resolve("no header");
+        else resolve(colour === undefined ? value : `${value} (${colour})`);
       },
     );
     req.on("timeout", () => req.destroy(new Error("timed out")));
@@ -57,4 +63,9 @@ function askOnce(probe: SwitchProbeConfig, timeoutMs: number): Promise<string> {
 
 function describe(counts: ReadonlyMap<string, number>): string {
   return [...counts].map(([answer, n]) => `${answer} x${n}`).join(", ");
+}
+
+function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const header = headers[name.toLowerCase()];
+  return Array.isArray(header) ? header[0] : header;
 }

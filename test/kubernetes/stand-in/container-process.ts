@@ -51,7 +51,7 @@ export class ContainerProcess {
   #log = "";
 
   private constructor(child: ChildProcess) {
-    if (child.pid === undefined) throw new Error(`could not start ${DEMO_APP}`);
+    if (child.pid === undefined) throw new Error("could not start the container's program");
     this.pid = child.pid;
     this.#child = child;
     live.add(child);
@@ -68,12 +68,15 @@ export class ContainerProcess {
     });
   }
 
-  /** Starts the demo app with exactly `env` (the runtime adds nothing but what a container image has). */
-  static start(env: Readonly<Record<string, string>>): ContainerProcess {
-    if (!existsSync(DEMO_APP))
-      throw new Error(`${DEMO_APP} is not built: run \`npx tsc -p tsconfig.json\` first`);
+  /**
+   * Starts `program` (a Node.js script standing for the container image; default the demo app) with exactly
+   * `env` (the runtime adds nothing but what a container image has).
+   */
+  static start(env: Readonly<Record<string, string>>, program = DEMO_APP): ContainerProcess {
+    if (!existsSync(program))
+      throw new Error(`${program} is not built: run \`npx tsc -p tsconfig.json\` first`);
     killAllOnExit();
-    const child = spawn(process.execPath, ["--import", WATCHDOG, DEMO_APP], {
+    const child = spawn(process.execPath, ["--import", WATCHDOG, program], {
       env: { ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -38,6 +38,8 @@ export interface PodWorkerOptions {
   readonly secondMs: number;
   /** Environment added over the pod spec's, e.g. ERROR_RATIO for one version. */
   readonly extraEnv: (pod: JsonObject) => Readonly<Record<string, string>>;
+  /** The script a pod's image stands for; undefined: the demo app. */
+  readonly program: (pod: JsonObject) => string | undefined;
   /** The pod object is gone (deleted after its process exited). */
   readonly onGone: () => void;
 }
@@ -116,7 +118,10 @@ export class PodWorker {
   }
 
   #run(env: Record<string, string>, port: number): void {
-    const run = ContainerProcess.start({ ...env, HOSTNAME: this.#name, PORT: String(port) });
+    const run = ContainerProcess.start(
+      { ...env, HOSTNAME: this.#name, PORT: String(port) },
+      this.#o.program(this.#pod),
+    );
     this.#starts += 1;
     this.#process = run;
     this.#waiting = null;

@@ -30,6 +30,8 @@ export interface ProcessKubeletOptions {
   /** How long one second of the kubelet's clock lasts (probe periods, grace periods, back-off). */
   readonly secondMs: number;
   readonly env: PodEnv;
+  /** The script each image stands for (a registry of local programs); undefined: the demo app. */
+  readonly programs?: (pod: PodIdentity) => string | undefined;
 }
 
 export class ProcessKubelet {
@@ -85,6 +87,7 @@ export class ProcessKubelet {
         network: this.#o.network,
         secondMs: this.#o.secondMs,
         extraEnv: (p) => definedOnly(this.#o.env(identityOf(p))),
+        program: (p) => this.#o.programs?.(identityOf(p)),
         onGone: () => this.#workers.delete(key),
       });
       this.#workers.set(key, worker);

@@ -7,7 +7,7 @@ import { type BehaviourOf, ClusterSimulator, type PodBehaviour } from "./cluster
 import type { JsonObject } from "./json.js";
 import { PlayedServiceProxy } from "./played-service-proxy.js";
 import { PodNetwork } from "./pod-network.js";
-import { type PodEnv, ProcessKubelet } from "./process-kubelet.js";
+import { type PodEnv, type PodIdentity, ProcessKubelet } from "./process-kubelet.js";
 import { ServiceProxy } from "./service-proxy.js";
 
 export type { PodEnv, PodIdentity } from "./process-kubelet.js";
@@ -25,6 +25,8 @@ export interface StandInOptions {
   readonly pods?: "simulated" | "processes";
   /** Process mode: environment added to a pod's container over its spec's (e.g. ERROR_RATIO for 2.0.0). */
   readonly env?: PodEnv;
+  /** Process mode: the Node.js script a pod's image stands for (e.g. by version); default the demo app. */
+  readonly programs?: (pod: PodIdentity) => string | undefined;
   /** Process mode: how long one second of the kubelet lasts (probe periods, grace periods, back-off); 100. */
   readonly kubeletSecondMs?: number;
   /** The kube-proxy delay of serviceAddress() when it is given none: 0 simulated, 300 ms with processes. */
@@ -74,6 +76,7 @@ export class StandIn {
       network: this.network,
       secondMs: options.kubeletSecondMs ?? 100,
       env: (pod) => ({ ...(behaviour ? behaviourEnv(behaviour(pod)) : {}), ...env?.(pod) }),
+      programs: options.programs,
     });
   }
 

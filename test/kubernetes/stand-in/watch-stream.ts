@@ -28,6 +28,7 @@ export function serveWatch(
 ): void {
   const { info, namespace, matches } = request;
   res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
+  res.flushHeaders(); // the API server answers a watch's head at once, before any event
   const send = (type: string, object: JsonObject) => {
     const body = type === "ERROR" ? object : withType(info, object);
     res.write(`${JSON.stringify({ type, object: body })}\n`);
