@@ -30,3 +30,8 @@ export function createLogger(options: { pretty?: boolean; level?: string } = {})
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
+
+/** A catch handler that logs what failed and goes on: for shutdown steps, where one failure must not stop the rest. */
+export function logFailure(logger: Logger, what: string): (error: unknown) => void {
+  return (error) => logger.error({ err: (error as Error).message }, `${what} failed`);
+}

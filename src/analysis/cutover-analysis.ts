@@ -99,17 +99,22 @@ export class CutoverAnalysis implements DeployAnalysis {
     const idle = new AbortController();
     const signal = AbortSignal.any([context.signal, idle.signal]);
     const noTraffic = (m: Measurement) => m.index === 1 && m.canary.requests < this.#config.minRequests;
-    try {
-      return await this.#run("pre-switch", { ...context, signal }, (m) => {
-        if (noTraffic(m)) idle.abort();
-      });
-    } catch (error) {
-      if (!idle.signal.aborted || context.signal.aborted) throw error;
+    const skipped = () => {
       this.#log.info(
         { deploy: context.deployId },
         "pre-switch analysis skipped: too few requests reached the new colour through its preview address",
       );
       return null;
+    };
+    try {
+      const outcome = await this.#run("pre-switch", { ...context, signal }, (m) => {
+        if (noTraffic(m)) idle.abort();
+      });
+      // A run that ended at its first measurement (count 1, a limit of 0) ends before it sees the abort.
+      return idle.signal.aborted && !context.signal.aborted ? skipped() : outcome;
+    } catch (error) {
+      if (!idle.signal.aborted || context.signal.aborted) throw error;
+      return skipped();
     }
   }
 

@@ -18,6 +18,6 @@ export async function controlFor(loaded: LoadedConfig): Promise<ControlPlane> {
   return new EngineControl({
     engine: kube.engine,
     finish: () => kube.settle(),
-    leave: () => kube.platform.close(),
+    leave: () => kube.close(),
   });
 }

@@ -6,6 +6,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { createDeployMigrator } from "../db/create-deploy-migrator.js";
 import { Engine } from "../engine/engine.js";
 import type { DeployMigrator } from "../engine/ports/deploy-migrator.js";
+import { logFailure } from "../log.js";
 import { type AlertsAndReports, attachAlertsAndReports } from "../report/attach-alerts-and-reports.js";
 import { engineSettings } from "./engine-settings.js";
 import type { PlatformParts } from "./platform-parts.js";
@@ -89,8 +90,7 @@ function closer(
   logger: Logger,
 ): ComposedEngine["close"] {
   let closing: Promise<void> | null = null;
-  const quietly = (what: string) => (error: unknown) =>
-    logger.error({ err: (error as Error).message }, `${what} failed`);
+  const quietly = (what: string) => logFailure(logger, what);
   return (beforeDatabase) => {
     closing ??= (async () => {
       await engine.close().catch(quietly("engine close"));

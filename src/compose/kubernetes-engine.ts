@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
 import { type Address, parseAddress } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
-import { ConfigError } from "../errors.js";
+import { httpUrl } from "../host-port.js";
 import { AnnotationStateStore } from "../platforms/kubernetes/annotation-state-store.js";
 import { ensureServices } from "../platforms/kubernetes/ensure-services.js";
 import { JournalConfigMaps } from "../platforms/kubernetes/journal-config-maps.js";
@@ -12,8 +12,8 @@ import { PodProxyFetcher } from "../platforms/kubernetes/pod-proxy-fetcher.js";
 import { kubernetesSection } from "../platforms/kubernetes/render-manifests.js";
 import { ServiceSelectorRouter } from "../platforms/kubernetes/service-selector-router.js";
 import { type ComposedEngine, composeEngine } from "./compose-engine.js";
-import { readyReplicas } from "./local-parts.js";
 import type { PlatformParts } from "./platform-parts.js";
+import { readyReplicas } from "./ready-replicas.js";
 
 export interface KubernetesEngineExtras {
   /** Clients for another cluster than the kubeconfig names (tests). */
@@ -97,7 +97,11 @@ async function kubernetesParts(
     clients,
     logger,
     pollMs: extras.pollMs,
-    previewUrl: previewProbeUrl(preview, kube.switchProbe?.url),
+    // The preview is asked only where cutover was told it reaches it, or needs it anyway (smoke checks).
+    previewUrl:
+      kube.preview !== undefined || config.deploy.smoke.length > 0
+        ? previewProbeUrl(preview, kube.switchProbe?.url)
+        : null,
   });
   await platform.refresh();
   const readyTimeoutMs = config.deploy.readyTimeout;
@@ -140,23 +144,16 @@ async function kubernetesParts(
   };
 }
 
-/** Where smoke checks reach the preview Service: `kubernetes.preview`, else router.preview. */
-function previewAddress(loaded: LoadedConfig, preview: string | undefined) {
-  if (preview === undefined) return loaded.config.router.preview;
-  const address = parseAddress(preview);
-  if (!address)
-    throw new ConfigError(loaded.file, [
-      `kubernetes.preview: expected host:port such as 127.0.0.1:8081; got "${preview}"`,
-    ]);
-  return address;
+/** Where smoke checks reach the preview Service: `kubernetes.preview` (checked at load), else router.preview. */
+function previewAddress(loaded: LoadedConfig, preview: string | undefined): Address {
+  return (preview === undefined ? undefined : parseAddress(preview)) ?? loaded.config.router.preview;
 }
 
 /** The switch probe's path, asked through the preview Service. */
 function previewProbeUrl(preview: Address, probeUrl: string | undefined): string | null {
   if (probeUrl === undefined) return null;
   const { pathname, search } = new URL(probeUrl);
-  const host = preview.host.includes(":") ? `[${preview.host}]` : preview.host;
-  return `http://${host}:${preview.port}${pathname}${search}`;
+  return httpUrl(preview, `${pathname}${search}`);
 }
 
 /** Re-reads the pods every `ms`, so the analysis scrapes the pods that run now (a rescheduled one, a scale-up). */

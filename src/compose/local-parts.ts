@@ -4,11 +4,11 @@ import type { MirrorSwitch } from "../analysis/cutover-analysis.js";
 import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
 import type { LoadedConfig } from "../config/load.js";
 import { FileStateStore } from "../engine/file-state-store.js";
-import type { Platform } from "../engine/ports/platform.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
 import { createDataPlane } from "../router/create-data-plane.js";
 import type { DataPlane } from "../router/data-plane.js";
 import type { PlatformParts } from "./platform-parts.js";
+import { readyReplicas } from "./ready-replicas.js";
 
 /** The replicas' logs, under stateDir. */
 const LOG_DIR = "logs";
@@ -46,13 +46,4 @@ export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
     sampleSource: new RouterMetricSource(router),
     journals: null,
   };
-}
-
-/** The ready replicas of a colour, as addresses to scrape. */
-export function readyReplicas(platform: Pick<Platform, "status">) {
-  return (colour: Parameters<Platform["status"]>[0]) =>
-    platform
-      .status(colour)
-      .replicas.filter((replica) => replica.ready)
-      .map((replica) => ({ id: replica.id, host: replica.host, port: replica.port }));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseAddress } from "./address.js";
 import { duration } from "./duration-field.js";
 import { gatekeeperSchema } from "./gatekeeper-schema.js";
 import { databaseSecretSchema, envFromSchema, envSchema } from "./kubernetes-env-schema.js";
@@ -220,10 +221,14 @@ export const kubernetesSchema = z
       description:
         "A rollout that makes no progress this long fails (the Deployment's progressDeadlineSeconds).",
     }),
-    preview: z.string().min(1).optional().meta({
-      description:
-        "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
-    }),
+    preview: z
+      .string()
+      .refine((value) => parseAddress(value) !== undefined, "expected host:port such as 127.0.0.1:8081")
+      .optional()
+      .meta({
+        description:
+          "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
+      }),
     switchProbe: switchProbe.optional(),
     lockLease: duration("30s")
       .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'expected a lease between "1s" and "1h"')

@@ -17,7 +17,28 @@ const LOCAL_ROUTER_FIELDS = ["listen", "admin", "drainTimeout", "sticky", "dataP
  * effect on its platform (the section test in test/compose shows it, field by field).
  */
 export function platformMisfits(raw: Raw, config: Config): string[] {
-  return config.platform === "kubernetes" ? kubernetesMisfits(raw, config) : localMisfits(raw, config);
+  const own = config.platform === "kubernetes" ? kubernetesMisfits(raw, config) : localMisfits(raw, config);
+  return [...own, ...sharedMisfits(config)];
+}
+
+/** What no platform honours, whichever runs it. */
+function sharedMisfits(config: Config): string[] {
+  const problems: string[] = [];
+  if (config.kubernetes?.gatekeeper && !config.kubernetes.readinessGate)
+    problems.push(
+      "kubernetes.gatekeeper: opens readiness gates, so it needs kubernetes.readinessGate: true; set that, or leave kubernetes.gatekeeper out",
+    );
+  if (config.database) {
+    const given = [
+      ...("DATABASE_URL" in config.start.env ? ["start.env"] : []),
+      ...((config.kubernetes?.env ?? []).some((e) => e.name === "DATABASE_URL") ? ["kubernetes.env"] : []),
+    ];
+    for (const where of given)
+      problems.push(
+        `${where}: DATABASE_URL is what cutover gives each colour from database.url (with that colour's schema); leave it out of ${where} (on Kubernetes, kubernetes.database.secret names the Secret the pods read it from)`,
+      );
+  }
+  return problems;
 }
 
 function kubernetesMisfits(raw: Raw, config: Config): string[] {

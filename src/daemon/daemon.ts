@@ -7,6 +7,8 @@ import type { Address } from "../config/schema.js";
 import { Dashboard } from "../dashboard/dashboard.js";
 import type { Engine } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
+import { httpUrl } from "../host-port.js";
+import { logFailure } from "../log.js";
 import type { LocalPlatform } from "../platforms/local/local-platform.js";
 import { attachedReportDir } from "../report/report-location.js";
 import type { DataPlane } from "../router/data-plane.js";
@@ -24,7 +26,7 @@ export interface DaemonOptions {
   readonly logger: Logger;
 }
 
-const url = (a: Address) => `http://${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+const url = (a: Address) => httpUrl(a);
 
 /**
  * `cutover up`: the router, the local platform, the engine and the admin API in one process, wired together.
@@ -123,8 +125,7 @@ export class Daemon {
     log.info("stopping");
     this.#sampler.stop();
     this.dashboard.close();
-    const quietly = (what: string) => (error: unknown) =>
-      log.error({ err: (error as Error).message }, `${what} failed`);
+    const quietly = (what: string) => logFailure(log, what);
     await this.#composed.close(async () => {
       await this.platform.close().catch(quietly("platform close"));
       await this.router.close().catch(quietly("router close"));

@@ -334,9 +334,14 @@ export class Engine {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Aborts what runs, cancels timers, waits for the last write. The platform and router are closed by their owner. */
+  /**
+   * Aborts what runs, cancels timers, waits for a scale-down already under way (its colour stopping, its
+   * contract migrations: the database must not close under them) and for the last write. The platform and
+   * router are closed by their owner.
+   */
   async close(): Promise<void> {
     this.#cancelScaleDowns();
+    await Promise.allSettled([...this.#scaleDownRuns]);
     const op = this.#operation;
     if (op) {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));

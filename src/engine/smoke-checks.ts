@@ -2,6 +2,8 @@ import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Agent, fetch } from "undici";
 import type { Address, SmokeCheck } from "../config/schema.js";
+import { formatDuration } from "../duration.js";
+import { httpUrl } from "../host-port.js";
 
 export interface SmokeResult {
   readonly name: string;
@@ -17,7 +19,7 @@ export async function runSmokeChecks(
   signal: AbortSignal,
 ): Promise<SmokeResult[]> {
   const results: SmokeResult[] = [];
-  const base = `http://${preview.host.includes(":") ? `[${preview.host}]` : preview.host}:${preview.port}`;
+  const base = httpUrl(preview);
   // Connections of this run only: one kept alive from an earlier run may still lead to the colour the
   // preview address served then (kube-proxy and load balancers keep a connection on its first backend).
   const connections = new Agent();
@@ -55,13 +57,21 @@ async function httpCheck(
   const name = check.name ?? `${method} ${path}`;
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout)]);
   let response: Awaited<ReturnType<typeof fetch>>;
+  let unanswered: unknown = null;
   for (;;) {
     try {
       response = await fetch(base + path, { method, signal: deadline, dispatcher: connections });
       break;
     } catch (error) {
-      if (!unreachable(error) || deadline.aborted)
+      if (deadline.aborted && unanswered !== null && !signal.aborted)
+        return {
+          name,
+          passed: false,
+          detail: `nothing answered at ${base}${path} within ${formatDuration(timeout)} (${describe(unanswered)}); check that the preview address (router.preview, kubernetes.preview) reaches the new colour`,
+        };
+      if (!unreachable(error, method) || deadline.aborted)
         return { name, passed: false, detail: `request failed: ${describe(error)}` };
+      unanswered = error;
       await sleep(RETRY_MS, undefined, { signal: deadline }).catch(() => {});
     }
   }
@@ -88,12 +98,16 @@ async function httpCheck(
 }
 
 const RETRY_MS = 100;
-const UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "UND_ERR_SOCKET", "EPIPE"]);
+/** Nothing listened: the request was never sent, so sending it again is safe for any method. */
+const REFUSED = new Set(["ECONNREFUSED"]);
+/** The connection was cut: the server may have had the request, so only a safe method is sent again. */
+const CUT = new Set(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE"]);
 
-/** The request never reached a server that answered: nothing listened, or the connection was cut. */
-function unreachable(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  return typeof cause?.code === "string" && UNREACHABLE.has(cause.code);
+/** The request never reached a server that answered (and sending it again cannot do anything twice). */
+function unreachable(error: unknown, method: string): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  if (typeof code !== "string") return false;
+  return REFUSED.has(code) || (CUT.has(code) && (method === "GET" || method === "HEAD"));
 }
 
 function describe(error: unknown): string {

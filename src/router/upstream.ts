@@ -1,5 +1,6 @@
 import { Pool } from "undici";
 import type { Endpoint } from "../engine/ports/platform.js";
+import { hostPort } from "../host-port.js";
 
 export interface UpstreamTimeouts {
   /** Time allowed for the connection to open. */
@@ -39,6 +40,5 @@ export class Upstream {
 
 /** "host:port", with brackets around an IPv6 host. */
 export function upstreamKey(endpoint: Endpoint): string {
-  const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-  return `${host}:${endpoint.port}`;
+  return hostPort(endpoint.host, endpoint.port);
 }

@@ -33,14 +33,27 @@ export class EngineDriver implements SwitchDriver {
     return outcomeOf(await this.#toTheEnd(await this.#engine.deploy(version)));
   }
 
-  /** Waits for the operation's end, promoting it when it pauses for promotion. */
+  /** Waits for the operation's end, promoting it when it pauses for promotion (a failed promote fails the step). */
   async #toTheEnd(started: StartedOperation): Promise<DeployRecord> {
+    let promoted = false;
+    let fail: (error: unknown) => void = () => {};
+    const promoteFailed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    const promoteIfPaused = (phase: string | undefined) => {
+      if (phase !== "Paused" || promoted) return;
+      promoted = true;
+      this.#engine.promote().catch(fail);
+    };
     const off = this.#engine.onEvent((event) => {
-      if (event.type === "deploy" && event.record.id === started.record.id && event.record.phase === "Paused")
-        void this.#engine.promote().catch(() => {});
+      if (event.type === "deploy" && event.record.id === started.record.id)
+        promoteIfPaused(event.record.phase);
     });
     try {
-      return await started.done;
+      // It may have paused before this listener was there.
+      const current = this.#engine.status().deploy;
+      if (current?.id === started.record.id) promoteIfPaused(current.phase);
+      return await Promise.race([started.done, promoteFailed]);
     } finally {
       off();
     }

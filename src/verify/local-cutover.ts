@@ -2,6 +2,7 @@ import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
 import { isProcessAlive, readDaemonInfo } from "../daemon/state-files.js";
 import { CutoverError } from "../errors.js";
+import { httpUrl } from "../host-port.js";
 import type { AdminApi } from "./admin-api.js";
 import { AdminApiDriver } from "./admin-api-driver.js";
 import type { FaultTarget } from "./faults/fault.js";
@@ -10,7 +11,7 @@ import type { FaultTarget } from "./faults/fault.js";
 export function addressUrl(address: Address): string {
   const host =
     address.host === "0.0.0.0" || address.host === "::" || address.host === "" ? "127.0.0.1" : address.host;
-  return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
+  return httpUrl({ host, port: address.port });
 }
 
 /** The running local cutover of `loaded`, as the faults act on it. `startDaemon` is `cutover up`. */

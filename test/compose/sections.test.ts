@@ -179,10 +179,15 @@ const SECTIONS: Record<
       expect(engineSettings(load({ ...LOCAL, deploy: { readyTimeout: "9s" } }).config).readyTimeoutMs).toBe(
         9000,
       ),
-    kubernetes: () =>
-      expect(
-        engineSettings(load({ ...KUBE, deploy: { scaleDownDelay: "4s" } }).config).scaleDownDelayMs,
-      ).toBe(4000),
+    // A deploy on the stand-in keeps the old colour warm for exactly deploy.scaleDownDelay.
+    kubernetes: async () => {
+      const built = await cluster.engine({ loaded: onCluster({ deploy: { scaleDownDelay: "45s" } }) });
+      const record = await (await built.engine.deploy("2.0.0")).done;
+      expect(record.phase, record.reason).toBe("Healthy");
+      const warmFor = Date.parse(built.engine.status().colours.blue.scaleDownAt ?? "") - Date.now();
+      expect(warmFor).toBeGreaterThan(35_000);
+      expect(warmFor).toBeLessThanOrEqual(45_000);
+    },
   },
   database: {
     local: async () => {
@@ -210,6 +215,11 @@ const SECTIONS: Record<
       }
       const built = await cluster.engine({ loaded: onCluster({ database: { url: PG } }) });
       expect(built.composed.migrator).not.toBeNull();
+      const twice = { ...KUBE, database: { url: PG } };
+      expect(
+        refusal({ ...twice, kubernetes: { ...KUBE.kubernetes, env: [{ name: "DATABASE_URL", value: PG }] } })
+          .message,
+      ).toContain("kubernetes.env: DATABASE_URL is what cutover gives each colour from database.url");
     },
   },
   analysis: {
@@ -234,12 +244,24 @@ const SECTIONS: Record<
     },
   },
   kubernetes: {
-    // On the local platform the section is what `cutover render kubernetes` renders.
-    local: () =>
+    // On the local platform the section is what `cutover render kubernetes` renders; what no platform
+    // can honour is refused on both.
+    local: () => {
       expect(renderManifests(load({ ...LOCAL, kubernetes: KUBE.kubernetes }).config).length).toBeGreaterThan(
         3,
+      );
+      const gatekeeper = { ...KUBE.kubernetes, gatekeeper: { image: "registry.example.com/cutover:0.1.0" } };
+      expect(refusal({ ...LOCAL, kubernetes: gatekeeper }).message).toContain(
+        "kubernetes.gatekeeper: opens readiness gates, so it needs kubernetes.readinessGate: true",
+      );
+      expect(refusal({ ...LOCAL, kubernetes: { ...KUBE.kubernetes, preview: "nowhere" } }).message).toContain(
+        "kubernetes.preview: expected host:port such as 127.0.0.1:8081",
+      );
+    },
+    kubernetes: () =>
+      expect(() => load({ ...BASE, platform: "kubernetes" })).toThrow(
+        /kubernetes: is required with platform: kubernetes; add at least kubernetes\.image/,
       ),
-    kubernetes: () => expect(() => load({ ...BASE, platform: "kubernetes" })).toThrow(/kubernetes/),
   },
   stateDir: {
     local: () => expect(load({ ...LOCAL, stateDir: "state" }).stateDir).toBe(join(dir, "state")),

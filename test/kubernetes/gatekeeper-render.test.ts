@@ -10,10 +10,7 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments, stringify } from "yaml";
 import { parseConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/errors.js";
-import {
-  GatekeeperWithoutGateError,
-  gatekeeperManifests,
-} from "../../src/platforms/kubernetes/gatekeeper-manifests.js";
+import { gatekeeperManifests } from "../../src/platforms/kubernetes/gatekeeper-manifests.js";
 import {
   type KubeObject,
   manifestsYaml,
@@ -143,8 +140,11 @@ describe("gatekeeper manifests", () => {
   });
 
   it("refuses a gatekeeper without the readiness gate, and a gatekeeper without an image", () => {
-    expect(() => renderManifests(config({ readinessGate: false }))).toThrow(GatekeeperWithoutGateError);
-    expect(() => renderManifests(config({ readinessGate: false }))).toThrow(/set readinessGate: true/);
+    // Refused as cutover.yaml is read, by every command, not only by render.
+    expect(() => config({ readinessGate: false })).toThrow(ConfigError);
+    expect(() => config({ readinessGate: false })).toThrow(
+      /kubernetes\.gatekeeper: opens readiness gates, so it needs kubernetes\.readinessGate: true/,
+    );
     expect(() => config({ gatekeeper: {} })).toThrow(ConfigError);
     expect(() => config({ gatekeeper: { image: IMAGE, replica: 2 } })).toThrow(/unknown field "replica"/);
   });

@@ -137,7 +137,7 @@ await describeOnServer("migrations on Kubernetes", () => {
     expect(deploymentsText(c)).not.toContain(PASSWORD);
     expect(JSON.stringify(renderManifests(c.loaded.config))).not.toContain(PASSWORD);
     const env = JSON.stringify(c.standIn.get("deployments", "shop-blue"));
-    expect(env).toContain('"secretKeyRef":{"name":"shop-database","key":"url"}');
+    expect(env).toContain('"secretKeyRef":{"name":"shop-blue-cutover-env","key":"url"}');
     expect(env).toContain("search_path=cutover_v0002");
     expect(JSON.stringify(c.standIn.get("deployments", "shop-green"))).toContain("search_path=cutover_v0001");
 

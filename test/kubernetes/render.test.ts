@@ -307,11 +307,11 @@ describe("kubernetes.env and kubernetes.envFrom", () => {
     const env = (deployments[0] as V1Deployment).spec?.template.spec?.containers[0]?.env;
     expect(env).toContainEqual({
       name: "DATABASE_URL",
-      valueFrom: { secretKeyRef: { name: "shop-database", key: "url" } },
+      valueFrom: { secretKeyRef: { name: "shop-blue-cutover-env", key: "url" } },
     });
     expect(env).toContainEqual({
       name: "CACHE",
-      valueFrom: { secretKeyRef: { name: "shop-database", key: "CACHE" } },
+      valueFrom: { secretKeyRef: { name: "shop-blue-cutover-env", key: "CACHE" } },
     });
     // With kubernetes.database.secret, DATABASE_URL always comes from the user's Secret.
     const own = container({ database: { secret: { name: "shop-db" } } });

@@ -1,6 +1,7 @@
 import { request } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { Endpoint } from "../../engine/ports/platform.js";
+import { httpUrl } from "../../host-port.js";
 import type { CounterSeries, MetricSource, SourceReading } from "../metric-source.js";
 import { type CounterNames, countersFromText } from "./counters-from-text.js";
 import { countersFromJson } from "./json-metrics.js";
@@ -27,10 +28,7 @@ export interface ReplicaFetcher {
 
 /** The plain fetcher: GET http://host:port/path. */
 export const httpFetcher: ReplicaFetcher = {
-  where: (endpoint, path) => {
-    const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
-    return `http://${host}:${endpoint.port}${path}`;
-  },
+  where: (endpoint, path) => httpUrl(endpoint, path),
   async get(endpoint, path, signal) {
     const response = await request(httpFetcher.where(endpoint, path), {
       signal,

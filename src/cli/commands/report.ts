@@ -39,7 +39,17 @@ export function registerReportCommand(program: Command, context: ReportCommandCo
 async function journalOnDisk(loaded: LoadedConfig, asked: string | undefined): Promise<string> {
   if (asked !== undefined && existsSync(journalPath(loaded.stateDir, asked))) return asked;
   const shelf = await journalShelfFor(loaded);
-  const id = asked ?? (await shelf?.latest()) ?? latestJournalId(loaded.stateDir);
+  const newestInCluster = async () => {
+    try {
+      return (await shelf?.latest()) ?? null;
+    } catch (error) {
+      process.stderr.write(
+        `cutover: could not list the deploy journals in the cluster (${(error as Error).message}); using the newest in ${loaded.stateDir}\n`,
+      );
+      return null;
+    }
+  };
+  const id = asked ?? (await newestInCluster()) ?? latestJournalId(loaded.stateDir);
   const also = (deployId: string | null) => (shelf ? ` nor in the cluster (${shelf.where(deployId)})` : "");
   if (id === null)
     throw new JournalNotFoundError(`no deploy has been recorded in ${loaded.stateDir}${also(null)} yet`);

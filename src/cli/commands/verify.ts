@@ -141,7 +141,7 @@ async function verify(flags: VerifyFlags, context: VerifyCommandContext): Promis
     if (!out.json) process.stderr.write(`cutover verify: ${line}\n`);
   };
   const every = Math.max(1, Math.floor(steps.length / 10));
-  const { report, samples } = await runVerify({
+  const run = runVerify({
     target,
     driver,
     steps,
@@ -158,6 +158,12 @@ async function verify(flags: VerifyFlags, context: VerifyCommandContext): Promis
         log(`${done.index + 1}/${total} ${done.step}: ${done.outcome.detail}`);
       }
     },
+  });
+  // On Kubernetes the engine runs here: close it whatever happens (its lock, its journal), and on success
+  // wait for the scale-down it scheduled, as `cutover deploy` does.
+  const { report, samples } = await run.catch(async (error: unknown) => {
+    await cluster?.close();
+    throw error;
   });
   await cluster?.finish();
   if (flags.junit) writeFileSync(flags.junit, toJUnitXml(report));
@@ -212,7 +218,7 @@ async function kubernetes(context: VerifyCommandContext, faults: number) {
   const { createKubernetesEngine } = await import("../../compose/kubernetes-engine.js");
   const kube = await createKubernetesEngine(loaded, logger);
   const driver = new EngineDriver(kube.engine, `the Services of ${loaded.config.service} on Kubernetes`);
-  return { target, driver, faultTarget: null, finish: () => kube.settle() };
+  return { target, driver, faultTarget: null, finish: () => kube.settle(), close: () => kube.close() };
 }
 
 function remote(flags: VerifyFlags, context: VerifyCommandContext, faults: number) {

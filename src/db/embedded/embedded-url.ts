@@ -1,5 +1,6 @@
+import { hostPort } from "../../host-port.js";
+
 /** The URL of the embedded database's wire server: postgres://postgres@host:port/postgres. */
 export function embeddedUrl(host: string, port: number): string {
-  const shown = host.includes(":") ? `[${host}]` : host;
-  return `postgres://postgres@${shown}:${port}/postgres`;
+  return `postgres://postgres@${hostPort(host, port)}/postgres`;
 }

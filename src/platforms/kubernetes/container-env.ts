@@ -34,8 +34,9 @@ export function containerEnv(config: Config, kube: KubernetesConfig, spec: Colou
   putPlain(spec.env ?? {});
   const { plain, secret } = splitSecretEnv(plainValues(env));
   putPlain(plain);
-  for (const name of Object.keys(secret)) put({ name, valueFrom: secretSource(config.service, kube, name) });
-  if (kube.database) put({ name: DATABASE_URL, valueFrom: secretSource(config.service, kube, DATABASE_URL) });
+  const source = (name: string) => secretSource(config.service, spec.colour, kube, name);
+  for (const name of Object.keys(secret)) put({ name, valueFrom: source(name) });
+  if (kube.database) put({ name: DATABASE_URL, valueFrom: source(DATABASE_URL) });
   return { env: [...env.values()], secret };
 }
 

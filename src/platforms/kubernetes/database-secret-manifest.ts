@@ -1,18 +1,27 @@
 import type { V1EnvVarSource, V1Secret } from "@kubernetes/client-node";
+import type { Colour } from "../../colour.js";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import { MANAGED_BY } from "./manifest-names.js";
 import { DATABASE_URL } from "./secret-env.js";
 
-/** The Secret cutover keeps for a service: DATABASE_URL under `url`, any other secret value under its own name. */
-export const databaseSecretName = (service: string) => `${service}-database`;
+/**
+ * The Secret cutover keeps for one colour: DATABASE_URL under `url`, any other secret value under its own
+ * name. One per colour, so a deploy never changes what the live colour's pods read when they restart.
+ */
+export const databaseSecretName = (service: string, colour: Colour) => `${service}-${colour}-cutover-env`;
 
 const keyOf = (name: string) => (name === DATABASE_URL ? "url" : name);
 
 /** Where a variable that must not be plain is read from: `kubernetes.database.secret` for DATABASE_URL when set, else cutover's Secret. */
-export function secretSource(service: string, kube: KubernetesConfig, name: string): V1EnvVarSource {
+export function secretSource(
+  service: string,
+  colour: Colour,
+  kube: KubernetesConfig,
+  name: string,
+): V1EnvVarSource {
   const own = kube.database?.secret;
   if (name === DATABASE_URL && own) return { secretKeyRef: { name: own.name, key: own.key } };
-  return { secretKeyRef: { name: databaseSecretName(service), key: keyOf(name) } };
+  return { secretKeyRef: { name: databaseSecretName(service, colour), key: keyOf(name) } };
 }
 
 /**
@@ -21,6 +30,7 @@ export function secretSource(service: string, kube: KubernetesConfig, name: stri
  */
 export function databaseSecretManifest(
   service: string,
+  colour: Colour,
   kube: KubernetesConfig,
   values: Readonly<Record<string, string>>,
 ): V1Secret | null {
@@ -34,7 +44,7 @@ export function databaseSecretManifest(
     apiVersion: "v1",
     kind: "Secret",
     metadata: {
-      name: databaseSecretName(service),
+      name: databaseSecretName(service, colour),
       namespace: kube.namespace,
       labels: { app: service, ...MANAGED_BY },
     },

@@ -3,6 +3,9 @@ import type { KubernetesListObject, KubernetesObject, Watch } from "@kubernetes/
 import type { Logger } from "pino";
 import { apiMessage, apiStatus } from "./kube-clients.js";
 
+/** A watch that lasted less than this is followed by a pause before the next one. */
+const MIN_WATCH_MS = 1_000;
+
 export interface WatchedListOptions<T extends KubernetesObject> {
   /** What is watched, for the logs: "pods of shop". */
   readonly what: string;
@@ -67,9 +70,14 @@ export class WatchedList<T extends KubernetesObject> {
   async #run(): Promise<void> {
     const signal = this.#stop.signal;
     while (!signal.aborted) {
+      const started = Date.now();
       try {
         if (this.#resourceVersion === "") await this.#list();
-        if ((await this.#watchOnce(signal)) === "expired") {
+        const ended = await this.#watchOnce(signal);
+        // A watch that a proxy closes at once, again and again, must not turn into a loop of requests.
+        if (Date.now() - started < MIN_WATCH_MS)
+          await sleep(this.#o.retryMs ?? 1_000, undefined, { signal }).catch(() => undefined);
+        if (ended === "expired") {
           this.#o.logger.info(
             { watching: this.#o.what },
             "the watch must start over (410 Expired or an ERROR event): listing again",

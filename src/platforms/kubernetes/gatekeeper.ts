@@ -177,6 +177,7 @@ export class Gatekeeper {
   }
 
   #retryLater(error: unknown): void {
+    if (this.#caches === null) return; // no longer leading: nothing to try again
     this.#log.warn({ err: apiMessage(error) }, "could not open a readiness gate; trying again");
     clearTimeout(this.#retry);
     this.#retry = setTimeout(() => this.#kick(), this.#timings.retryPeriodMs);

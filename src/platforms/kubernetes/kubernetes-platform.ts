@@ -6,6 +6,7 @@ import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { Config } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
+import { CutoverError } from "../../errors.js";
 import { autoscalerManifest, idleMinimum, liveMinimum } from "./autoscaler-manifest.js";
 import type { ColourSpec } from "./colour-spec.js";
 import { containerEnv } from "./container-env.js";
@@ -14,7 +15,7 @@ import { deploymentManifest } from "./deployment-manifest.js";
 import { disruptionBudgetManifest } from "./disruption-budget-manifest.js";
 import { PreviewNotServingError, RolloutFailedError } from "./errors.js";
 import { callApi, isNotFound, type KubeClients, patchAs } from "./kube-clients.js";
-import { ANNOTATIONS, FIELD_MANAGER, names } from "./manifest-names.js";
+import { ANNOTATIONS, FIELD_MANAGER, MANAGED_BY, names } from "./manifest-names.js";
 import { nextDeploymentChange } from "./next-change.js";
 import { replicaStatus } from "./pod-status.js";
 import { openGates } from "./readiness-gate.js";
@@ -357,14 +358,31 @@ export class KubernetesPlatform implements Platform {
    */
   async #applySecret(spec: ColourSpec): Promise<void> {
     const { config, kube } = this.#o;
-    const secret = databaseSecretManifest(this.#service, kube, containerEnv(config, kube, spec).secret);
+    const values = containerEnv(config, kube, spec).secret;
+    const secret = databaseSecretManifest(this.#service, spec.colour, kube, values);
     if (!secret) return;
-    const name = databaseSecretName(this.#service);
+    const name = databaseSecretName(this.#service, spec.colour);
+    await this.#refuseForeignSecret(name);
     this.#log.info(
       { colour: spec.colour, secret: name, keys: Object.keys(secret.data ?? {}) },
       "applying secret",
     );
     await this.#apply("Secret", name, secret);
+  }
+
+  /** A Secret of that name that cutover did not make is somebody else's: never take it over. */
+  async #refuseForeignSecret(name: string): Promise<void> {
+    const found = await callApi(`reading secret ${name}`, () =>
+      this.#o.clients.core.readNamespacedSecret({ name, namespace: this.#namespace }).catch(ignoreNotFound),
+    );
+    if (
+      found &&
+      found.metadata?.labels?.["app.kubernetes.io/managed-by"] !== MANAGED_BY["app.kubernetes.io/managed-by"]
+    )
+      throw new CutoverError(
+        "SECRET_NOT_OURS",
+        `the Secret ${name} exists and was not made by cutover (no label app.kubernetes.io/managed-by=cutover); cutover keeps the colour's database URL there: rename or delete that Secret, or name your own with kubernetes.database.secret`,
+      );
   }
 
   /** Server-side apply, forced: cutover owns these fields and takes them back from other managers. */
