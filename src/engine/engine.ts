@@ -396,6 +396,9 @@ export class Engine {
     };
     this.#operation = op;
     try {
+      // The last operation's writes land first: a write of its ending still queued must never race
+      // this claim (on a shared store it would clear the lock just taken).
+      await this.#writer.idle();
       await this.#o.store.claim(record);
     } catch (error) {
       this.#operation = null;

@@ -181,7 +181,8 @@ describe("cutover gatekeeper", () => {
       c.standIn.server.requests.filter(
         (r) => r.verb === "GET" && r.path.endsWith("/services") && !r.query.watch,
       );
-    expect(lists()).toHaveLength(1);
+    // Leading comes first, then its caches list: wait for that list, then for nothing more.
+    await eventually("it listed the Service", () => lists().length === 1, 3_000);
     // Something else changes, then etcd compacts: the resourceVersion the watches resume from is gone.
     c.standIn.server.write("horizontalpodautoscalers", c.standIn.namespace, "shop-green", "kubectl", (h) => {
       (h.metadata as JsonObject).annotations = { touched: "yes" };

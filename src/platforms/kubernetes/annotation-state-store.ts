@@ -118,6 +118,7 @@ export class AnnotationStateStore implements StateStore {
     }
     let cleared = false;
     let asked: HolderRequest | null = null;
+    const heldBefore = this.#held;
     await this.#write("saving the deploy state", (stored, lock, request) => {
       asked = null;
       this.#checkHeld(lock);
@@ -129,7 +130,8 @@ export class AnnotationStateStore implements StateStore {
       asked = request; // every write that renews the lock also takes what was asked
       return { state, lock: held, request: null };
     });
-    if (cleared) this.#release();
+    // Released only if no newer deploy was claimed meanwhile: its lock is not this write's to drop.
+    if (cleared && this.#held === heldBefore) this.#release();
     this.#answer(asked);
   }
 
