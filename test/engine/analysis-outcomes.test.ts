@@ -12,10 +12,10 @@ import type {
   AnalysisOutcome,
   DeployAnalysis,
 } from "../../src/engine/ports/deploy-analysis.js";
-import { silentLogger } from "../../src/log.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import { Router } from "../../src/router/router.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
+import { engineOptions } from "../helpers/engine-builder.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeProject } from "../helpers/project.js";
 
@@ -61,23 +61,23 @@ async function startEngine(analysis: DeployAnalysis, extra: { keepFailedColour?:
   });
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
   await router.start();
-  const engine = await Engine.open({
-    service: "testsvc",
-    initialVersion: "1.0.0",
-    replicas: 1,
-    readyTimeoutMs: 10_000,
-    scaleDownDelayMs: 500,
-    drainTimeoutMs: 1000,
-    autoPromote: { mode: "on" },
-    smoke: [],
-    preview: config.router.preview,
-    platform,
-    router,
-    store: new FileStateStore(stateDir),
-    logger: silentLogger(),
-    analysis,
-    ...extra,
-  });
+  const engine = await Engine.open(
+    engineOptions(
+      config,
+      { preview: config.router.preview, platform, router, store: new FileStateStore(stateDir), analysis },
+      {
+        service: "testsvc",
+        initialVersion: "1.0.0",
+        replicas: 1,
+        readyTimeoutMs: 10_000,
+        scaleDownDelayMs: 500,
+        drainTimeoutMs: 1000,
+        autoPromote: { mode: "on" },
+        smoke: [],
+        ...extra,
+      },
+    ),
+  );
   cleanups.push(async () => {
     await engine.close();
     await platform.close();

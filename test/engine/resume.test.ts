@@ -8,9 +8,9 @@ import { EngineControl } from "../../src/cli/engine-control.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
-import { silentLogger } from "../../src/log.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import { Router } from "../../src/router/router.js";
+import { engineOptions } from "../helpers/engine-builder.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeProject } from "../helpers/project.js";
 
@@ -41,21 +41,20 @@ async function setUp(): Promise<{ options: EngineOptions; listen: number }> {
     await platform.close();
     await router.close();
   });
-  const options: EngineOptions = {
-    service: "testsvc",
-    initialVersion: "1.0.0",
-    replicas: 1,
-    readyTimeoutMs: 10_000,
-    scaleDownDelayMs: 60_000,
-    drainTimeoutMs: 500,
-    autoPromote: { mode: "off" },
-    smoke: [],
-    preview: config.router.preview,
-    platform,
-    router,
-    store: new FileStateStore(stateDir),
-    logger: silentLogger(),
-  };
+  const options = engineOptions(
+    config,
+    { preview: config.router.preview, platform, router, store: new FileStateStore(stateDir) },
+    {
+      service: "testsvc",
+      initialVersion: "1.0.0",
+      replicas: 1,
+      readyTimeoutMs: 10_000,
+      scaleDownDelayMs: 60_000,
+      drainTimeoutMs: 500,
+      autoPromote: { mode: "off" },
+      smoke: [],
+    },
+  );
   return { options, listen: project.listen };
 }
 

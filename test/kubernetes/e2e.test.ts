@@ -15,6 +15,7 @@ import { createKubernetesEngine } from "../../src/compose/kubernetes-engine.js";
 import { parseConfig } from "../../src/config/load.js";
 import { silentLogger } from "../../src/log.js";
 import { loadKubeConfig } from "../../src/platforms/kubernetes/kube-clients.js";
+import { PodProxyFetcher } from "../../src/platforms/kubernetes/pod-proxy-fetcher.js";
 
 const kubeconfig = process.env.CUTOVER_E2E_KUBECONFIG;
 const reason = kubeconfig
@@ -77,6 +78,18 @@ describe("a blue-green cycle on a real cluster", () => {
       expect(back.phase, back.reason).toBe("Healthy");
       const service = await core().readNamespacedService({ name: "demo", namespace });
       expect(service.spec?.selector).toEqual({ app: "demo", version: "blue" });
+
+      // What analysis with source: scrape reads on a cluster: a pod's /metrics through the pod proxy.
+      await rolling.platform.refresh();
+      const pod = rolling.platform.status("blue").replicas[0];
+      expect(pod).toBeDefined();
+      const page = await new PodProxyFetcher(rolling.clients).get(
+        { id: pod?.id ?? "", host: pod?.host ?? "", port: pod?.port ?? 8080 },
+        "/metrics",
+        AbortSignal.timeout(10_000),
+      );
+      expect(page.status).toBe(200);
+      expect(page.text).toContain("http_requests_total");
       await rolling.close();
     },
   );

@@ -1,6 +1,6 @@
 /**
  * `cutover verify --switches 100` on Kubernetes: the real CLI, against the stand-in with real pods (the demo
- * app as local processes) behind a kube-proxy stand-in that follows selector changes 150 ms late, as
+ * app as local processes) behind a kube-proxy stand-in that follows selector changes 100 ms late, as
  * kube-proxy lags the API. Every request is accounted for: none fails, and after each switch (confirmed by
  * the switch probe on the new colour) every answer on a new connection comes from the expected colour.
  * Kept-alive connections are left out on purpose: kube-proxy keeps an open connection on the pod it
@@ -51,9 +51,9 @@ describe("cutover verify on Kubernetes", () => {
     cluster = await startCluster({
       pods: "processes",
       // kube-proxy a little faster than its few hundred ms here, to keep 100 switches near half a minute.
-      propagationMs: 150,
+      propagationMs: 100,
       deploy: { scaleDownDelay: "5s", smoke: [] },
-      kubernetes: { switchProbe: { colourHeader: "x-app-environment", answers: 3 } },
+      kubernetes: { switchProbe: { colourHeader: "x-app-environment", answers: 3, interval: "10ms" } },
     });
     const result = await runVerify(
       cluster,
@@ -61,8 +61,8 @@ describe("cutover verify on Kubernetes", () => {
       "100",
       "--connection-mode",
       "fresh",
-      "--connections",
-      "4",
+      "--rate",
+      "300",
     );
     const report = JSON.parse(result.stdout);
     const failed = report.criteria.filter((c: { passed: boolean }) => !c.passed);
@@ -71,7 +71,7 @@ describe("cutover verify on Kubernetes", () => {
     expect(report.switchedBy).toMatch(/Kubernetes/);
     expect(report.switches.performed).toBe(100);
     expect(report.requests.failed).toBe(0);
-    expect(report.requests.sent).toBeGreaterThan(500);
+    expect(report.requests.sent).toBeGreaterThan(3_000);
     expect(report.criteria.map((c: { name: string; passed: boolean }) => [c.name, c.passed])).toEqual([
       ["failed requests", true],
       ["max latency", true],

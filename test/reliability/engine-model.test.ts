@@ -20,8 +20,8 @@ import { isFinal } from "../../src/engine/deploy-record.js";
 import { Engine } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
 import { type CutoverError, DeployInProgressError } from "../../src/errors.js";
-import { silentLogger } from "../../src/log.js";
 import { Router } from "../../src/router/router.js";
+import { engineOptions } from "../helpers/engine-builder.js";
 import { CrashableStore } from "./crashable-store.js";
 import { InMemoryPlatform } from "./in-memory-platform.js";
 
@@ -84,21 +84,22 @@ async function boot(dir: string, mode: AutoPromote): Promise<Parts> {
   const platform = new InMemoryPlatform();
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
   const store = new CrashableStore(dir);
-  const engine = await Engine.open({
-    service: "model",
-    initialVersion: "v0",
-    replicas: 2,
-    readyTimeoutMs: 60,
-    scaleDownDelayMs: 30,
-    drainTimeoutMs: 15,
-    autoPromote: mode,
-    smoke: [],
-    preview: { host: "127.0.0.1", port: 9 },
-    platform,
-    router,
-    store,
-    logger: silentLogger(),
-  });
+  const engine = await Engine.open(
+    engineOptions(
+      null,
+      { preview: { host: "127.0.0.1", port: 9 }, platform, router, store },
+      {
+        service: "model",
+        initialVersion: "v0",
+        replicas: 2,
+        readyTimeoutMs: 60,
+        scaleDownDelayMs: 30,
+        drainTimeoutMs: 15,
+        autoPromote: mode,
+        smoke: [],
+      },
+    ),
+  );
   await engine.up();
   return { engine, router, platform, store };
 }
