@@ -1,5 +1,5 @@
 import type { DeployRecord } from "../engine/deploy-record.js";
-import type { ServiceStatus } from "../engine/engine.js";
+import type { ServiceStatus } from "../engine/service-status.js";
 import type { AdminClient } from "./admin-client.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
 

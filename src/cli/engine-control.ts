@@ -1,7 +1,8 @@
 import { constants } from "node:os";
 import type { DeployRecord } from "../engine/deploy-record.js";
 import { isFinal } from "../engine/deploy-record.js";
-import type { Engine, ServiceStatus, StartedOperation } from "../engine/engine.js";
+import type { Engine, StartedOperation } from "../engine/engine.js";
+import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
 

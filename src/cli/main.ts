@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CONFIG_FILE, type LoadedConfig, loadConfig } from "../config/load.js";
 import { configJsonSchema } from "../config/schema.js";
 import { configTemplate } from "../config/template.js";
-import type { ServiceStatus } from "../engine/engine.js";
+import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
 import { latestReport } from "../report/report-location.js";
 import { AdminClient } from "./admin-client.js";

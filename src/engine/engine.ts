@@ -14,9 +14,10 @@ import {
 } from "./deploy-record.js";
 import type { AnalysisOutcome, DeployAnalysis } from "./ports/deploy-analysis.js";
 import type { DeployMigrator } from "./ports/deploy-migrator.js";
-import type { ColourStatus, Platform } from "./ports/platform.js";
+import type { Platform } from "./ports/platform.js";
 import type { ServiceState, StateStore } from "./ports/state-store.js";
 import type { DrainResult, TrafficRouter } from "./ports/traffic-router.js";
+import type { ColourView, ServiceStatus } from "./service-status.js";
 import { runSmokeChecks } from "./smoke-checks.js";
 import { StateWriter } from "./state-writer.js";
 
@@ -44,29 +45,6 @@ export interface EngineOptions {
 export type EngineEvent =
   | { readonly type: "deploy"; readonly record: DeployRecord }
   | { readonly type: "colours" };
-
-export interface ColourView extends ColourStatus {
-  readonly role: "active" | "idle";
-  /** The version recorded for this colour, even when it is not running. */
-  readonly recordedVersion: string | null;
-  readonly running: boolean;
-  readonly scaleDownAt: string | null;
-  readonly inFlight: number;
-}
-
-export interface ServiceStatus {
-  readonly service: string;
-  /** Healthy when the active colour has a ready replica, Degraded when it has none. */
-  readonly health: "Healthy" | "Degraded";
-  readonly active: Colour;
-  readonly colours: Readonly<Record<Colour, ColourView>>;
-  readonly deploy: DeployRecord | null;
-  readonly lastDeploy: DeployRecord | null;
-  /** Why .cutover/ could not be written (e.g. a full disk); the daemon keeps trying. null when all is written. */
-  readonly stateWriteError: string | null;
-  /** Who runs the deploy in progress when another process does (a shared store says), and how fresh its lock was. */
-  readonly deployHolder?: string | null;
-}
 
 /** A scale-down waiting for its delay: `done` settles when it has run (or was cancelled). */
 interface ScheduledScaleDown {

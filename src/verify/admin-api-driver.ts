@@ -1,6 +1,6 @@
 import { otherColour } from "../colour.js";
 import type { DeployRecord } from "../engine/deploy-record.js";
-import type { ServiceStatus } from "../engine/engine.js";
+import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError } from "../errors.js";
 import type { AdminApi } from "./admin-api.js";
 import type { SwitchDriver, SwitchOutcome } from "./switch-driver.js";

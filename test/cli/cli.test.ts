@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import type { DeployRecord } from "../../src/engine/deploy-record.js";
-import type { ServiceStatus } from "../../src/engine/engine.js";
+import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { eventually, isAlive } from "../helpers/eventually.js";
 import { hexOfPort, listeningAddresses } from "../helpers/listening-sockets.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";

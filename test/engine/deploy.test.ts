@@ -67,7 +67,9 @@ describe("a deploy, end to end in one process", () => {
   });
 
   it("aborts a green that never becomes healthy: blue serves every request and green is stopped", async () => {
-    const project = await makeProject({ replicas: 1, readyTimeout: "2s" });
+    // FAIL_HEALTH never passes, so the deploy always ends at readyTimeout; 6 s leaves a busy machine time
+    // to start the app and have it answer its 503, which the reason must name.
+    const project = await makeProject({ replicas: 1, readyTimeout: "6s" });
     project.release("2.0.0", { FAIL_HEALTH: "1" });
     daemon = await startDaemon(project);
     const load = loadOn(project);

@@ -52,14 +52,18 @@ describe("with HAProxy as the data plane", () => {
     expect(summary.failed, JSON.stringify(summary.errors)).toBe(0);
     expect(summary.byVersion["2.0.0"]).toBeGreaterThan(0);
     expect(samples.at(-1)?.version).toBe("1.0.0");
-    const switchedAt = Date.parse(deployed.switchedAt ?? "");
-    const backAt = Date.parse(rolledBack.switchedAt ?? "");
-    // Requests sent well inside each period reached the colour it chose. HAProxy acknowledges `set map`
-    // a little after it takes effect, so the edges (±100 ms of the recorded switch) are left out.
-    const between = samples.filter((s) => s.sentAt > switchedAt + 100 && s.sentAt < backAt - 100);
+    // Causal bounds, no margins: the switch step starts before `set map` is sent and ends once HAProxy
+    // acknowledged it. A request sent after the deploy's switch ended and answered before the rollback's
+    // began can only have met the new map; one sent after the rollback's switch ended, only the old.
+    // The steps' times are whole milliseconds (ISO strings): 1 ms covers their rounding.
+    const switchStep = (record: typeof deployed) => record.steps.find((s) => s.name === "switch");
+    const switched = Date.parse(switchStep(deployed)?.endedAt ?? "") + 1;
+    const backFrom = Date.parse(switchStep(rolledBack)?.startedAt ?? "");
+    const back = Date.parse(switchStep(rolledBack)?.endedAt ?? "") + 1;
+    const between = samples.filter((s) => s.sentAt > switched && s.endedAt < backFrom);
     expect(between.length).toBeGreaterThan(0);
     expect(between.filter((s) => s.version !== "2.0.0")).toEqual([]);
-    expect(samples.filter((s) => s.sentAt > backAt + 100 && s.version !== "1.0.0")).toEqual([]);
+    expect(samples.filter((s) => s.sentAt > back && s.version !== "1.0.0")).toEqual([]);
     expect(await daemon.router.metrics()).toMatch(/cutover_switches_total/);
   });
 });

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { ServiceStatus } from "../../src/engine/engine.js";
+import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
 import { type Project, runCli } from "../helpers/project.js";
 import { downAll, makeDrillProject, up } from "../verify/verify-project.js";

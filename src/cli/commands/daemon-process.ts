@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../../config/load.js";
 import type { Daemon } from "../../daemon/daemon.js";
 import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-files.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { AdminClient } from "../admin-client.js";

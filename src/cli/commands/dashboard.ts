@@ -5,7 +5,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { isProcessAlive, readDaemonInfo, readToken } from "../../daemon/state-files.js";
 import { DASHBOARD_PREFIX } from "../../dashboard/dashboard-files.js";
 import { dashboardUrl } from "../../dashboard/dashboard-url.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError, DaemonNotRunningError, EXIT_BAD_INPUT } from "../../errors.js";
 import { AdminClient } from "../admin-client.js";
 import type { Output } from "../output.js";

@@ -1,5 +1,5 @@
 import type { DeployRecord } from "../../engine/deploy-record.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import { type Confirmation, confirmAction } from "./confirm-dialog.js";
 import { byId, setText } from "./dom.js";
 

@@ -1,5 +1,5 @@
 import type { Colour } from "../../colour.js";
-import type { ColourView } from "../../engine/engine.js";
+import type { ColourView } from "../../engine/service-status.js";
 import type { DashboardState } from "./dashboard-state.js";
 import { el, setText } from "./dom.js";
 import { clock, latency, percent, rate } from "./format.js";

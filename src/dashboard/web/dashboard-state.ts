@@ -1,6 +1,6 @@
 import type { Colour } from "../../colour.js";
 import type { DeployRecord } from "../../engine/deploy-record.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import type { LiveAddresses, LiveMessage, LiveTick, ReportIndex } from "../live-message.js";
 
 /** Parts of the page a message changed. */

@@ -1,5 +1,5 @@
 import { otherColour } from "../../colour.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import type { AdminApiDriver } from "../admin-api-driver.js";
 import { epochNow } from "../clock.js";
 import { isFailure, type LoadGenerator, type LoadSample } from "../load-generator.js";

@@ -1,5 +1,5 @@
 import type { Colour } from "../../colour.js";
-import type { ServiceStatus } from "../../engine/engine.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
 import { epochNow } from "../clock.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
 import { ensureWarmIdle, failures, idleColour, ms, plural, poll, underLoad } from "./fault-helpers.js";
