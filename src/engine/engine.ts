@@ -3,6 +3,7 @@ import { type Colour, otherColour } from "../colour.js";
 import type { Address, AutoPromote, SmokeCheck } from "../config/schema.js";
 import { formatDuration } from "../duration.js";
 import { CutoverError, DeployInProgressError } from "../errors.js";
+import { ColourKeeper } from "./colour-keeper.js";
 import {
   type DeployRecord,
   findStep,
@@ -16,7 +17,7 @@ import type { AnalysisOutcome, DeployAnalysis } from "./ports/deploy-analysis.js
 import type { DeployMigrator } from "./ports/deploy-migrator.js";
 import type { Platform } from "./ports/platform.js";
 import type { ServiceState, StateStore } from "./ports/state-store.js";
-import type { DrainResult, TrafficRouter } from "./ports/traffic-router.js";
+import type { TrafficRouter } from "./ports/traffic-router.js";
 import type { ColourView, ServiceStatus } from "./service-status.js";
 import { runSmokeChecks } from "./smoke-checks.js";
 import { StateWriter } from "./state-writer.js";
@@ -45,14 +46,6 @@ export interface EngineOptions {
 export type EngineEvent =
   | { readonly type: "deploy"; readonly record: DeployRecord }
   | { readonly type: "colours" };
-
-/** A scale-down waiting for its delay: `done` settles when it has run (or was cancelled). */
-interface ScheduledScaleDown {
-  readonly timer: NodeJS.Timeout;
-  readonly at: number;
-  readonly done: Promise<void>;
-  readonly cancel: () => void;
-}
 
 /** A deploy or rollback that has begun: its record as it started, and its end. */
 export interface StartedOperation {
@@ -91,12 +84,7 @@ export class Engine {
   #history: DeployRecord[];
   #operation: Operation | null = null;
   readonly #writer: StateWriter;
-  readonly #scaleDowns = new Map<Colour, ScheduledScaleDown>();
-  /** Scale-downs whose delay is over: the colour stopping, then the contract migrations. */
-  readonly #scaleDownRuns = new Set<Promise<void>>();
-  readonly #drains = new Map<Colour, Promise<DrainResult>>();
-  /** Colours being stopped by a scale-down, so that a rollback to one waits for the stop to end. */
-  readonly #stopping = new Map<Colour, Promise<void>>();
+  readonly #keeper: ColourKeeper;
   readonly #listeners = new Set<(event: EngineEvent) => void>();
 
   private constructor(options: EngineOptions, state: ServiceState | null, history: DeployRecord[]) {
@@ -113,6 +101,7 @@ export class Engine {
       deploys: 0,
     };
     this.#writer = new StateWriter(options.store, options.logger, () => this.#state);
+    this.#keeper = new ColourKeeper(options.scaleDownDelayMs);
     options.store.onRequest?.((action, by) => {
       const op = this.#operation;
       if (!op) return;
@@ -279,13 +268,13 @@ export class Engine {
 
   status(): ServiceStatus {
     const view = (colour: Colour): ColourView => {
-      const scaleDown = this.#scaleDowns.get(colour);
+      const scaleDownAt = this.#keeper.scaleDownAt(colour);
       return {
         ...this.#o.platform.status(colour),
         role: colour === this.#state.active ? "active" : "idle",
         recordedVersion: this.#state.colours[colour].version,
         running: this.#state.colours[colour].running,
-        scaleDownAt: scaleDown ? new Date(scaleDown.at).toISOString() : null,
+        scaleDownAt: scaleDownAt === null ? null : new Date(scaleDownAt).toISOString(),
         inFlight: this.#o.router.inFlight(colour),
       };
     };
@@ -318,8 +307,7 @@ export class Engine {
    * router are closed by their owner.
    */
   async close(): Promise<void> {
-    this.#cancelScaleDowns();
-    await Promise.allSettled([...this.#scaleDownRuns]);
+    await this.#keeper.close();
     const op = this.#operation;
     if (op) {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));
@@ -337,7 +325,7 @@ export class Engine {
    * process can take the deploy over with resume(). Timers (scale-down) do not survive it.
    */
   async release(): Promise<void> {
-    this.#cancelScaleDowns();
+    this.#keeper.cancelAll();
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
     await this.#writer.idle();
@@ -413,7 +401,7 @@ export class Engine {
       migrator ? migrator.expand(record.version, op.controller.signal) : skip("no database configured"),
     );
     await this.#step(op, "start-idle", async () => {
-      await this.#makeIdle(idle);
+      await this.#keeper.makeIdle(idle);
       await this.#startColour(idle, record.version);
       return `${this.#o.replicas} replica(s) of ${record.version} on ${idle}`;
     });
@@ -430,12 +418,12 @@ export class Engine {
     const previous = record.to.colour;
     await this.#step(op, "start-previous", async () => {
       // A scale-down that is stopping this colour ends first; then look at what runs.
-      await this.#stopping.get(previous);
+      await this.#keeper.notStopping(previous);
       const warm = this.#o.platform.status(previous);
       const stillWarm = warm.version === record.version && warm.replicas.length > 0;
-      this.#cancelScaleDown(previous);
+      this.#keeper.cancel(previous);
       if (stillWarm && this.#state.colours[previous].running) return `${previous} is still warm`;
-      await this.#makeIdle(previous);
+      await this.#keeper.makeIdle(previous);
       await this.#startColour(previous, record.version);
       return `${previous} was cold: started ${this.#o.replicas} replica(s) of ${record.version}`;
     });
@@ -555,7 +543,7 @@ export class Engine {
     const result = await this.#o.router.switchTo(record.to.colour);
     this.#state.active = record.to.colour;
     record.switchedAt = new Date(result.at).toISOString();
-    this.#drains.set(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
+    this.#keeper.draining(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
     await this.#writer.flush();
     this.#o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
     return `${result.from} -> ${result.to}${waited}${schema ? `; ${schema}` : ""}`;
@@ -666,7 +654,7 @@ export class Engine {
     const back = await this.#o.router.switchTo(record.from.colour);
     this.#state.active = record.from.colour;
     record.rolledBackAt = new Date(back.at).toISOString();
-    this.#drains.set(back.from, this.#o.router.drain(back.from, this.#o.drainTimeoutMs));
+    this.#keeper.draining(back.from, this.#o.router.drain(back.from, this.#o.drainTimeoutMs));
     setPhase(
       record,
       "Aborted",
@@ -729,49 +717,25 @@ export class Engine {
     );
   }
 
-  /** Before a colour takes a new version: cancel its scale-down and wait for its drain to end. */
-  async #makeIdle(colour: Colour): Promise<void> {
-    this.#cancelScaleDown(colour);
-    const drain = this.#drains.get(colour);
-    if (drain) await drain;
-    this.#drains.delete(colour);
-  }
-
   /**
    * Resolves once no scale-down is scheduled or running, the contract migrations that follow one included:
    * a process with nothing else to do (a CLI run on Kubernetes) waits for this before it exits.
    */
-  async scaleDownsDone(): Promise<void> {
-    while (this.#scaleDowns.size > 0 || this.#scaleDownRuns.size > 0) {
-      const scheduled = [...this.#scaleDowns.values()].map((s) => s.done);
-      await Promise.all([...scheduled, ...this.#scaleDownRuns]);
-    }
+  scaleDownsDone(): Promise<void> {
+    return this.#keeper.done();
   }
 
+  /** The old colour stays warm for scaleDownDelay, then stops; after a deploy, contract migrations may follow. */
   #scheduleScaleDown(colour: Colour, thenContract: boolean): void {
-    this.#cancelScaleDown(colour);
-    const at = Date.now() + this.#o.scaleDownDelayMs;
-    let finish = () => {};
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
+    const at = this.#keeper.schedule(colour, {
+      idle: () => colour !== this.#state.active && this.#operation?.record.to.colour !== colour,
+      stop: () => this.#stopColour(colour),
+      afterStop: () => this.#afterScaleDown(colour, thenContract),
     });
-    const timer = setTimeout(() => {
-      const run = this.#scaleDown(colour, thenContract).finally(() => {
-        this.#scaleDownRuns.delete(run);
-        finish();
-      });
-      this.#scaleDownRuns.add(run);
-    }, this.#o.scaleDownDelayMs);
-    this.#scaleDowns.set(colour, { timer, at, done, cancel: finish });
     this.#o.logger.info({ colour, at: new Date(at).toISOString() }, "old colour kept warm until scale-down");
   }
 
-  /** Stops the old colour once its delay is over; after a deploy, contract migrations may then run. */
-  async #scaleDown(colour: Colour, thenContract: boolean): Promise<void> {
-    this.#scaleDowns.delete(colour);
-    const idle = () => colour !== this.#state.active && this.#operation?.record.to.colour !== colour;
-    if (!idle()) return;
-    if (!(await this.#drainThenStop(colour, idle))) return;
+  async #afterScaleDown(colour: Colour, thenContract: boolean): Promise<void> {
     this.#writer.save();
     this.#o.logger.info({ colour }, "old colour scaled down");
     this.#emit({ type: "colours" });
@@ -790,30 +754,6 @@ export class Engine {
     } catch (error) {
       this.#o.logger.error({ err: (error as Error).message }, "contract migrations failed");
     }
-  }
-
-  /** Waits for the colour's drain, then stops it, unless it is no longer idle by then (a rollback made it live). */
-  async #drainThenStop(colour: Colour, idle: () => boolean): Promise<boolean> {
-    await this.#drains.get(colour);
-    if (!idle() || this.#scaleDowns.has(colour)) return false;
-    this.#drains.delete(colour);
-    const stop = this.#stopColour(colour);
-    this.#stopping.set(colour, stop);
-    await stop.finally(() => this.#stopping.delete(colour));
-    return true;
-  }
-
-  #cancelScaleDown(colour: Colour): void {
-    const pending = this.#scaleDowns.get(colour);
-    if (pending) {
-      clearTimeout(pending.timer);
-      pending.cancel();
-    }
-    this.#scaleDowns.delete(colour);
-  }
-
-  #cancelScaleDowns(): void {
-    for (const colour of [...this.#scaleDowns.keys()]) this.#cancelScaleDown(colour);
   }
 
   #changed(record: DeployRecord): void {
