@@ -4,7 +4,7 @@
  */
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config/load.js";
@@ -14,21 +14,14 @@ import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import type { Router } from "../../src/router/router.js";
 import { mainUrl, previewUrl, startRouter } from "../helpers/start-router.js";
 import { databaseTargets, pgliteTemplate, type TestDatabase } from "./helpers/databases.js";
+import {
+  ITEMS_APP as APP,
+  CREATE_ITEMS as CREATE,
+  RENAME_NAME_TO_TITLE as RENAME,
+} from "./helpers/items-rename.js";
 import { query } from "./helpers/migration-project.js";
 
-const APP = resolve(import.meta.dirname, "fixtures/items-app.mjs");
 const quiet = pino({ level: "silent" });
-
-const CREATE = `-- cutover:phase expand
-CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
--- cutover:down
-DROP TABLE items;
-`;
-const RENAME = `-- cutover:phase expand
-ALTER TABLE items RENAME COLUMN name TO title;
--- cutover:down
-ALTER TABLE items RENAME COLUMN title TO name;
-`;
 
 async function call(
   base: string,

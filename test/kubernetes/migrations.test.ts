@@ -7,28 +7,21 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, expect, it } from "vitest";
 import { renderManifests } from "../../src/platforms/kubernetes/render-manifests.js";
 import { describeOnServer, postgresTarget, type TestDatabase } from "../db/helpers/databases.js";
+import {
+  ITEMS_APP as APP,
+  CREATE_ITEMS as CREATE,
+  RENAME_NAME_TO_TITLE as RENAME,
+} from "../db/helpers/items-rename.js";
 import { query } from "../db/helpers/migration-project.js";
 import { eventually } from "../helpers/eventually.js";
 import { type ClusterFixture, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";
 
-const APP = resolve(import.meta.dirname, "../db/fixtures/items-app.mjs");
 const PASSWORD = "s3cret-k8s";
-
-const CREATE = `-- cutover:phase expand
-CREATE TABLE items (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
--- cutover:down
-DROP TABLE items;
-`;
-const RENAME = `-- cutover:phase expand
-ALTER TABLE items RENAME COLUMN name TO title;
--- cutover:down
-ALTER TABLE items RENAME COLUMN title TO name;
-`;
 
 let cluster: ClusterFixture | undefined;
 let database: TestDatabase | undefined;

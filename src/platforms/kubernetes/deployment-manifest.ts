@@ -13,6 +13,7 @@ import {
   READINESS_GATE,
 } from "./manifest-names.js";
 import { probesFor } from "./probes.js";
+import { spreadAcrossNodes } from "./spread-affinity.js";
 
 /**
  * One colour's Deployment: labels app + version (the colour), the image of its version, its environment
@@ -43,19 +44,7 @@ export function deploymentManifest(config: Config, kube: KubernetesConfig, spec:
         spec: {
           terminationGracePeriodSeconds: Math.max(1, Math.ceil(config.start.stopGrace / 1000)),
           ...(kube.readinessGate ? { readinessGates: [{ conditionType: READINESS_GATE }] } : {}),
-          affinity: {
-            podAntiAffinity: {
-              preferredDuringSchedulingIgnoredDuringExecution: [
-                {
-                  weight: 100,
-                  podAffinityTerm: {
-                    topologyKey: "kubernetes.io/hostname",
-                    labelSelector: { matchLabels: labels },
-                  },
-                },
-              ],
-            },
-          },
+          affinity: spreadAcrossNodes(labels),
           containers: [
             {
               name: config.service,

@@ -14,6 +14,7 @@ import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { Config } from "../../config/schema.js";
 import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
 import { MANAGED_BY, names } from "./manifest-names.js";
+import { spreadAcrossNodes } from "./spread-affinity.js";
 
 export type GatekeeperObject = V1ServiceAccount | V1Role | V1RoleBinding | V1ConfigMap | V1Deployment;
 
@@ -173,19 +174,7 @@ function podSpec(service: string, gatekeeper: GatekeeperConfig): V1PodSpec {
     enableServiceLinks: false,
     terminationGracePeriodSeconds: 10,
     securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
-    affinity: {
-      podAntiAffinity: {
-        preferredDuringSchedulingIgnoredDuringExecution: [
-          {
-            weight: 100,
-            podAffinityTerm: {
-              topologyKey: "kubernetes.io/hostname",
-              labelSelector: { matchLabels: { app: name } },
-            },
-          },
-        ],
-      },
-    },
+    affinity: spreadAcrossNodes({ app: name }),
     containers: [
       {
         name: "gatekeeper",

@@ -13,14 +13,14 @@ import { containerEnv } from "./container-env.js";
 import { databaseSecretManifest, databaseSecretName } from "./database-secret-manifest.js";
 import { deploymentManifest } from "./deployment-manifest.js";
 import { disruptionBudgetManifest } from "./disruption-budget-manifest.js";
-import { PreviewNotServingError, RolloutFailedError } from "./errors.js";
+import { RolloutFailedError } from "./errors.js";
 import { callApi, isNotFound, type KubeClients, patchAs } from "./kube-clients.js";
 import { ANNOTATIONS, FIELD_MANAGER, MANAGED_BY, names } from "./manifest-names.js";
 import { nextDeploymentChange } from "./next-change.js";
 import { replicaStatus } from "./pod-status.js";
+import { previewServes } from "./preview-probe.js";
 import { openGates } from "./readiness-gate.js";
 import { gatedRolloutVerdict, type RolloutVerdict, rolloutVerdict } from "./rollout-status.js";
-import { confirmSwitch } from "./switch-probe.js";
 
 export interface KubernetesPlatformOptions {
   readonly config: Config;
@@ -105,24 +105,15 @@ export class KubernetesPlatform implements Platform {
     await this.#previewServes(colour, options.signal);
   }
 
-  /**
-   * When the preview Service selects `colour` (the idle one, being deployed or rolled back to), asks it
-   * until only that colour's version answers, as the switch probe asks the active Service. Without a
-   * switchProbe (no header to tell versions apart) or a preview address, there is nothing to ask.
-   */
+  /** With a switchProbe and a preview address: waits until the preview serves the colour it selects. */
   async #previewServes(colour: Colour, signal?: AbortSignal): Promise<void> {
     const probe = this.#o.kube.switchProbe;
     const url = this.#o.previewUrl;
     if (!probe || !url) return;
-    const name = names.previewService(this.#service);
-    const preview = await callApi(`reading service ${name}`, () =>
-      this.#o.clients.core.readNamespacedService({ name, namespace: this.#namespace }).catch(ignoreNotFound),
-    );
-    if (preview?.spec?.selector?.version !== colour) return;
     const version = (await this.versionOf(colour)) ?? "?";
-    const verdict = await confirmSwitch({ ...probe, url }, version, signal, colour);
-    if (!verdict.confirmed) throw new PreviewNotServingError(url, colour, version, verdict.seen);
-    this.#log.info({ colour, seen: verdict.seen }, "the preview Service serves the colour");
+    const preview = { clients: this.#o.clients, service: this.#service, probe, url };
+    const verdict = await previewServes(preview, colour, version, signal);
+    if (verdict) this.#log.info({ colour, seen: verdict.seen }, "the preview Service serves the colour");
   }
 
   /**
