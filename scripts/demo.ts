@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import pc from "picocolors";
 import { Pool } from "undici";
-import type { DeployRecord } from "../src/engine/deploy-record.js";
+import type { DeployRecord } from "../src/engine/lifecycle.js";
 import { freePort } from "../src/process/free-port.js";
 import { LoadGenerator, type LoadSample, summarise } from "../src/verify/load-generator.js";
 

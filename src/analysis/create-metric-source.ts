@@ -1,6 +1,6 @@
 import type { Colour } from "../colour.js";
 import type { MetricSourceConfig } from "../config/analysis-schema.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 import type { MetricSource } from "./metric-source.js";
 import { PromqlMetricSource } from "./sources/promql-metric-source.js";
 import { RouterMetricSource, type RouterMetricsText } from "./sources/router-metric-source.js";
@@ -30,7 +30,6 @@ export function createMetricSource(config: MetricSourceConfig, inputs: MetricSou
         throw new CutoverError(
           "NO_ROUTER_METRICS",
           "analysis.source.type router needs the built-in router (platform: local); use scrape or prometheus",
-          EXIT_BAD_INPUT,
         );
       return new RouterMetricSource(inputs.router);
     case "scrape":

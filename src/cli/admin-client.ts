@@ -1,6 +1,6 @@
 import type { LoadedConfig } from "../config/load.js";
 import { readDaemonInfo, readToken } from "../daemon/state-files.js";
-import { CutoverError, DaemonNotRunningError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
+import { CutoverError, DaemonNotRunningError, isErrorCode } from "../errors.js";
 
 /** The CLI's side of the admin API: finds the daemon through .cutover/daemon.json and sends the token. */
 export class AdminClient {
@@ -59,18 +59,21 @@ export class AdminClient {
           authorization: `Bearer ${this.#token}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? null : JSON.stringify(body),
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new DaemonNotRunningError(`${this.#base} did not answer: ${cause}`);
     }
     if (response.ok) return response;
-    const answer = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
+    const answer = (await response.json().catch(() => ({}))) as { error?: unknown; message?: string };
+    const message = answer.message ?? `the daemon answered ${response.status}`;
+    // The daemon's code, with its exit code from the same table; a code this CLI does not know (a daemon of
+    // another version) is passed on in the message.
+    if (isErrorCode(answer.error)) throw new CutoverError(answer.error, message);
     throw new CutoverError(
-      answer.error ?? `HTTP_${response.status}`,
-      answer.message ?? `the daemon answered ${response.status}`,
-      response.status === 400 ? EXIT_BAD_INPUT : EXIT_FAILED,
+      "UNKNOWN_ANSWER",
+      `${message} (${String(answer.error ?? `HTTP ${response.status}`)})`,
     );
   }
 }

@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../engine/deploy-record.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 
 export type OperationKind = "deploy" | "rollback";

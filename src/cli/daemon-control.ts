@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../engine/deploy-record.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import type { AdminClient } from "./admin-client.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";

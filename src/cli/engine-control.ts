@@ -1,9 +1,9 @@
 import { constants } from "node:os";
-import type { DeployRecord } from "../engine/deploy-record.js";
-import { isFinal } from "../engine/deploy-record.js";
-import type { Engine, StartedOperation } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import type { StartedOperation } from "../engine/engine-options.js";
+import { type DeployRecord, waitsForPerson } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
 
 /**
@@ -44,19 +44,11 @@ export class EngineControl implements ControlPlane {
     throw new CutoverError(
       "NO_DAEMON",
       "--detach needs a daemon to carry the deploy on; on this platform the deploy runs in this process, so run it without --detach",
-      EXIT_BAD_INPUT,
     );
   }
 
   async *follow(kind: OperationKind, version?: string): AsyncGenerator<DeployRecord> {
-    const queue: DeployRecord[] = [];
-    let wake: (() => void) | null = null;
     let id = "";
-    const unsubscribe = this.#engine.onEvent((event) => {
-      if (event.type !== "deploy" || (id && event.record.id !== id)) return;
-      queue.push(event.record);
-      wake?.();
-    });
     let interrupted: CutoverError | null = null;
     const stopHandling = onSignal((signal, first) => {
       if (!first) return;
@@ -67,28 +59,9 @@ export class EngineControl implements ControlPlane {
       const started = await this.#begin(kind, version);
       id = started.record.id;
       if (interrupted) this.#abort(interrupted); // the signal came while the deploy was being started
-      let done = false;
-      void started.done.then(() => {
-        done = true;
-        wake?.();
-      });
-      while (true) {
-        const record = queue.shift();
-        if (record) {
-          if (record.id !== id) continue;
-          yield record;
-          // A pause with a delay ends in this process, which holds the deploy until then.
-          if ((record.phase === "Paused" && !record.resumesAt) || isFinal(record.phase)) return;
-          continue;
-        }
-        if (done) return;
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-        });
-        wake = null;
-      }
+      // A pause with a delay ends in this process, which holds the deploy until then: `follow` goes through it.
+      yield* this.#engine.follow(id);
     } finally {
-      unsubscribe();
       stopHandling();
     }
   }
@@ -128,7 +101,8 @@ export class EngineControl implements ControlPlane {
 
   /** Leaves a paused deploy paused in the shared state; otherwise waits for scheduled work, then closes. */
   async close(): Promise<void> {
-    if (this.#engine.status().deploy?.phase === "Paused") {
+    const deploy = this.#engine.status().deploy;
+    if (deploy && waitsForPerson(deploy)) {
       await this.#engine.release();
       await this.#o.leave?.();
       return;

@@ -14,5 +14,9 @@ export async function journalShelfFor(loaded: LoadedConfig, logger?: Logger): Pr
   const { JournalConfigMaps } = await import("../platforms/kubernetes/journal-config-maps.js");
   const kube = kubernetesSection(loaded.config, loaded.file);
   const clients = createKubeClients(loadKubeConfig(kube, loaded.dir), kube.namespace);
-  return new JournalConfigMaps({ clients, service: loaded.config.service, logger });
+  return new JournalConfigMaps({
+    clients,
+    service: loaded.config.service,
+    ...(logger === undefined ? {} : { logger }),
+  });
 }

@@ -63,11 +63,7 @@ program
   .action((options: { force?: boolean; service?: string }) => {
     const path = resolve(globals().config);
     if (existsSync(path) && !options.force) {
-      throw new CutoverError(
-        "EXISTS",
-        `${path} already exists; pass --force to overwrite it`,
-        EXIT_BAD_INPUT,
-      );
+      throw new CutoverError("EXISTS", `${path} already exists; pass --force to overwrite it`);
     }
     const service =
       options.service ??
@@ -203,11 +199,7 @@ registerGatekeeperCommand(program, { config });
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
-    throw new CutoverError(
-      "BAD_ARGUMENT",
-      `${flag} expects a whole number >= 1, got "${value}"`,
-      EXIT_BAD_INPUT,
-    );
+    throw new CutoverError("BAD_ARGUMENT", `${flag} expects a whole number >= 1, got "${value}"`);
   return n;
 }
 

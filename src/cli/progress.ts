@@ -1,5 +1,5 @@
 import ora, { type Ora } from "ora";
-import type { DeployRecord } from "../engine/deploy-record.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import { phaseText, stepLine } from "./render.js";
 
 /**

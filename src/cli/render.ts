@@ -1,7 +1,7 @@
 import pc from "picocolors";
 import type { Colour } from "../colour.js";
 import { formatDuration } from "../duration.js";
-import type { DeployRecord, StepRecord } from "../engine/deploy-record.js";
+import type { DeployRecord, StepRecord } from "../engine/lifecycle.js";
 import type { ColourView, ServiceStatus } from "../engine/service-status.js";
 
 const paint = (colour: Colour, text: string) => (colour === "blue" ? pc.blue(text) : pc.green(text));

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.js";
-import type { EngineOptions } from "../engine/engine.js";
+import type { EngineOptions } from "../engine/engine-options.js";
 
 /** The engine options that come from cutover.yaml alone, the same on every platform. */
 export type EngineSettings = Pick<

@@ -1,9 +1,13 @@
 import type { Logger } from "pino";
+import type { Colour } from "../colour.js";
 import type { LoadedConfig } from "../config/load.js";
 import { type Address, parseAddress } from "../config/schema.js";
 import type { Engine } from "../engine/engine.js";
 import { httpUrl } from "../host-port.js";
-import { AnnotationStateStore } from "../platforms/kubernetes/annotation-state-store.js";
+import {
+  type AnnotationStateStore,
+  annotationStateStore,
+} from "../platforms/kubernetes/annotation-state-store.js";
 import { ensureServices } from "../platforms/kubernetes/ensure-services.js";
 import { JournalConfigMaps } from "../platforms/kubernetes/journal-config-maps.js";
 import { createKubeClients, type KubeClients, loadKubeConfig } from "../platforms/kubernetes/kube-clients.js";
@@ -96,7 +100,7 @@ async function kubernetesParts(
     kube,
     clients,
     logger,
-    pollMs: extras.pollMs,
+    ...(extras.pollMs === undefined ? {} : { pollMs: extras.pollMs }),
     // The preview is asked only where cutover was told it reaches it, or needs it anyway (smoke checks).
     previewUrl:
       kube.preview !== undefined || config.deploy.smoke.length > 0
@@ -110,15 +114,18 @@ async function kubernetesParts(
     service: config.service,
     probe: kube.switchProbe ?? null,
     versionOf: (colour) => platform.versionOf(colour),
-    beforeSwitch: kube.readinessGate
-      ? async (colour) => void (await platform.openReadinessGate(colour, { timeoutMs: readyTimeoutMs }))
-      : undefined,
+    ...(kube.readinessGate
+      ? {
+          beforeSwitch: async (colour: Colour) =>
+            void (await platform.openReadinessGate(colour, { timeoutMs: readyTimeoutMs })),
+        }
+      : {}),
     logger,
   });
   const released = await platform.releaseGates(router.active);
   if (released > 0)
     logger.info({ colour: router.active, pods: released }, "opened the readiness gate of live pods");
-  const store = new AnnotationStateStore({
+  const store = annotationStateStore({
     clients,
     service: config.service,
     historyLimit: kube.historyLimit,

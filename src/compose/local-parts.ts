@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { MirrorSwitch } from "../analysis/cutover-analysis.js";
 import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
 import type { LoadedConfig } from "../config/load.js";
-import { FileStateStore } from "../engine/file-state-store.js";
+import { localStateStore } from "../engine/file-state-store.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
 import { createDataPlane } from "../router/create-data-plane.js";
 import type { DataPlane } from "../router/data-plane.js";
@@ -34,7 +34,7 @@ export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
   return {
     platform,
     router,
-    store: new FileStateStore(stateDir),
+    store: localStateStore(stateDir),
     preview: config.router.preview,
     analysis: {
       router,

@@ -3,7 +3,9 @@ import { z } from "zod";
 /**
  * The container environment settings of `kubernetes:`: `env` and `envFrom` in Kubernetes' own shape, and
  * `database`, where pods read DATABASE_URL. Each entry is checked as the API server would (one source per
- * entry, valid names), with messages that say what to write.
+ * entry, valid names), with messages that say what to write. Optional fields are `exactOptional`: a key
+ * is absent or set, never undefined, so the parsed entries are @kubernetes/client-node's V1EnvVar and
+ * V1EnvFromSource as they are.
  */
 
 /** A Secret's or ConfigMap's name (a DNS subdomain). */
@@ -49,15 +51,15 @@ const keyRef = (of: string) =>
       key: dataKey.meta({ description: `The key in the ${of}.` }),
       optional: z
         .boolean()
-        .optional()
+        .exactOptional()
         .meta({ description: `Start even when the ${of} or key is missing.` }),
     })
     .meta({ description: `One key of a ${of} in the namespace.` });
 
 const envSource = z
   .strictObject({
-    secretKeyRef: keyRef("Secret").optional(),
-    configMapKeyRef: keyRef("ConfigMap").optional(),
+    secretKeyRef: keyRef("Secret").exactOptional(),
+    configMapKeyRef: keyRef("ConfigMap").exactOptional(),
     fieldRef: z
       .strictObject({
         fieldPath: z
@@ -67,10 +69,10 @@ const envSource = z
         apiVersion: z
           .string()
           .min(1)
-          .optional()
+          .exactOptional()
           .meta({ description: 'The fieldPath\'s schema version; default "v1".' }),
       })
-      .optional()
+      .exactOptional()
       .meta({ description: "A field of the pod." }),
   })
   .superRefine(exactlyOne(["secretKeyRef", "configMapKeyRef", "fieldRef"]))
@@ -81,9 +83,9 @@ const envVar = z
     name: envName.meta({ description: "The variable's name." }),
     value: z
       .string({ error: 'expected a string (quote numbers and booleans, such as "8080")' })
-      .optional()
+      .exactOptional()
       .meta({ description: "A plain value; {version} and {port} are replaced, as in start.env." }),
-    valueFrom: envSource.optional(),
+    valueFrom: envSource.exactOptional(),
   })
   .superRefine(exactlyOne(["value", "valueFrom"]))
   .meta({
@@ -96,16 +98,16 @@ const sourceRef = (of: string) =>
       name: objectName.meta({ description: `The ${of}'s name.` }),
       optional: z
         .boolean()
-        .optional()
+        .exactOptional()
         .meta({ description: `Start even when the ${of} is missing.` }),
     })
     .meta({ description: `Every key of this ${of} becomes a variable.` });
 
 const envFromSource = z
   .strictObject({
-    prefix: envName.optional().meta({ description: "Put before every name taken from the source." }),
-    secretRef: sourceRef("Secret").optional(),
-    configMapRef: sourceRef("ConfigMap").optional(),
+    prefix: envName.exactOptional().meta({ description: "Put before every name taken from the source." }),
+    secretRef: sourceRef("Secret").exactOptional(),
+    configMapRef: sourceRef("ConfigMap").exactOptional(),
   })
   .superRefine(exactlyOne(["secretRef", "configMapRef"]))
   .meta({ description: "{ secretRef: { name } } or { configMapRef: { name } }, with an optional prefix." });

@@ -26,7 +26,8 @@ const quantity = z
   ])
   .transform(String);
 
-const resourceList = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
+/** Kubernetes' ResourceList: exactOptional keys (absent or set, never undefined), so it is a V1ResourceRequirements part as is. */
+const resourceList = z.strictObject({ cpu: quantity.exactOptional(), memory: quantity.exactOptional() });
 
 /** A count or a percentage, as PodDisruptionBudget and rolling-update fields take them. */
 const intOrPercent = z.union([
@@ -197,7 +198,7 @@ export const kubernetesSchema = z
       description: "The port the service listens on in its container (PORT is set to it).",
     }),
     resources: z
-      .strictObject({ requests: resourceList.optional(), limits: resourceList.optional() })
+      .strictObject({ requests: resourceList.exactOptional(), limits: resourceList.exactOptional() })
       .default({})
       .meta({
         description: "Container requests and limits: { requests: { cpu, memory }, limits: { cpu, memory } }.",

@@ -4,24 +4,11 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Address } from "../config/schema.js";
 import type { AdminHandler } from "../dashboard/admin-handler.js";
-import { isFinal } from "../engine/deploy-record.js";
-import type { Engine, StartedOperation } from "../engine/engine.js";
-import { CutoverError } from "../errors.js";
+import type { Engine } from "../engine/engine.js";
+import type { StartedOperation } from "../engine/engine-options.js";
+import { CutoverError, httpStatusOf } from "../errors.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
-
-/** Status codes for the errors the engine raises on a request it refuses. */
-const CONFLICTS = new Set(["DEPLOY_IN_PROGRESS", "NOT_PAUSED", "NO_DEPLOY", "NOTHING_TO_ROLL_BACK"]);
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface AdminServerOptions {
   readonly address: Address;
@@ -114,8 +101,7 @@ export class AdminServer {
       }
       if (!this.#authorised(req)) {
         res.setHeader("www-authenticate", 'Bearer realm="cutover"');
-        throw new HttpError(
-          401,
+        throw new CutoverError(
           "UNAUTHORISED",
           "missing or wrong bearer token; the CLI reads it from .cutover/token",
         );
@@ -125,8 +111,8 @@ export class AdminServer {
       if (!handler) {
         const known = [...this.#routes.keys()].some((key) => key.endsWith(` ${path}`));
         throw known
-          ? new HttpError(405, "METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
-          : new HttpError(404, "NOT_FOUND", `no such endpoint: ${path}`);
+          ? new CutoverError("METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${path}`)
+          : new CutoverError("NOT_FOUND", `no such endpoint: ${path}`);
       }
       const body = req.method === "POST" ? await readJsonBody(req) : undefined;
       await handler(req, res, body);
@@ -144,36 +130,24 @@ export class AdminServer {
   async #deploy(res: ServerResponse, body: unknown): Promise<void> {
     const version = (body as { version?: unknown }).version;
     if (typeof version !== "string" || !/^[\w.+-]{1,128}$/.test(version)) {
-      throw new HttpError(400, "BAD_VERSION", 'expected {"version": "<1-128 letters, digits, . _ + ->"}');
+      throw new CutoverError("BAD_VERSION", 'expected {"version": "<1-128 letters, digits, . _ + ->"}');
     }
     await this.#start(res, body, () => this.#o.engine.deploy(version));
   }
 
-  /** Starts a deploy or rollback; with {"follow": true} streams its record as NDJSON until it is final. */
+  /**
+   * Starts a deploy or rollback; with {"follow": true} streams its record as NDJSON for as long as
+   * `engine.follow` goes: until it ends, or waits for a person to promote it.
+   */
   async #start(res: ServerResponse, body: unknown, begin: () => Promise<StartedOperation>): Promise<void> {
     const follow = (body as { follow?: unknown }).follow === true;
-    const { record, done } = await begin();
+    const { record } = await begin();
     if (!follow) {
       sendJson(res, 202, record);
       return;
     }
-    // The stream ends when the operation is final, or paused for a person to promote it.
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
-    res.write(`${JSON.stringify(record)}\n`);
-    await new Promise<void>((resolve) => {
-      const unsubscribe = this.#o.engine.onEvent((event) => {
-        if (event.type !== "deploy" || event.record.id !== record.id) return;
-        res.write(`${JSON.stringify(event.record)}\n`);
-        if (event.record.phase === "Paused" || isFinal(event.record.phase)) {
-          unsubscribe();
-          resolve();
-        }
-      });
-      void done.then(() => {
-        unsubscribe();
-        resolve();
-      });
-    });
+    for await (const next of this.#o.engine.follow(record.id)) res.write(`${JSON.stringify(next)}\n`);
     res.end();
   }
 
@@ -217,28 +191,22 @@ function pathOf(req: IncomingMessage): string {
   }
 }
 
-function toHttpError(error: unknown): HttpError {
-  if (error instanceof HttpError) return error;
-  if (error instanceof CutoverError) {
-    return new HttpError(
-      CONFLICTS.has(error.code) ? 409 : error.exitCode === 2 ? 400 : 500,
-      error.code,
-      error.message,
-    );
-  }
-  return new HttpError(500, "INTERNAL", (error as Error).message ?? String(error));
+/** The admin API's answer to a refused or failed request: status from the error table (src/errors.ts). */
+function toHttpError(error: unknown): { status: number; code: string; message: string } {
+  if (error instanceof CutoverError)
+    return { status: httpStatusOf(error), code: error.code, message: error.message };
+  return { status: 500, code: "INTERNAL", message: (error as Error).message ?? String(error) };
 }
-
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES)
-    throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+    throw new CutoverError("BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > MAX_BODY_BYTES)
-      throw new HttpError(413, "BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
+      throw new CutoverError("BODY_TOO_LARGE", `bodies are limited to ${MAX_BODY_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   if (size === 0) return {};
@@ -246,10 +214,10 @@ async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknow
   try {
     parsed = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch (error) {
-    throw new HttpError(400, "BAD_JSON", `the body is not valid JSON: ${(error as Error).message}`);
+    throw new CutoverError("BAD_JSON", `the body is not valid JSON: ${(error as Error).message}`);
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    throw new HttpError(400, "BAD_JSON", "the body must be a JSON object");
+    throw new CutoverError("BAD_JSON", "the body must be a JSON object");
   }
   return parsed as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import type { SampleTick } from "../analysis/colour-sample.js";
 import type { Colour } from "../colour.js";
-import type { DeployRecord } from "../engine/deploy-record.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 
 /** One colour's numbers over one sampler interval, as the page charts them. Latencies in seconds. */

@@ -1,10 +1,10 @@
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError, type ErrorCode } from "../errors.js";
 
 /** A migration file cutover cannot read: bad name, no phase header, SQL that does not parse. */
 export class MigrationFileError extends CutoverError {
   readonly file: string;
   constructor(file: string, problem: string, line?: number) {
-    super("MIGRATION_FILE_INVALID", `${file}${line ? `:${line}` : ""}: ${problem}`, EXIT_BAD_INPUT);
+    super("MIGRATION_FILE_INVALID", `${file}${line ? `:${line}` : ""}: ${problem}`);
     this.name = "MigrationFileError";
     this.file = file;
   }
@@ -48,7 +48,7 @@ export class OutOfOrderError extends CutoverError {
 /** A migration's statement failed; its transaction was rolled back. */
 export class MigrationFailedError extends CutoverError {
   readonly sqlState: string | null;
-  constructor(message: string, sqlState: string | null, code = "MIGRATION_FAILED") {
+  constructor(message: string, sqlState: string | null, code: ErrorCode = "MIGRATION_FAILED") {
     super(code, message);
     this.name = "MigrationFailedError";
     this.sqlState = sqlState;

@@ -1,82 +1,35 @@
-import type { Logger } from "pino";
 import { type Colour, otherColour } from "../colour.js";
-import type { Address, AutoPromote, SmokeCheck } from "../config/schema.js";
-import { formatDuration } from "../duration.js";
-import { CutoverError, DeployInProgressError } from "../errors.js";
+import { CutoverError, DeployInProgressError, hasCode } from "../errors.js";
 import { ColourKeeper } from "./colour-keeper.js";
+import type { EngineEvent, EngineOptions, StartedOperation } from "./engine-options.js";
+import { followDeploy } from "./follow-deploy.js";
 import {
+  closeInterrupted,
   type DeployRecord,
-  findStep,
-  isFinal,
+  type HolderAction,
+  isUnfinished,
+  leavePause,
   newRecord,
+  route,
   runningStep,
-  type StepName,
   setPhase,
-} from "./deploy-record.js";
-import type { AnalysisOutcome, DeployAnalysis } from "./ports/deploy-analysis.js";
-import type { DeployMigrator } from "./ports/deploy-migrator.js";
-import type { Platform } from "./ports/platform.js";
-import type { ServiceState, StateStore } from "./ports/state-store.js";
-import type { TrafficRouter } from "./ports/traffic-router.js";
-import type { ColourView, ServiceStatus } from "./service-status.js";
-import { runSmokeChecks } from "./smoke-checks.js";
+} from "./lifecycle.js";
+import type { Operation } from "./operation.js";
+import { firstState, type HolderChannel, type ServiceState } from "./ports/state-store.js";
+import type { ServiceStatus } from "./service-status.js";
 import { StateWriter } from "./state-writer.js";
-
-export interface EngineOptions {
-  readonly service: string;
-  /** The version served when there is no state yet. */
-  readonly initialVersion: string;
-  readonly replicas: number;
-  readonly readyTimeoutMs: number;
-  readonly scaleDownDelayMs: number;
-  readonly drainTimeoutMs: number;
-  readonly autoPromote: AutoPromote;
-  readonly smoke: readonly SmokeCheck[];
-  readonly preview: Address;
-  readonly platform: Platform;
-  readonly router: TrafficRouter;
-  readonly store: StateStore;
-  readonly logger: Logger;
-  readonly migrator?: DeployMigrator | null;
-  readonly analysis?: DeployAnalysis | null;
-  /** After a rollback caused by analysis, leave the failed colour running for inspection (default true). */
-  readonly keepFailedColour?: boolean;
-}
-
-export type EngineEvent =
-  | { readonly type: "deploy"; readonly record: DeployRecord }
-  | { readonly type: "colours" };
-
-/** A deploy or rollback that has begun: its record as it started, and its end. */
-export interface StartedOperation {
-  readonly record: DeployRecord;
-  readonly done: Promise<DeployRecord>;
-}
-
-/** One deploy or rollback while it runs. */
-interface Operation {
-  readonly record: DeployRecord;
-  readonly controller: AbortController;
-  readonly done: Promise<DeployRecord>;
-  /** Another process took this deploy over: this one stops without touching traffic, colours or the record. */
-  lost?: boolean;
-  promote?: (from?: string) => void;
-}
-
-export class AnalysisFailedError extends CutoverError {
-  constructor(when: string, outcome: AnalysisOutcome) {
-    super("ANALYSIS_FAILED", `${when} analysis: ${outcome.verdict}: ${outcome.summary}`);
-    this.name = "AnalysisFailedError";
-  }
-}
+import { serviceStatus } from "./status-view.js";
+import { Steps } from "./steps.js";
 
 const abortedByUser = (from?: string) =>
   new CutoverError("ABORTED", `aborted by \`cutover abort\`${from ? ` from ${from}` : ""}`);
 
 /**
- * The deploy state machine: the one place that knows the order of steps. It drives a Platform, a
- * TrafficRouter, and optionally a DeployMigrator and a DeployAnalysis through their interfaces, and
- * persists every change through the StateStore.
+ * The deploy engine: one deploy or rollback at a time, run through its steps (steps.ts, in the order
+ * lifecycle.ts gives), every change persisted through the StateStore and told to listeners. Who may
+ * promote, abort, take over or follow a deploy is decided by the rules in lifecycle.ts; this class applies
+ * them. It drives a Platform, a TrafficRouter, and optionally a DeployMigrator and a DeployAnalysis
+ * through their ports.
  */
 export class Engine {
   readonly #o: EngineOptions;
@@ -85,31 +38,32 @@ export class Engine {
   #operation: Operation | null = null;
   readonly #writer: StateWriter;
   readonly #keeper: ColourKeeper;
+  readonly #steps: Steps;
   readonly #listeners = new Set<(event: EngineEvent) => void>();
 
   private constructor(options: EngineOptions, state: ServiceState | null, history: DeployRecord[]) {
     this.#o = options;
     this.#history = history;
-    this.#state = state ?? {
-      schemaVersion: 1,
-      active: "blue",
-      colours: {
-        blue: { version: options.initialVersion, running: true },
-        green: { version: null, running: false },
-      },
-      current: null,
-      deploys: 0,
-    };
-    this.#writer = new StateWriter(options.store, options.logger, () => this.#state);
+    this.#state = state ?? firstState(options.initialVersion);
+    this.#writer = new StateWriter(options.store.storage, options.logger, () => this.#state);
     this.#keeper = new ColourKeeper(options.scaleDownDelayMs);
-    options.store.onRequest?.((action, by) => {
+    this.#steps = new Steps({
+      o: options,
+      state: () => this.#state,
+      writer: this.#writer,
+      keeper: this.#keeper,
+      running: () => this.#operation,
+      changed: (record) => this.#changed(record),
+      emit: (event) => this.#emit(event),
+    });
+    options.store.channel?.onRequest((action, by) => {
       const op = this.#operation;
       if (!op) return;
       if (action === "promote")
         op.promote?.(by); // not paused (any more): nothing to promote
       else op.controller.abort(abortedByUser(by));
     });
-    options.store.onLockLost?.((reason) => {
+    options.store.lease.onLost((reason) => {
       const op = this.#operation;
       if (!op) return;
       op.lost = true;
@@ -119,7 +73,8 @@ export class Engine {
 
   /** Reads the state and history the store holds. */
   static async open(options: EngineOptions): Promise<Engine> {
-    const [state, history] = await Promise.all([options.store.loadState(), options.store.loadHistory()]);
+    const { storage } = options.store;
+    const [state, history] = await Promise.all([storage.loadState(), storage.loadHistory()]);
     return new Engine(options, state, history);
   }
 
@@ -136,8 +91,8 @@ export class Engine {
     if (this.#o.router.active !== active) await this.#o.router.switchTo(active);
     await this.#writer.flush();
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
-    await this.#startColour(active, version);
-    await this.#inRotation(active);
+    await this.#steps.startColour(active, version);
+    await this.#steps.inRotation(active);
     this.#o.logger.info({ colour: active, version }, "serving");
   }
 
@@ -161,15 +116,18 @@ export class Engine {
     return this.#begin("rollback", version, active, previous);
   }
 
-  /** Lets a paused deploy go on: switch now, or accept an inconclusive analysis. */
+  /** Lets a paused deploy go on: switch now, or accept an inconclusive analysis (see `route` in lifecycle.ts). */
   async promote(): Promise<DeployRecord> {
     const op = this.#operation;
-    if (!op && this.#state.current?.phase === "Paused") return this.resume("promote");
-    if (op?.record.phase !== "Paused" || !op.promote) {
-      throw new CutoverError("NOT_PAUSED", "no deploy is paused for promotion; see `cutover status`");
+    const where = route("promote", op?.record ?? null, this.#state.current);
+    if (where === "take-over") return this.resume("promote");
+    if (where === "here" && op?.promote) {
+      op.promote();
+      return op.done;
     }
-    op.promote();
-    return op.done;
+    // Paused, but already being aborted: nothing to promote any more.
+    const ending = `deploy ${op?.record.id} is being aborted; there is nothing to promote`;
+    throw new CutoverError("NOT_PAUSED", typeof where === "object" ? where.message : ending);
   }
 
   /**
@@ -178,44 +136,41 @@ export class Engine {
    */
   async abort(reason: CutoverError = abortedByUser()): Promise<DeployRecord> {
     const op = this.#operation;
-    const current = this.#state.current;
-    if (!op && current && !isFinal(current.phase)) return this.resume("abort");
-    if (!op) {
-      throw new CutoverError(
-        "NO_DEPLOY",
-        "no deploy is in progress; to return to the previous version run `cutover rollback`",
-      );
+    const where = route("abort", op?.record ?? null, this.#state.current);
+    if (where === "take-over") return this.resume("abort");
+    if (where === "here" && op) {
+      op.controller.abort(reason);
+      return op.done;
     }
-    op.controller.abort(reason);
-    return op.done;
+    throw new CutoverError(
+      "NO_DEPLOY",
+      typeof where === "object" ? where.message : "no deploy is in progress",
+    );
   }
 
   /**
-   * Takes over a paused deploy that another process recorded in a shared store (on Kubernetes there is no
-   * daemon: each CLI run opens the engine on the cluster's state). `promote` goes on from the paused step,
-   * `abort` stops it, as in the process that paused it. `abort` also closes a deploy whose process is gone
-   * (the store knows: its lock was not renewed), with the same outcome as an abort in that process.
+   * Takes over a deploy that another process recorded in a shared store (on Kubernetes there is no daemon:
+   * each CLI run opens the engine on the cluster's state), as far as `takeOverRule` allows: `promote` goes on
+   * from the paused step, `abort` stops it, as in the process that paused it; `abort` also closes a deploy
+   * whose process is gone (its lock was not renewed). While its holder lives, the holder is asked instead.
    */
-  async resume(action: "promote" | "abort"): Promise<DeployRecord> {
+  async resume(action: HolderAction): Promise<DeployRecord> {
     const record = this.#state.current;
-    const resumable = record && (record.phase === "Paused" || (action === "abort" && !isFinal(record.phase)));
-    if (this.#operation || !record || !resumable) {
-      const what = record ? `deploy ${record.id} is ${record.phase}` : "no deploy is in progress";
-      throw new CutoverError(
-        "NOT_PAUSED",
-        `${what}; there is no paused deploy to ${action} (see \`cutover status\`)`,
-      );
+    const where = this.#operation ? null : route(action, null, record);
+    if (where !== "take-over" || !record) {
+      const running = this.#operation ? ` this process runs deploy ${this.#operation.record.id} itself;` : "";
+      const why = typeof where === "object" && where ? where.message : `nothing to ${action}`;
+      throw new CutoverError("NOT_PAUSED", `${running}${why}`.trim());
     }
     let abandonedBy: string | null;
     try {
-      abandonedBy = await this.#o.store.takeOver(record);
+      abandonedBy = await this.#o.store.lease.takeOver(record);
     } catch (error) {
       // Another process runs it and is alive: ask that one, as a daemon would be asked.
-      const ask = this.#o.store.ask?.bind(this.#o.store);
-      if (error instanceof DeployInProgressError && ask) return this.#askHolder(ask, record, action);
+      const channel = this.#o.store.channel;
+      if (error instanceof DeployInProgressError && channel) return this.#askHolder(channel, record, action);
       throw error;
     }
-    const paused = runningStep(record);
     const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
     if (action === "abort") {
       op.controller.abort(
@@ -223,12 +178,9 @@ export class Engine {
           ? abortedByUser()
           : new CutoverError("ABANDONED", `abandoned by ${abandonedBy}; closed by \`cutover abort\``),
       );
-    } else if (paused) {
-      paused.state = "succeeded";
-      paused.detail = `${paused.name === "promotion" ? "promoted" : "accepted"} by \`cutover promote\``;
-      setPhase(record, "Progressing");
-      delete record.reason;
-      delete record.resumesAt;
+    } else {
+      const accepted = runningStep(record)?.name === "promotion" ? "promoted" : "accepted";
+      leavePause(record, `${accepted} by \`cutover promote\``);
     }
     this.#operation = op;
     this.#changed(record);
@@ -237,18 +189,18 @@ export class Engine {
 
   /** Asks the live process that runs `record` to promote or abort it; if that one dies first, takes it over. */
   async #askHolder(
-    ask: NonNullable<StateStore["ask"]>,
+    channel: HolderChannel,
     record: DeployRecord,
-    action: "promote" | "abort",
+    action: HolderAction,
   ): Promise<DeployRecord> {
     try {
-      return await ask(record, action);
+      return await channel.ask(record, action);
     } catch (asked) {
-      if ((asked as CutoverError).code !== "HOLDER_GONE") throw asked;
+      if (!hasCode(asked, "HOLDER_GONE")) throw asked;
     }
-    this.#state = (await this.#o.store.loadState()) ?? this.#state; // as the dead run left it
+    this.#state = (await this.#o.store.storage.loadState()) ?? this.#state; // as the dead run left it
     const left = this.#state.current;
-    if (action === "promote" && left && !isFinal(left.phase) && left.phase !== "Paused") {
+    if (isUnfinished(left) && route(action, null, left) !== "take-over") {
       throw new CutoverError(
         "HOLDER_GONE",
         `the run that held deploy ${left.id} stopped renewing its lock while the deploy was ${left.phase}; \`cutover abort\` closes it`,
@@ -267,29 +219,17 @@ export class Engine {
   }
 
   status(): ServiceStatus {
-    const view = (colour: Colour): ColourView => {
-      const scaleDownAt = this.#keeper.scaleDownAt(colour);
-      return {
-        ...this.#o.platform.status(colour),
-        role: colour === this.#state.active ? "active" : "idle",
-        recordedVersion: this.#state.colours[colour].version,
-        running: this.#state.colours[colour].running,
-        scaleDownAt: scaleDownAt === null ? null : new Date(scaleDownAt).toISOString(),
-        inFlight: this.#o.router.inFlight(colour),
-      };
-    };
-    const colours = { blue: view("blue"), green: view("green") };
-    const serving = colours[this.#state.active].replicas.some((r) => r.ready);
-    return {
+    return serviceStatus({
       service: this.#o.service,
-      health: serving ? "Healthy" : "Degraded",
-      active: this.#state.active,
-      colours,
-      deploy: structuredClone(this.#operation?.record ?? this.#state.current),
+      state: this.#state,
+      platform: this.#o.platform,
+      router: this.#o.router,
+      keeper: this.#keeper,
+      deploy: this.#operation?.record ?? this.#state.current,
       lastDeploy: this.#history.at(-1) ?? null,
       stateWriteError: this.#writer.error,
-      deployHolder: !this.#operation && this.#state.current ? (this.#o.store.holder?.() ?? null) : null,
-    };
+      deployHolder: !this.#operation && this.#state.current ? this.#o.store.lease.holder() : null,
+    });
   }
 
   history(): readonly DeployRecord[] {
@@ -299,6 +239,20 @@ export class Engine {
   onEvent(listener: (event: EngineEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * The records of deploy `id` as it changes, starting with how it is now, until `followEnds` (lifecycle.ts)
+   * says to stop. The one way to follow a deploy: the admin API's stream and the CLI use it.
+   */
+  follow(id: string): AsyncGenerator<DeployRecord> {
+    return followDeploy(id, this, () => {
+      const op = this.#operation?.record.id === id ? this.#operation : null;
+      if (op) return op;
+      const record =
+        this.#state.current?.id === id ? this.#state.current : this.#history.find((r) => r.id === id);
+      return record ? { record, done: null } : null;
+    });
   }
 
   /**
@@ -317,7 +271,7 @@ export class Engine {
     // on Kubernetes) writes nothing, so it can never put back a state another run has moved on from.
     await this.#writer.idle();
     this.#writer.stopRetrying();
-    this.#o.store.letGo?.();
+    this.#o.store.lease.letGo();
   }
 
   /**
@@ -329,10 +283,18 @@ export class Engine {
     // Forget the paused operation: from now on it belongs to whoever resumes it, not to this engine.
     this.#operation = null;
     await this.#writer.idle();
-    this.#o.store.letGo?.();
+    this.#o.store.lease.letGo();
   }
 
-  /** Takes the one-deploy-at-a-time lock (here, then in the store) and starts the steps. */
+  /**
+   * Resolves once no scale-down is scheduled or running, the contract migrations that follow one included:
+   * a process with nothing else to do (a CLI run on Kubernetes) waits for this before it exits.
+   */
+  scaleDownsDone(): Promise<void> {
+    return this.#keeper.done();
+  }
+
+  /** Takes the one-deploy-at-a-time lock (here, then the lease) and starts the steps. */
   async #begin(
     kind: DeployRecord["kind"],
     version: string,
@@ -365,7 +327,7 @@ export class Engine {
       // The last operation's writes land first: a write of its ending still queued must never race
       // this claim (on a shared store it would clear the lock just taken).
       await this.#writer.idle();
-      await this.#o.store.claim(record);
+      await this.#o.store.lease.claim(record);
     } catch (error) {
       this.#operation = null;
       throw error;
@@ -381,295 +343,15 @@ export class Engine {
   async #run(op: Operation): Promise<DeployRecord> {
     const { record } = op;
     try {
-      if (record.kind === "deploy") await this.#deploySteps(op);
-      else await this.#rollbackSteps(op);
+      await this.#steps.run(op);
       setPhase(record, "Healthy");
-      this.#scheduleScaleDown(record.from.colour, record.kind === "deploy");
+      this.#steps.scheduleScaleDown(record.from.colour, record.kind === "deploy");
     } catch (error) {
-      await this.#fail(op, error);
+      await this.#steps.fail(op, error);
     } finally {
       await this.#finish(op);
     }
     return structuredClone(record);
-  }
-
-  async #deploySteps(op: Operation): Promise<void> {
-    const { record } = op;
-    const idle = record.to.colour;
-    const migrator = this.#o.migrator;
-    await this.#step(op, "migrate-expand", async () =>
-      migrator ? migrator.expand(record.version, op.controller.signal) : skip("no database configured"),
-    );
-    await this.#step(op, "start-idle", async () => {
-      await this.#keeper.makeIdle(idle);
-      await this.#startColour(idle, record.version);
-      return `${this.#o.replicas} replica(s) of ${record.version} on ${idle}`;
-    });
-    await this.#step(op, "wait-healthy", () => this.#waitHealthy(op, idle));
-    await this.#step(op, "smoke-checks", () => this.#smoke(op));
-    await this.#step(op, "pre-analysis", () => this.#analyse(op, "pre-switch"));
-    await this.#step(op, "promotion", () => this.#promotion(op));
-    await this.#step(op, "switch", () => this.#switch(op));
-    await this.#step(op, "post-analysis", () => this.#analyse(op, "post-switch"));
-  }
-
-  async #rollbackSteps(op: Operation): Promise<void> {
-    const { record } = op;
-    const previous = record.to.colour;
-    await this.#step(op, "start-previous", async () => {
-      // A scale-down that is stopping this colour ends first; then look at what runs.
-      await this.#keeper.notStopping(previous);
-      const warm = this.#o.platform.status(previous);
-      const stillWarm = warm.version === record.version && warm.replicas.length > 0;
-      this.#keeper.cancel(previous);
-      if (stillWarm && this.#state.colours[previous].running) return `${previous} is still warm`;
-      await this.#keeper.makeIdle(previous);
-      await this.#startColour(previous, record.version);
-      return `${previous} was cold: started ${this.#o.replicas} replica(s) of ${record.version}`;
-    });
-    await this.#step(op, "wait-healthy", () => this.#waitHealthy(op, previous));
-    await this.#step(op, "switch", () => this.#switch(op));
-  }
-
-  async #startColour(colour: Colour, version: string): Promise<void> {
-    const env = (await this.#o.migrator?.colourEnv(colour, version)) ?? {};
-    this.#state.colours[colour] = { version, running: true };
-    this.#writer.save();
-    await this.#o.platform.start(colour, version, this.#o.replicas, env);
-  }
-
-  async #waitHealthy(op: Operation, colour: Colour): Promise<string> {
-    const started = Date.now();
-    await this.#inRotation(colour, op.controller.signal);
-    const restarts = this.#o.platform.status(colour).replicas.reduce((sum, r) => sum + r.restarts, 0);
-    const note = restarts > 0 ? ` after ${restarts} restart(s)` : "";
-    return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;
-  }
-
-  async #smoke(op: Operation): Promise<StepOutcome> {
-    if (this.#o.smoke.length === 0) return skip("none configured");
-    const results = await runSmokeChecks(
-      this.#o.smoke,
-      this.#o.preview,
-      op.record.version,
-      op.controller.signal,
-    );
-    op.controller.signal.throwIfAborted();
-    const failed = results.find((r) => !r.passed);
-    if (failed)
-      throw new CutoverError("SMOKE_FAILED", `smoke check "${failed.name}" failed: ${failed.detail}`);
-    return `${results.length} passed`;
-  }
-
-  /** Runs one analysis: Fail throws, Inconclusive pauses for a person, Pass and Marginal go on. */
-  async #analyse(op: Operation, when: "pre-switch" | "post-switch"): Promise<StepOutcome> {
-    const analysis = this.#o.analysis;
-    if (!analysis) return skip("no analysis configured");
-    const { record, controller } = op;
-    const context = {
-      deployId: record.id,
-      version: record.version,
-      baseline: record.from.colour,
-      canary: record.to.colour,
-      signal: controller.signal,
-    };
-    const running = when === "pre-switch" ? analysis.preSwitch(context) : analysis.postSwitch(context);
-    const outcome = await abortable(running, controller.signal);
-    if (outcome === null) return skip(`no ${when} analysis configured`);
-    const line = `${outcome.verdict}: ${outcome.summary}`;
-    if (outcome.verdict === "Fail") throw new AnalysisFailedError(when, outcome);
-    if (outcome.verdict === "Inconclusive") {
-      const next = when === "pre-switch" ? "switch" : "keep the new version";
-      await this.#pause(
-        op,
-        `${when} analysis was inconclusive (${outcome.summary}); \`cutover promote\` to ${next}, \`cutover abort\` to ${when === "pre-switch" ? "stop" : "roll back"}`,
-      );
-      return `${line}; accepted by \`cutover promote\``;
-    }
-    return line;
-  }
-
-  async #promotion(op: Operation): Promise<string> {
-    const mode = this.#o.autoPromote;
-    if (mode.mode === "on") return "automatic";
-    if (mode.mode === "off") {
-      return this.#pause(op, "waiting for `cutover promote` (or `cutover abort`)");
-    }
-    const at = Date.now() + mode.delayMs;
-    const reason = `switches by itself at ${new Date(at).toISOString()}; \`cutover promote\` switches now, \`cutover abort\` stops`;
-    return this.#pause(op, reason, mode.delayMs);
-  }
-
-  /** Phase Paused until `cutover promote` (or the delay, when given); `cutover abort` rejects. */
-  async #pause(op: Operation, reason: string, delayMs?: number): Promise<string> {
-    const signal = op.controller.signal;
-    setPhase(op.record, "Paused", reason);
-    if (delayMs !== undefined) op.record.resumesAt = new Date(Date.now() + delayMs).toISOString();
-    this.#changed(op.record);
-    const how = await new Promise<string>((resolve, reject) => {
-      const timer =
-        delayMs === undefined ? undefined : setTimeout(() => resolve("automatic after the delay"), delayMs);
-      op.promote = (from) => {
-        clearTimeout(timer);
-        resolve(`promoted by \`cutover promote\`${from ? ` from ${from}` : ""}`);
-      };
-      signal.addEventListener("abort", () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      });
-    }).finally(() => delete op.record.resumesAt);
-    op.promote = undefined;
-    setPhase(op.record, "Progressing");
-    delete op.record.reason;
-    return how;
-  }
-
-  async #switch(op: Operation): Promise<string> {
-    const { record, controller } = op;
-    const schema = (await this.#o.migrator?.checkSchema(record.version)) ?? null;
-    const waited = await this.#readyAgain(op, record.to.colour);
-    controller.signal.throwIfAborted();
-    // The record says "switch" before traffic moves: whoever finds it after a crash knows to look. A deploy
-    // never moves traffic when that could not be written (a full disk, a lock another run took over); a
-    // rollback does, as it restores the version that served before, and the state catches up later.
-    await this.#writer.flush();
-    controller.signal.throwIfAborted();
-    if (this.#writer.error && record.kind === "deploy") {
-      throw new CutoverError(
-        "STATE_NOT_WRITTEN",
-        `the deploy state could not be written before the switch (${this.#writer.error}), so traffic did not move`,
-      );
-    }
-    const result = await this.#o.router.switchTo(record.to.colour);
-    this.#state.active = record.to.colour;
-    record.switchedAt = new Date(result.at).toISOString();
-    this.#keeper.draining(result.from, this.#o.router.drain(result.from, this.#o.drainTimeoutMs));
-    await this.#writer.flush();
-    this.#o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
-    return `${result.from} -> ${result.to}${waited}${schema ? `; ${schema}` : ""}`;
-  }
-
-  /**
-   * A colour can lose replicas after wait-healthy (a crash during the smoke checks, the analysis or a pause):
-   * traffic goes to it only once every replica is ready again and in the data plane's rotation, within
-   * readyTimeout; after that the switch fails and traffic stays where it is. Says how long that took, if at all.
-   */
-  async #readyAgain(op: Operation, colour: Colour): Promise<string> {
-    const replicas = this.#o.platform.status(colour).replicas;
-    if (replicas.length > 0 && replicas.every((r) => r.ready)) {
-      await this.#o.router.settled?.();
-      return "";
-    }
-    const started = Date.now();
-    this.#o.logger.warn(
-      { deploy: op.record.id, colour },
-      "replicas not ready at the switch; waiting for them",
-    );
-    await this.#inRotation(colour, op.controller.signal);
-    return ` (after waiting ${formatDuration(Date.now() - started)} for ${colour}'s replicas to be ready again)`;
-  }
-
-  /**
-   * Waits (within readyTimeout) until every replica of `colour` is ready and in the data plane's rotation:
-   * HAProxy hears of ready replicas a moment later, and a request sent before must not meet a backend with
-   * no server.
-   */
-  async #inRotation(colour: Colour, signal?: AbortSignal): Promise<void> {
-    await this.#o.platform.waitReady(colour, {
-      timeoutMs: this.#o.readyTimeoutMs,
-      ...(signal ? { signal } : {}),
-    });
-    await this.#o.router.settled?.();
-  }
-
-  async #step(op: Operation, name: StepName, action: () => Promise<StepOutcome>): Promise<void> {
-    const step = findStep(op.record, name);
-    if (step.state === "succeeded" || step.state === "skipped") return; // done before a resume
-    op.controller.signal.throwIfAborted();
-    step.state = "running";
-    step.startedAt = new Date().toISOString();
-    this.#changed(op.record);
-    const started = performance.now();
-    try {
-      const outcome = await action();
-      step.state = typeof outcome === "string" ? "succeeded" : "skipped";
-      step.detail = typeof outcome === "string" ? outcome : outcome.skipped;
-    } catch (error) {
-      step.state = "failed";
-      step.detail = (error as Error).message;
-      throw error;
-    } finally {
-      step.endedAt = new Date().toISOString();
-      step.durationMs = Math.round(performance.now() - started);
-      this.#o.logger.info(
-        { deploy: op.record.id, step: name, state: step.state, detail: step.detail },
-        `step ${name}`,
-      );
-      this.#changed(op.record);
-    }
-  }
-
-  /** A deploy or rollback that did not make it: traffic goes (or stays) where it was, the new colour is stopped. */
-  async #fail(op: Operation, error: unknown): Promise<void> {
-    const { record } = op;
-    const reason = error instanceof CutoverError ? error.summary : (error as Error).message;
-    const switching = findStep(record, "switch").state === "running";
-    for (const step of record.steps) {
-      if (step.state === "pending") step.state = "skipped";
-      if (step.state === "running") {
-        step.state = "failed";
-        step.detail = reason;
-      }
-    }
-    if (op.lost) {
-      // The run that took it over decides where traffic goes and records the outcome.
-      setPhase(record, "Aborted", `${reason}; this run stopped and changed nothing more`);
-      this.#o.logger.error({ deploy: record.id, reason }, `${record.kind} taken over by another run`);
-      return;
-    }
-    const target = record.to.colour;
-    // Also when its process died in the switch step, after traffic moved but before it recorded that (an
-    // abandoned deploy): the live selector, read at start, says where traffic is.
-    if (record.switchedAt || (switching && this.#state.active === target)) {
-      await this.#switchBack(op, reason);
-      return;
-    }
-    setPhase(
-      record,
-      "Aborted",
-      `${reason}; traffic stayed on ${record.from.colour} (${record.from.version})`,
-    );
-    this.#changed(record);
-    this.#o.logger.warn({ deploy: record.id, reason }, `${record.kind} aborted`);
-    if (this.#state.active !== target) {
-      await this.#stopColour(target);
-      // The version that failed never served: a later rollback must not go back to it.
-      if (record.targetBefore !== undefined) this.#state.colours[target].version = record.targetBefore;
-    }
-  }
-
-  /** A failure after the switch (analysis Fail, `cutover abort`): traffic goes back to the old colour at once. */
-  async #switchBack(op: Operation, reason: string): Promise<void> {
-    const { record } = op;
-    const back = await this.#o.router.switchTo(record.from.colour);
-    this.#state.active = record.from.colour;
-    record.rolledBackAt = new Date(back.at).toISOString();
-    this.#keeper.draining(back.from, this.#o.router.drain(back.from, this.#o.drainTimeoutMs));
-    setPhase(
-      record,
-      "Aborted",
-      `${reason}; rolled back: traffic is on ${record.from.colour} (${record.from.version}) again`,
-    );
-    await this.#writer.flush();
-    this.#o.logger.warn({ deploy: record.id, reason }, "rolled back after the switch");
-    if (this.#o.keepFailedColour === false) this.#scheduleScaleDown(record.to.colour, false);
-  }
-
-  async #stopColour(colour: Colour): Promise<void> {
-    await this.#o.platform
-      .stop(colour)
-      .catch((e: unknown) => this.#o.logger.error({ err: e }, "stopping failed"));
-    this.#state.colours[colour].running = false;
   }
 
   async #finish(op: Operation): Promise<void> {
@@ -689,25 +371,11 @@ export class Engine {
     this.#changed(op.record);
   }
 
-  /** A deploy that was running when the daemon died: close it in the history, say where traffic is. */
+  /** Crash recovery (see `closeInterrupted` in lifecycle.ts): closed in the history, saying where traffic is. */
   async #closeInterrupted(record: DeployRecord): Promise<void> {
-    const step = runningStep(record);
-    for (const s of record.steps) {
-      if (s.state === "running") {
-        s.state = "failed";
-        s.detail = "the cutover daemon stopped during this step";
-      } else if (s.state === "pending") s.state = "skipped";
-    }
-    if (!isFinal(record.phase)) {
-      const active = this.#state.active;
-      const where = `${active} (${this.#state.colours[active].version})`;
-      setPhase(
-        record,
-        "Aborted",
-        `the cutover daemon stopped during ${step?.name ?? "the deploy"}; traffic is on ${where}`,
-      );
-    }
-    await this.#o.store.appendHistory(record);
+    const active = this.#state.active;
+    closeInterrupted(record, `${active} (${this.#state.colours[active].version})`);
+    await this.#o.store.storage.appendHistory(record);
     this.#state.current = null;
     this.#history = this.#history.filter((r) => r.id !== record.id);
     this.#history.push(record);
@@ -715,45 +383,6 @@ export class Engine {
       { deploy: record.id, phase: record.phase },
       "closed a deploy interrupted by a restart",
     );
-  }
-
-  /**
-   * Resolves once no scale-down is scheduled or running, the contract migrations that follow one included:
-   * a process with nothing else to do (a CLI run on Kubernetes) waits for this before it exits.
-   */
-  scaleDownsDone(): Promise<void> {
-    return this.#keeper.done();
-  }
-
-  /** The old colour stays warm for scaleDownDelay, then stops; after a deploy, contract migrations may follow. */
-  #scheduleScaleDown(colour: Colour, thenContract: boolean): void {
-    const at = this.#keeper.schedule(colour, {
-      idle: () => colour !== this.#state.active && this.#operation?.record.to.colour !== colour,
-      stop: () => this.#stopColour(colour),
-      afterStop: () => this.#afterScaleDown(colour, thenContract),
-    });
-    this.#o.logger.info({ colour, at: new Date(at).toISOString() }, "old colour kept warm until scale-down");
-  }
-
-  async #afterScaleDown(colour: Colour, thenContract: boolean): Promise<void> {
-    this.#writer.save();
-    this.#o.logger.info({ colour }, "old colour scaled down");
-    this.#emit({ type: "colours" });
-    const migrator = this.#o.migrator;
-    if (!thenContract || !migrator || this.#operation) return;
-    const warm = this.#o.platform.status(colour).replicas.filter((r) => r.state !== "stopped").length;
-    if (warm > 0) {
-      this.#o.logger.warn(
-        { colour, replicas: warm },
-        "the old colour still runs replicas (kept warm): contract migrations wait for `cutover migrate contract`",
-      );
-      return;
-    }
-    try {
-      this.#o.logger.info({ result: await migrator.contract() }, "contract migrations");
-    } catch (error) {
-      this.#o.logger.error({ err: (error as Error).message }, "contract migrations failed");
-    }
   }
 
   #changed(record: DeployRecord): void {
@@ -765,17 +394,3 @@ export class Engine {
     for (const listener of this.#listeners) listener(event);
   }
 }
-
-/** Settles with `work`, or rejects as soon as `signal` aborts, whichever comes first. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-/** What a step did, in one line; or why it had nothing to do (recorded as skipped). */
-type StepOutcome = string | { readonly skipped: string };
-const skip = (why: string): StepOutcome => ({ skipped: why });

@@ -3,17 +3,23 @@ import { join } from "node:path";
 import { isColour } from "../colour.js";
 import { CutoverError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import type { DeployRecord } from "./deploy-record.js";
 import { HistoryLog } from "./history-log.js";
-import type { ServiceState, StateStore } from "./ports/state-store.js";
+import type { DeployRecord } from "./lifecycle.js";
+import type { ServiceState, StateStorage, StateStore } from "./ports/state-store.js";
+import { SingleProcessLease } from "./single-process-lease.js";
 
 export const STATE_FILE = "state.json";
 export const HISTORY_FILE = "history.ndjson";
 /** The history as one JSON list, as cutover kept it before; read once and replaced by HISTORY_FILE. */
 const LEGACY_HISTORY_FILE = "history.json";
 
+/** The store of one machine: files in `dir` (.cutover/), a daemon that is the only process acting, no one to ask. */
+export function localStateStore(dir: string): StateStore & { readonly storage: FileStateStore } {
+  return { storage: new FileStateStore(dir), lease: new SingleProcessLease(), channel: null };
+}
+
 /** Keeps state.json (replaced atomically) and history.ndjson (appended) in the state folder (.cutover/). */
-export class FileStateStore implements StateStore {
+export class FileStateStore implements StateStorage {
   readonly #dir: string;
   readonly #history: HistoryLog;
 
@@ -41,13 +47,6 @@ export class FileStateStore implements StateStore {
 
   async saveState(state: ServiceState): Promise<void> {
     writeFileAtomic(join(this.#dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
-  }
-
-  /** One daemon owns the folder (daemon.json says which), and it holds the lock in memory: nothing to do here. */
-  async claim(_record: DeployRecord): Promise<void> {}
-
-  async takeOver(_record: DeployRecord): Promise<string | null> {
-    return null;
   }
 
   async loadHistory(): Promise<DeployRecord[]> {

@@ -13,7 +13,7 @@ import {
 import { dirname } from "node:path";
 import { CutoverError } from "../errors.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import type { DeployRecord } from "./deploy-record.js";
+import type { DeployRecord } from "./lifecycle.js";
 
 /**
  * The deploy history as an append-only file, one JSON record per line (history.ndjson): a deploy adds one

@@ -1,5 +1,5 @@
 import type { Colour } from "../colour.js";
-import type { DeployRecord } from "./deploy-record.js";
+import type { DeployRecord } from "./lifecycle.js";
 import type { ColourStatus } from "./ports/platform.js";
 
 /** What `cutover status` shows of one colour: the platform's view and what the engine recorded. */

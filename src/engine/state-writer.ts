@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import type { DeployRecord } from "./deploy-record.js";
-import type { ServiceState, StateStore } from "./ports/state-store.js";
+import type { DeployRecord } from "./lifecycle.js";
+import type { ServiceState, StateStorage } from "./ports/state-store.js";
 
 /** How long a failed write waits before it is tried again. */
 const RETRY_MS = 250;
@@ -12,7 +12,7 @@ const RETRY_MS = 250;
  * says why they are behind meanwhile.
  */
 export class StateWriter {
-  readonly #store: StateStore;
+  readonly #store: StateStorage;
   readonly #logger: Logger;
   readonly #state: () => ServiceState;
   #saving: Promise<void> = Promise.resolve();
@@ -21,7 +21,7 @@ export class StateWriter {
   #error: string | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
 
-  constructor(store: StateStore, logger: Logger, state: () => ServiceState) {
+  constructor(store: StateStorage, logger: Logger, state: () => ServiceState) {
     this.#store = store;
     this.#logger = logger;
     this.#state = state;

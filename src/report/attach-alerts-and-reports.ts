@@ -69,8 +69,8 @@ export function attachAlertsAndReports(
   const tailMs = options.tailMs ?? Math.min(3 * interval, 10_000);
   const webhooks = new WebhookSender({
     webhooks: config?.webhooks ?? [],
-    logger: options.logger,
-    backoffMs: options.webhookBackoffMs,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.webhookBackoffMs === undefined ? {} : { backoffMs: options.webhookBackoffMs }),
   });
   const tracked = new Map<string, Tracked>();
   const pending = new Set<Promise<void>>();

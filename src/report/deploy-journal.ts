@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { join } from "node:path";
 import type { ColourSample, SampleTick } from "../analysis/colour-sample.js";
 import type { DeployAnalysisReport } from "../analysis/cutover-analysis.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 import type {
   DeployRecordView,
   JournalAnalysis,
@@ -116,7 +116,6 @@ export class JournalNotFoundError extends CutoverError {
     super(
       "NO_JOURNAL",
       `${detail}; reports are recorded for deploys run with \`analysis:\` in cutover.yaml (see \`cutover history\`)`,
-      EXIT_BAD_INPUT,
     );
     this.name = "JournalNotFoundError";
   }

@@ -1,7 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Address } from "../config/schema.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 
 /** A router listener could not bind its address. */
 export class ListenError extends CutoverError {
@@ -14,7 +14,7 @@ export class ListenError extends CutoverError {
         : cause.code === "EACCES"
           ? `${where} needs privileges to bind; use a port above 1023 for router.${role} in cutover.yaml`
           : `${where}: ${cause.message}; check router.${role} in cutover.yaml`;
-    super("ROUTER_LISTEN_FAILED", `the router cannot listen for ${role} traffic: ${why}`, EXIT_BAD_INPUT);
+    super("ROUTER_LISTEN_FAILED", `the router cannot listen for ${role} traffic: ${why}`);
     this.name = "ListenError";
     this.address = address;
   }

@@ -1,5 +1,5 @@
 import { otherColour } from "../colour.js";
-import type { DeployRecord } from "../engine/deploy-record.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError } from "../errors.js";
 import type { AdminApi } from "./admin-api.js";

@@ -1,5 +1,5 @@
 import { parseDuration } from "../duration.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 
 /** One step of a drill: move traffic to the other colour, roll back, deploy a version, or let load run. */
 export type DrillStep =
@@ -15,7 +15,7 @@ const MAX_STEPS = 100_000;
 
 export class BadSequenceError extends CutoverError {
   constructor(item: string, why: string) {
-    super("BAD_SEQUENCE", `--sequence: "${item}" ${why}; expected ${SEQUENCE_HELP}`, EXIT_BAD_INPUT);
+    super("BAD_SEQUENCE", `--sequence: "${item}" ${why}; expected ${SEQUENCE_HELP}`);
     this.name = "BadSequenceError";
   }
 }

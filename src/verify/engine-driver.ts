@@ -1,6 +1,7 @@
 import { otherColour } from "../colour.js";
-import type { DeployRecord } from "../engine/deploy-record.js";
-import type { Engine, StartedOperation } from "../engine/engine.js";
+import type { Engine } from "../engine/engine.js";
+import type { StartedOperation } from "../engine/engine-options.js";
+import { type DeployRecord, waitsForPerson } from "../engine/lifecycle.js";
 import { CutoverError } from "../errors.js";
 import { outcomeOf } from "./admin-api-driver.js";
 import type { SwitchDriver, SwitchOutcome } from "./switch-driver.js";
@@ -33,29 +34,10 @@ export class EngineDriver implements SwitchDriver {
     return outcomeOf(await this.#toTheEnd(await this.#engine.deploy(version)));
   }
 
-  /** Waits for the operation's end, promoting it when it pauses for promotion (a failed promote fails the step). */
+  /** Follows the operation to its end, promoting it when it waits for a person (a failed promote fails the step). */
   async #toTheEnd(started: StartedOperation): Promise<DeployRecord> {
-    let promoted = false;
-    let fail: (error: unknown) => void = () => {};
-    const promoteFailed = new Promise<never>((_, reject) => {
-      fail = reject;
-    });
-    const promoteIfPaused = (phase: string | undefined) => {
-      if (phase !== "Paused" || promoted) return;
-      promoted = true;
-      this.#engine.promote().catch(fail);
-    };
-    const off = this.#engine.onEvent((event) => {
-      if (event.type === "deploy" && event.record.id === started.record.id)
-        promoteIfPaused(event.record.phase);
-    });
-    try {
-      // It may have paused before this listener was there.
-      const current = this.#engine.status().deploy;
-      if (current?.id === started.record.id) promoteIfPaused(current.phase);
-      return await Promise.race([started.done, promoteFailed]);
-    } finally {
-      off();
-    }
+    let last = started.record;
+    for await (const record of this.#engine.follow(started.record.id)) last = record;
+    return waitsForPerson(last) ? this.#engine.promote() : last;
   }
 }

@@ -1,5 +1,5 @@
 import { isIP } from "node:net";
-import { CutoverError, EXIT_BAD_INPUT } from "../errors.js";
+import { CutoverError } from "../errors.js";
 
 /** The drill would send load somewhere it may not: only loopback, or the service's own configured address. */
 export class TargetNotAllowedError extends CutoverError {
@@ -7,7 +7,6 @@ export class TargetNotAllowedError extends CutoverError {
     super(
       "TARGET_NOT_ALLOWED",
       `cutover verify sends load only to loopback or to the address in cutover.yaml; ${url} ${why}. Run it on the machine that serves it, against 127.0.0.1`,
-      EXIT_BAD_INPUT,
     );
     this.name = "TargetNotAllowedError";
   }
@@ -31,14 +30,10 @@ export function checkLoadTarget(url: string, configured: readonly string[] = [])
   try {
     parsed = new URL(url);
   } catch {
-    throw new CutoverError(
-      "BAD_ARGUMENT",
-      `--url expects a URL such as http://127.0.0.1:8080, got "${url}"`,
-      EXIT_BAD_INPUT,
-    );
+    throw new CutoverError("BAD_ARGUMENT", `--url expects a URL such as http://127.0.0.1:8080, got "${url}"`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw new CutoverError("BAD_ARGUMENT", `--url must be http:// or https://, got "${url}"`, EXIT_BAD_INPUT);
+    throw new CutoverError("BAD_ARGUMENT", `--url must be http:// or https://, got "${url}"`);
   }
   const origin = parsed.origin;
   if (isLoopbackHost(parsed.hostname)) return origin;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
-import type { DeployRecord } from "../../src/engine/deploy-record.js";
+import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { eventually, isAlive } from "../helpers/eventually.js";
 import { hexOfPort, listeningAddresses } from "../helpers/listening-sockets.js";

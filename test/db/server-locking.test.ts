@@ -9,6 +9,7 @@ import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { MigrationFailedError } from "../../src/db/migration-errors.js";
+import type { ErrorCode } from "../../src/errors.js";
 import { describeOnServer, postgresTarget, type TestDatabase } from "./helpers/databases.js";
 import { migrationFolder, query, runnerFor, schemaSnapshot } from "./helpers/migration-project.js";
 import { runMigrateCli, startMigrateCli } from "./helpers/run-migrate-cli.js";
@@ -182,7 +183,7 @@ await describeOnServer("locking on the PostgreSQL server", () => {
       const before = await schemaSnapshot(database.url);
       const failure = await runner.up().catch((error: unknown) => error);
       expect(failure).toBeInstanceOf(MigrationFailedError);
-      expect((failure as MigrationFailedError).code).toBe("MIGRATION_LOCK_TIMEOUT");
+      expect((failure as MigrationFailedError).code).toBe<ErrorCode>("MIGRATION_LOCK_TIMEOUT");
       expect((failure as Error).message).toMatch(
         /0001_note could not get a lock within lock_timeout \(100ms\) in 3 attempt/,
       );

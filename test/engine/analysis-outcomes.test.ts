@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine } from "../../src/engine/engine.js";
-import { FileStateStore } from "../../src/engine/file-state-store.js";
+import { localStateStore } from "../../src/engine/file-state-store.js";
 import type {
   AnalysisContext,
   AnalysisOutcome,
@@ -64,7 +64,7 @@ async function startEngine(analysis: DeployAnalysis, extra: { keepFailedColour?:
   const engine = await Engine.open(
     engineOptions(
       config,
-      { preview: config.router.preview, platform, router, store: new FileStateStore(stateDir), analysis },
+      { preview: config.router.preview, platform, router, store: localStateStore(stateDir), analysis },
       {
         service: "testsvc",
         initialVersion: "1.0.0",

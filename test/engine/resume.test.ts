@@ -6,8 +6,9 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineControl } from "../../src/cli/engine-control.js";
 import { loadConfig } from "../../src/config/load.js";
-import { Engine, type EngineOptions } from "../../src/engine/engine.js";
-import { FileStateStore } from "../../src/engine/file-state-store.js";
+import { Engine } from "../../src/engine/engine.js";
+import type { EngineOptions } from "../../src/engine/engine-options.js";
+import { localStateStore } from "../../src/engine/file-state-store.js";
 import { LocalPlatform } from "../../src/platforms/local/local-platform.js";
 import { Router } from "../../src/router/router.js";
 import { engineOptions } from "../helpers/engine-builder.js";
@@ -43,7 +44,7 @@ async function setUp(): Promise<{ options: EngineOptions; listen: number }> {
   });
   const options = engineOptions(
     config,
-    { preview: config.router.preview, platform, router, store: new FileStateStore(stateDir) },
+    { preview: config.router.preview, platform, router, store: localStateStore(stateDir) },
     {
       service: "testsvc",
       initialVersion: "1.0.0",

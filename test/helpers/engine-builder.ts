@@ -6,7 +6,7 @@
 import { type EngineSettings, engineSettings } from "../../src/compose/engine-settings.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
-import type { EngineOptions } from "../../src/engine/engine.js";
+import type { EngineOptions } from "../../src/engine/engine-options.js";
 import { silentLogger } from "../../src/log.js";
 
 type Parts = Pick<EngineOptions, "platform" | "router" | "store" | "preview"> &

@@ -55,11 +55,12 @@ export interface ClusterFixture {
 }
 
 export async function startCluster(options: FixtureOptions = {}): Promise<ClusterFixture> {
+  const { behaviour, pods, env, programs } = options;
   const standIn = await StandIn.start({
-    behaviour: options.behaviour,
-    pods: options.pods,
-    env: options.env,
-    programs: options.programs,
+    ...(behaviour === undefined ? {} : { behaviour }),
+    ...(pods === undefined ? {} : { pods }),
+    ...(env === undefined ? {} : { env }),
+    ...(programs === undefined ? {} : { programs }),
   });
   const active = await (options.propagationMs === undefined
     ? standIn.serviceAddress("shop")

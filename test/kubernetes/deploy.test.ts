@@ -4,9 +4,9 @@
  * fresh stand-in, bootstrapped from the rendered manifests.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { StartedOperation } from "../../src/engine/engine.js";
+import type { StartedOperation } from "../../src/engine/engine-options.js";
 import { DeployInProgressError } from "../../src/errors.js";
-import { StaleStateError } from "../../src/platforms/kubernetes/annotation-state-store.js";
+import { StaleStateError } from "../../src/platforms/kubernetes/annotation-lease.js";
 import { eventually } from "../helpers/eventually.js";
 import {
   type ClusterFixture,

@@ -251,7 +251,12 @@ async function startGatekeeper(
   timings: Pick<GatekeeperFlags, "leaseDuration" | "renewDeadline" | "retryPeriod"> = FAST,
 ): Promise<Gatekeeper> {
   const flags: GatekeeperFlags = { ...timings, identity };
-  const gatekeeper = await createGatekeeper(c.loaded, flags, silentLogger(), { watchTimeoutSeconds });
+  const gatekeeper = await createGatekeeper(
+    c.loaded,
+    flags,
+    silentLogger(),
+    watchTimeoutSeconds === undefined ? {} : { watchTimeoutSeconds },
+  );
   gatekeepers.push(gatekeeper);
   void gatekeeper.run();
   return gatekeeper;

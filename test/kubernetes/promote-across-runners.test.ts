@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { EngineControl } from "../../src/cli/engine-control.js";
 import type { KubernetesEngine } from "../../src/compose/kubernetes-engine.js";
-import type { DeployRecord } from "../../src/engine/deploy-record.js";
+import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { eventually } from "../helpers/eventually.js";
 import { cliDeploy, currentOf, runningStepOf as runningStep, stopCliRuns } from "./cli-run.js";
 import { type ClusterFixture, historyOf, replicasOf, selectorOf, startCluster } from "./cluster-fixture.js";

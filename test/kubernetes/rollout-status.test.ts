@@ -1,9 +1,9 @@
 /** The `kubectl rollout status` rules, in kubectl's order and words (§5 of the reference). */
-import type { V1Deployment } from "@kubernetes/client-node";
+import type { V1Deployment, V1DeploymentStatus } from "@kubernetes/client-node";
 import { describe, expect, it } from "vitest";
 import { rolloutVerdict } from "../../src/platforms/kubernetes/rollout-status.js";
 
-function deployment(generation: number, status: V1Deployment["status"], replicas = 3): V1Deployment {
+function deployment(generation: number, status: V1DeploymentStatus, replicas = 3): V1Deployment {
   return { metadata: { name: "web", generation }, spec: { replicas, selector: {}, template: {} }, status };
 }
 

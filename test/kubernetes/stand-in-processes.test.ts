@@ -82,7 +82,7 @@ async function call(method: string, path: string, body?: unknown, contentType = 
   const response = await fetch(`${standIn?.url}${path}`, {
     method,
     headers: { authorization: "Bearer stand-in-token", "content-type": contentType },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await response.text();
   const json = response.headers.get("content-type")?.startsWith("application/json");

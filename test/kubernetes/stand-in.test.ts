@@ -25,7 +25,7 @@ async function call(method: string, path: string, body?: unknown, contentType = 
       "content-type": contentType,
       "user-agent": "kubectl/v1.33.0 (linux/amd64)",
     },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: (text ? JSON.parse(text) : null) as JsonObject };

@@ -16,14 +16,14 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AutoPromote } from "../../src/config/schema.js";
-import { isFinal } from "../../src/engine/deploy-record.js";
+import { isFinal } from "../../src/engine/lifecycle.js";
 import { Engine } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
 import { type CutoverError, DeployInProgressError } from "../../src/errors.js";
 import { Router } from "../../src/router/router.js";
 import { engineOptions } from "../helpers/engine-builder.js";
-import { CrashableStore } from "./crashable-store.js";
-import { InMemoryPlatform } from "./in-memory-platform.js";
+import { CrashableStore } from "../fakes/crashable-store.js";
+import { InMemoryPlatform } from "../fakes/in-memory-platform.js";
 
 type Command =
   | { readonly t: "deploy"; readonly kind: "good" | "slow" | "bad" }
@@ -158,11 +158,11 @@ class Run {
       }
       case "promote":
         if (busy?.phase === "Paused") expect(isFinal((await engine.promote()).phase)).toBe(true);
-        else await expect(engine.promote()).rejects.toThrow(/no deploy is paused/);
+        else await expect(engine.promote()).rejects.toMatchObject({ code: "NOT_PAUSED" });
         return;
       case "abort":
         if (busy) expect(isFinal((await engine.abort()).phase)).toBe(true);
-        else await expect(engine.abort()).rejects.toThrow(/no deploy is in progress/);
+        else await expect(engine.abort()).rejects.toMatchObject({ code: "NO_DEPLOY" });
         return;
       case "settle":
         await this.settle();

@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
-import type { DeployRecord } from "../../src/engine/deploy-record.js";
+import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
 import type { ServiceState } from "../../src/engine/ports/state-store.js";
 import type { ServiceStatus } from "../../src/engine/service-status.js";

@@ -6,7 +6,7 @@ import { isProcessAlive, readDaemonInfo, readToken } from "../../daemon/state-fi
 import { DASHBOARD_PREFIX } from "../../dashboard/dashboard-files.js";
 import { dashboardUrl } from "../../dashboard/dashboard-url.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
-import { CutoverError, DaemonNotRunningError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError, DaemonNotRunningError } from "../../errors.js";
 import { AdminClient } from "../admin-client.js";
 import type { Output } from "../output.js";
 
@@ -75,7 +75,6 @@ function elsewhere(options: DashboardOptions): { base: string; token: string } {
     throw new CutoverError(
       "BAD_ARGUMENT",
       `--admin expects an address such as http://127.0.0.1:8079, got "${options.admin}"`,
-      EXIT_BAD_INPUT,
     );
   }
   const token = options.tokenFile
@@ -85,7 +84,6 @@ function elsewhere(options: DashboardOptions): { base: string; token: string } {
     throw new CutoverError(
       "NO_TOKEN",
       "--admin needs the daemon's token: set CUTOVER_TOKEN or pass --token-file <file>",
-      EXIT_BAD_INPUT,
     );
   }
   return { base, token };

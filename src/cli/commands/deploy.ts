@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import { CutoverError } from "../../errors.js";
 import type { ControlPlane, OperationKind } from "../control-plane.js";
 import type { Output } from "../output.js";

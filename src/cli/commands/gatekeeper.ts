@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { parseDuration } from "../../duration.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { KubernetesConfigMissingError } from "../../platforms/kubernetes/errors.js";
 import type { Gatekeeper, GatekeeperOptions } from "../../platforms/kubernetes/gatekeeper.js";
@@ -106,7 +106,6 @@ function gatedKubernetes(loaded: LoadedConfig): KubernetesConfig {
     throw new CutoverError(
       "GATEKEEPER_NEEDS_KUBERNETES",
       `${file} has platform: ${config.platform}; the gatekeeper opens Kubernetes readiness gates and runs only with platform: kubernetes`,
-      EXIT_BAD_INPUT,
     );
   const kube = config.kubernetes;
   if (!kube) throw new KubernetesConfigMissingError(file);
@@ -114,7 +113,6 @@ function gatedKubernetes(loaded: LoadedConfig): KubernetesConfig {
     throw new CutoverError(
       "GATEKEEPER_WITHOUT_GATE",
       `${file} has kubernetes.readinessGate: false, so pods carry no gate and the gatekeeper has nothing to open; set readinessGate: true (and apply the rendered manifests again), or do not run the gatekeeper`,
-      EXIT_BAD_INPUT,
     );
   return kube;
 }
@@ -133,7 +131,6 @@ function durationFlag(flag: string, value: string): number {
     throw new CutoverError(
       "BAD_ARGUMENT",
       `${flag} expects a duration such as "500ms", "2s" or "1m", got "${value}"`,
-      EXIT_BAD_INPUT,
     );
   return ms;
 }

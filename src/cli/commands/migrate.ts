@@ -10,7 +10,7 @@ import { readMigrationFile, readMigrations } from "../../db/read-migrations.js";
 import type { MigrationRunner } from "../../db/runner/migration-runner.js";
 import type { MigrationEntry } from "../../db/runner/migration-states.js";
 import { runnerSettings } from "../../db/runner/runner-settings.js";
-import { ConfigError, CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../../errors.js";
+import { ConfigError, CutoverError, EXIT_FAILED } from "../../errors.js";
 import type { Output } from "../output.js";
 import { renderDryRun, renderMigrationStatus, renderPlan, renderRun } from "./migrate-render.js";
 
@@ -91,7 +91,7 @@ export function registerMigrateCommands(program: Command, context: MigrateContex
     .option("--to <version>", "roll back every migration above this version (0: all)", versionArgument)
     .action((options: { to?: string }) =>
       withRunner(context, async (runner) => {
-        const result = await runner.down({ to: options.to });
+        const result = await runner.down(options.to === undefined ? {} : { to: options.to });
         context.output().result(result, () => renderRun(result, "rolled back"));
       }),
     );
@@ -115,7 +115,6 @@ function databaseConfig(loaded: LoadedConfig): DatabaseConfig {
     throw new CutoverError(
       "NO_DATABASE",
       `${loaded.file} has no database: section; add one (at least \`database: { migrations: migrations }\`)`,
-      EXIT_BAD_INPUT,
     );
   }
   return config;
@@ -160,8 +159,7 @@ async function lint(context: MigrateContext, files: readonly string[]): Promise<
   let migrations: Migration[];
   if (files.length > 0) migrations = await Promise.all(files.map((file) => readMigrationFile(file)));
   else if (loaded) migrations = await readMigrations(runnerSettings(loaded, databaseConfig(loaded)).folder);
-  else
-    throw new CutoverError("NO_FILES", `name migration files, or run next to ${CONFIG_FILE}`, EXIT_BAD_INPUT);
+  else throw new CutoverError("NO_FILES", `name migration files, or run next to ${CONFIG_FILE}`);
   const { lintMigrations } = await import("../../db/lint/lint-migration.js"); // the PostgreSQL parser
   return lintMigrations(migrations, {
     lockTimeoutMs: config?.lockTimeout ?? 1_000,
@@ -171,11 +169,7 @@ async function lint(context: MigrateContext, files: readonly string[]): Promise<
 
 function versionArgument(value: string): string {
   if (!/^\d+$/.test(value)) {
-    throw new CutoverError(
-      "BAD_ARGUMENT",
-      `--to expects a migration version such as 0002, got "${value}"`,
-      EXIT_BAD_INPUT,
-    );
+    throw new CutoverError("BAD_ARGUMENT", `--to expects a migration version such as 0002, got "${value}"`);
   }
   return value;
 }

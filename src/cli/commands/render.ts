@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type Colour, isColour } from "../../colour.js";
 import type { LoadedConfig } from "../../config/load.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import type { Output } from "../output.js";
 
 export interface RenderCommandContext {
@@ -58,7 +58,7 @@ export function registerRenderCommand(program: Command, context: RenderCommandCo
 
 function colourOption(value: string): Colour {
   if (isColour(value)) return value;
-  throw new CutoverError("BAD_ARGUMENT", `--active expects blue or green, got "${value}"`, EXIT_BAD_INPUT);
+  throw new CutoverError("BAD_ARGUMENT", `--active expects blue or green, got "${value}"`);
 }
 
 function definedOnly(versions: Record<Colour, string | undefined>): Partial<Record<Colour, string>> {

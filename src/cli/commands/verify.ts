@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { LoadedConfig } from "../../config/load.js";
 import { parseDuration } from "../../duration.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { AdminApiDriver } from "../../verify/admin-api-driver.js";
 import { CommandDriver } from "../../verify/command-driver.js";
 import { type DrillStep, parseSequence, SEQUENCE_HELP } from "../../verify/drill-sequence.js";
@@ -286,7 +286,7 @@ function criteriaOf(flags: VerifyFlags): PassCriteria {
   };
 }
 
-const badInput = (message: string) => new CutoverError("BAD_ARGUMENT", message, EXIT_BAD_INPUT);
+const badInput = (message: string) => new CutoverError("BAD_ARGUMENT", message);
 
 function whole(value: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(value);

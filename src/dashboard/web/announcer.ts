@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import { byId } from "./dom.js";
 
 const NOTABLE = new Set([

@@ -1,5 +1,5 @@
 import type { Colour } from "../../colour.js";
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import type { LiveAddresses, LiveMessage, LiveTick, ReportIndex } from "../live-message.js";
 

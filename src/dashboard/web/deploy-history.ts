@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import type { ReportIndex } from "../live-message.js";
 import { el } from "./dom.js";
 import { dateTime, duration } from "./format.js";

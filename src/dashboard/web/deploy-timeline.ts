@@ -1,4 +1,4 @@
-import type { DeployRecord, StepRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord, StepRecord } from "../../engine/lifecycle.js";
 import { el, setText } from "./dom.js";
 import { duration } from "./format.js";
 

@@ -21,7 +21,8 @@ export interface ApplyOptions {
   readonly baseSchema: string;
   /** Up: the versioned schema that keeps old names for renames (expand only), or null. */
   readonly compatSchema: string | null;
-  readonly signal?: AbortSignal;
+  /** Passed on from the runner's caller; undefined (or absent): nothing aborts it. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface AppliedResult {

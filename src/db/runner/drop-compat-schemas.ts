@@ -9,7 +9,8 @@ export interface DropOptions {
   readonly retries: number;
   readonly retryDelayMs: number;
   readonly logger: Logger;
-  readonly signal?: AbortSignal;
+  /** Passed on from the runner's caller; undefined (or absent): nothing aborts it. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

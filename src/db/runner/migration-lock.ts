@@ -12,7 +12,8 @@ export interface MigrationLockOptions {
   readonly whenBusy: LockBusyMode;
   readonly waitTimeoutMs: number;
   readonly pollIntervalMs: number;
-  readonly signal?: AbortSignal;
+  /** Passed on from the runner's caller; undefined (or absent): nothing aborts it. */
+  readonly signal?: AbortSignal | undefined;
   readonly logger: Logger;
 }
 

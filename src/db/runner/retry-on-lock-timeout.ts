@@ -11,7 +11,8 @@ export interface RetryOptions {
   /** Delay before the first retry; doubled for each next one (at most 30 s), with ±25% jitter. */
   readonly delayMs: number;
   readonly logger: Logger;
-  readonly signal?: AbortSignal;
+  /** Passed on from the runner's caller; undefined (or absent): nothing aborts it. */
+  readonly signal?: AbortSignal | undefined;
   /** Runs before each retry (e.g. to drop an index a failed CREATE INDEX CONCURRENTLY left invalid). */
   readonly beforeRetry?: () => Promise<void>;
 }

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { formatDuration } from "../../duration.js";
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import { DeployInProgressError } from "../../errors.js";
 
 /**

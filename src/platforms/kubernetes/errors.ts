@@ -1,5 +1,5 @@
 import type { Colour } from "../../colour.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 
 /** `platform: kubernetes` (or `cutover render kubernetes`) without a `kubernetes:` section. */
 export class KubernetesConfigMissingError extends CutoverError {
@@ -7,7 +7,6 @@ export class KubernetesConfigMissingError extends CutoverError {
     super(
       "KUBERNETES_CONFIG_MISSING",
       `${file} has no \`kubernetes:\` section; add one with at least \`image: registry.example.com/app:{version}\` (see \`cutover schema\`)`,
-      EXIT_BAD_INPUT,
     );
     this.name = "KubernetesConfigMissingError";
   }

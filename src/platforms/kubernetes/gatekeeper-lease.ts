@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CoordinationV1Api, type V1Lease, type V1LeaseSpec, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { formatDuration } from "../../duration.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { apiMessage, isConflict, isNotFound, type KubeClients } from "./kube-clients.js";
 
 /** How long a lease lasts and how often it is renewed; the names and defaults are client-go's leaderelection. */
@@ -30,7 +30,6 @@ export class LeaseTimingsError extends CutoverError {
     super(
       "LEASE_TIMINGS",
       `${problem}; for example --lease-duration 15s --renew-deadline 10s --retry-period 2s`,
-      EXIT_BAD_INPUT,
     );
     this.name = "LeaseTimingsError";
   }

@@ -12,7 +12,7 @@ import { stringify } from "yaml";
 import type { GatekeeperConfig } from "../../config/gatekeeper-schema.js";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
 import type { Config } from "../../config/schema.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { MANAGED_BY, names } from "./manifest-names.js";
 import { spreadAcrossNodes } from "./spread-affinity.js";
 
@@ -31,7 +31,6 @@ export class GatekeeperWithoutGateError extends CutoverError {
     super(
       "GATEKEEPER_WITHOUT_GATE",
       "kubernetes.gatekeeper is set but kubernetes.readinessGate is not true: pods carry no readiness gate, so the gatekeeper would have nothing to open; set readinessGate: true, or remove gatekeeper",
-      EXIT_BAD_INPUT,
     );
     this.name = "GatekeeperWithoutGateError";
   }

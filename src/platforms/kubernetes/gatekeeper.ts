@@ -135,7 +135,7 @@ export class Gatekeeper {
       watch,
       logger: this.#log,
       onChange: () => this.#kick(),
-      timeoutSeconds: this.#o.watchTimeoutSeconds,
+      ...(this.#o.watchTimeoutSeconds === undefined ? {} : { timeoutSeconds: this.#o.watchTimeoutSeconds }),
       retryMs: this.#timings.retryPeriodMs,
     };
     return {

@@ -11,7 +11,7 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import type { KubernetesConfig } from "../../config/kubernetes-schema.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { KubernetesApiError } from "./errors.js";
 
 /** The API groups the driver calls, bound to one kubeconfig context and one namespace. */
@@ -43,7 +43,6 @@ export function loadKubeConfig(
       throw new CutoverError(
         "KUBERNETES_CONTEXT",
         `kubernetes.context is "${kube.context}", which the kubeconfig does not have (it has: ${known.join(", ") || "none"}); fix kubernetes.context or the kubeconfig`,
-        EXIT_BAD_INPUT,
       );
     }
     config.setCurrentContext(kube.context);
@@ -55,7 +54,6 @@ export function loadKubeConfig(
     throw new CutoverError(
       "KUBERNETES_NO_KUBECONFIG",
       "no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a cluster; set KUBECONFIG or kubernetes.kubeconfig",
-      EXIT_BAD_INPUT,
     );
   }
   return config;

@@ -1,6 +1,6 @@
 import type { Colour } from "../../colour.js";
 import type { ReplicaStatus } from "../../engine/ports/platform.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 
 /** A replica that is not ready, with the last lines of its log. */
 export interface NotReadyReplica {
@@ -66,7 +66,6 @@ export class StartDirectoryMissingError extends CutoverError {
     super(
       "START_CWD_MISSING",
       `start.cwd is ${directory}, which is not a directory; fix start.cwd in cutover.yaml (it is relative to the file)`,
-      EXIT_BAD_INPUT,
     );
     this.name = "StartDirectoryMissingError";
   }

@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, join } from "node:path";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 
 /** The oldest HAProxy with everything cutover uses (http-after-response, http-error, server-template). */
 export const MIN_HAPROXY_VERSION = [2, 2] as const;
@@ -12,7 +12,6 @@ export class HaproxyNotInstalledError extends CutoverError {
     super(
       "HAPROXY_NOT_INSTALLED",
       `HAProxy is not installed (no executable "${binary}" on PATH or in /usr/sbin); install it (Debian/Ubuntu: \`apt-get install -y haproxy\`, 2.6 or newer) or give the path to its binary`,
-      EXIT_BAD_INPUT,
     );
     this.name = "HaproxyNotInstalledError";
   }
@@ -24,7 +23,6 @@ export class HaproxyTooOldError extends CutoverError {
     super(
       "HAPROXY_TOO_OLD",
       `${binary} is HAProxy ${version}; cutover needs ${MIN_HAPROXY_VERSION.join(".")} or newer (it is tested with 2.6): upgrade it`,
-      EXIT_BAD_INPUT,
     );
     this.name = "HaproxyTooOldError";
   }

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { COLOURS, type Colour, isColour } from "../../colour.js";
 import type { Address } from "../../config/schema.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { freePort } from "../../process/free-port.js";
 import { HaproxyAdminSocket } from "./haproxy-admin-socket.js";
 import { findHaproxy } from "./haproxy-binary.js";
@@ -18,7 +18,6 @@ export class HaproxyConfigMismatchError extends CutoverError {
     super(
       "HAPROXY_CONFIG_MISMATCH",
       `the HAProxy behind ${socketPath} has no ${missing}; load the config cutover renders for this service (renderHaproxyConfig) into it and restart it once`,
-      EXIT_BAD_INPUT,
     );
     this.name = "HaproxyConfigMismatchError";
   }
@@ -27,11 +26,7 @@ export class HaproxyConfigMismatchError extends CutoverError {
 /** A folder HAProxy's config cannot name (spaces, quotes) or a socket path too long for a unix socket. */
 export class HaproxyPathError extends CutoverError {
   constructor(path: string, why: string) {
-    super(
-      "HAPROXY_PATH",
-      `cannot run HAProxy with files in ${path}: ${why}; use another stateDir`,
-      EXIT_BAD_INPUT,
-    );
+    super("HAPROXY_PATH", `cannot run HAProxy with files in ${path}: ${why}; use another stateDir`);
     this.name = "HaproxyPathError";
   }
 }

@@ -1,6 +1,6 @@
 import type { Colour } from "../../colour.js";
 import type { Endpoint } from "../../engine/ports/platform.js";
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 
 /** A colour has more replicas in rotation than its backends have server slots. */
 export class SlotsExhaustedError extends CutoverError {
@@ -8,7 +8,6 @@ export class SlotsExhaustedError extends CutoverError {
     super(
       "HAPROXY_SLOTS_EXHAUSTED",
       `${colour} needs ${wanted} servers in rotation but its HAProxy backends have ${slots} server slots; raise the slots of the HAProxy data plane (cutover writes them into the HAProxy config) and restart it`,
-      EXIT_BAD_INPUT,
     );
     this.name = "SlotsExhaustedError";
   }

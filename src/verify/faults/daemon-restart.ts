@@ -1,4 +1,4 @@
-import type { DeployRecord } from "../../engine/deploy-record.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
 import { epochNow } from "../clock.js";
 import { isFailure, type LoadSample } from "../load-generator.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";

@@ -1,4 +1,4 @@
-import { CutoverError, EXIT_BAD_INPUT } from "../../errors.js";
+import { CutoverError } from "../../errors.js";
 import { daemonRestart } from "./daemon-restart.js";
 import { errorsAfterSwitch } from "./errors-after-switch.js";
 import { FAULT_NAMES, type Fault, type FaultName, type FaultSettings } from "./fault.js";
@@ -39,7 +39,6 @@ export function selectFaults(list: string, settings: FaultSettings): Fault[] {
       throw new CutoverError(
         "BAD_FAULT",
         `--faults: unknown fault "${name}"; expected "all" or some of ${FAULT_NAMES.join(", ")}`,
-        EXIT_BAD_INPUT,
       );
     }
     return FAULTS[name as FaultName];
@@ -49,7 +48,6 @@ export function selectFaults(list: string, settings: FaultSettings): Fault[] {
       throw new CutoverError(
         "FAULT_NEEDS_VERSION",
         `the ${fault.name} fault needs ${NEEDS_FLAG[fault.needs]}; build one (for the demo app: a release with FAIL_HEALTH=1, SLOW_START_S=3 or ERROR_RATIO=1) and name it`,
-        EXIT_BAD_INPUT,
       );
     }
   }

@@ -76,7 +76,7 @@ export class StandIn {
       network: this.network,
       secondMs: options.kubeletSecondMs ?? 100,
       env: (pod) => ({ ...(behaviour ? behaviourEnv(behaviour(pod)) : {}), ...env?.(pod) }),
-      programs: options.programs,
+      ...(options.programs === undefined ? {} : { programs: options.programs }),
     });
   }
 

@@ -1,12 +1,16 @@
 /**
- * A Platform test double for the engine's model-based test: replicas are small HTTP servers in this process
+ * A Platform fake for the engine's tests (model-based and step-by-step): replicas are small HTTP servers in this process
  * (real sockets the real Router proxies to) instead of supervised child processes, so that hundreds of random
  * runs fit in seconds. It keeps the interface's documented behaviour: start() resolves once the replicas are
  * spawned (listening), not once they are ready; a replica becomes ready after a start-up delay unless its
  * version is one that fails its health check; waitReady() resolves when every replica is ready and rejects
  * at the timeout, on abort, or when the colour runs nothing; onEndpoints() tells about every change of the
  * ready set; stop() closes the replicas' sockets. Versions say how they behave: "bad-*" never becomes ready,
- * "slow-*" takes SLOW_MS, others FAST_MS.
+ * "slow-*" takes SLOW_MS, "nostart-*" cannot be started (start() rejects, as a spawn that fails does, with
+ * nothing left running on that colour), others take FAST_MS.
+ *
+ * Not modelled: restarts of a crashed replica (a replica never crashes by itself), readiness flapping,
+ * the grace period of stop() (a replica's sockets close at once), and the environment passed to start().
  *
  * freeze() models the death of the daemon's process: every replica goes away at once and the platform never
  * answers again (its calls hang), so an engine that was dropped mid-step can do nothing more.
@@ -48,10 +52,22 @@ export class InMemoryPlatform implements Platform {
   readonly #endpointListeners = new Set<(colour: Colour, endpoints: readonly Endpoint[]) => void>();
   readonly #changes = new Set<() => void>();
   #frozen = false;
+  #failNextStart: Error | null = null;
+
+  /** The next start() rejects with `error` once the colour's old replicas are stopped (a spawn that fails). */
+  failNextStart(error: Error): void {
+    this.#failNextStart = error;
+  }
 
   async start(colour: Colour, version: string, replicas: number): Promise<void> {
     if (this.#frozen) return never();
     await this.stop(colour);
+    const failure = this.#failNextStart;
+    this.#failNextStart = null;
+    if (failure) throw failure;
+    if (version.startsWith("nostart-")) {
+      throw new CutoverError("NO_COMMAND", `could not start ${version} on ${colour}: the command was not found`);
+    }
     const deployment: Deployment = { version, replicas: [] };
     this.#deployments.set(colour, deployment);
     for (let index = 0; index < replicas; index += 1) {
