@@ -13,12 +13,14 @@
  *
  * Prints a table and writes bench/results/dashboard.json.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
       for (const which of order) {
         await daemon.send(which === "bare" ? "sampler off" : "sampler on");
         await open(which === "page");
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
         const before = await daemon.send("viewers");
         const result = await load(ports.listen, settings.connections, settings.seconds);
         const after = await daemon.send("cpu");
@@ -255,10 +257,10 @@ async function main(): Promise<void> {
       for (const which of CASES.map((_, i) => CASES[(i + round) % CASES.length] as Case)) {
         await daemon.send(which === "bare" ? "sampler off" : "sampler on");
         await open(which === "page");
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await sleep(500);
         const before = await daemon.send("cpu");
         const started = performance.now();
-        await new Promise((resolve) => setTimeout(resolve, settings.idleSeconds * 1000));
+        await sleep(settings.idleSeconds * 1000);
         const after = await daemon.send("cpu");
         const cpuMsPerSecond =
           (Number(after.cpuMicros) - Number(before.cpuMicros)) / (performance.now() - started);

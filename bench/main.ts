@@ -10,9 +10,11 @@
  * free loopback ports with its files in a temporary folder, and stops each by its pid at the end, on an
  * error and on Ctrl-C. Writes docs/BENCHMARKS.md, docs/benchmarks.svg and bench/results/bench.json.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Colour, otherColour } from "../src/colour.js";
@@ -39,7 +41,6 @@ import { BENCH_PROGRAMS, ensurePrograms } from "./system-packages.js";
 import { runWrk } from "./wrk-runner.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function settingsFromArgs(): BenchSettings {
   const { values } = parseArgs({

@@ -11,6 +11,7 @@
  *
  * Prints the figures and writes bench/results/mirror.json.
  */
+
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
@@ -18,6 +19,7 @@ import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Pool } from "undici";
@@ -118,14 +120,14 @@ async function run(
       await setMode(router, next);
       mode = next;
       segmentStart = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, settings.segmentMs));
+      await sleep(settings.segmentMs);
     }
     stopped = true;
   })();
   const started = performance.now();
   for (let sent = 0; !stopped; sent++) {
     const wait = started + (sent * 1000) / settings.rate - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     const t0 = performance.now();
     const at = { mode, counted: t0 - segmentStart >= settings.guardMs };
     pending.push(
@@ -206,7 +208,7 @@ async function main(): Promise<void> {
       return port;
     };
     const [bluePort, greenPort] = [await app("blue"), await app("green")];
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const router = await startRouterChild([
       "--serve-router",
       `${bluePort},${greenPort},${settings.share},${settings.maxPerSecond ?? 0}`,

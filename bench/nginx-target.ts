@@ -2,6 +2,7 @@ import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import type { Colour } from "../src/colour.js";
 import { freePort } from "../src/process/free-port.js";
@@ -121,6 +122,6 @@ async function waitForListener(port: number, pid: number): Promise<void> {
     if (open && processTree(pid).length > 1) return;
     if (Date.now() > deadline)
       throw new Error(`nginx (pid ${pid}) did not listen on 127.0.0.1:${port} in 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }

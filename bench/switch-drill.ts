@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Worker } from "node:worker_threads";
 import type { Colour } from "../src/colour.js";
 import type { LoadSample, LoadWorkerData } from "./switch-load-worker.js";
@@ -36,7 +37,6 @@ export interface SwitchDrillResult {
   readonly oldAfterFirstNew: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const msSince = (t0: bigint, t: bigint) => Number(t - t0) / 1e6;
 
 /**

@@ -1,5 +1,6 @@
 import { destination, type Logger, pino } from "pino";
 import pretty from "pino-pretty";
+import { redactSecrets } from "./secrets.js";
 
 /** Never let a secret reach a log line, whatever object is logged. */
 const REDACT = [
@@ -12,9 +13,17 @@ const REDACT = [
 ];
 
 /** Structured JSON logs, one event per line; pretty when a person watches a terminal. */
-export function createLogger(options: { pretty?: boolean; level?: string } = {}): Logger {
+export function createLogger(
+  options: { pretty?: boolean; level?: string; to?: { write(line: string): void } } = {},
+): Logger {
   const level = options.level ?? process.env.CUTOVER_LOG_LEVEL ?? "info";
-  const base = { level, redact: { paths: REDACT, censor: "[redacted]" } };
+  // What cutover.yaml read from the environment (${VAR}) leaves every line as its ${VAR}, whatever field it is in.
+  const base = {
+    level,
+    redact: { paths: REDACT, censor: "[redacted]" },
+    hooks: { streamWrite: redactSecrets },
+  };
+  if (options.to) return pino(base, options.to);
   if (options.pretty) {
     return pino(
       base,

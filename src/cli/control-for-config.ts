@@ -1,4 +1,5 @@
 import { destination, pino } from "pino";
+import { redactSecrets } from "../config/interpolate.js";
 import type { LoadedConfig } from "../config/load.js";
 import { AdminClient } from "./admin-client.js";
 import type { ControlPlane } from "./control-plane.js";
@@ -12,7 +13,10 @@ import { EngineControl } from "./engine-control.js";
  */
 export async function controlFor(loaded: LoadedConfig): Promise<ControlPlane> {
   if (loaded.config.platform !== "kubernetes") return new DaemonControl(AdminClient.forConfig(loaded));
-  const logger = pino({ level: process.env.CUTOVER_LOG_LEVEL ?? "warn" }, destination(2));
+  const logger = pino(
+    { level: process.env.CUTOVER_LOG_LEVEL ?? "warn", hooks: { streamWrite: redactSecrets } },
+    destination(2),
+  );
   const { createKubernetesEngine } = await import("../compose/kubernetes-engine.js");
   const kube = await createKubernetesEngine(loaded, logger);
   return new EngineControl({

@@ -1,34 +1,41 @@
 #!/usr/bin/env node
-import { existsSync, writeFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+// Start-up time: this module imports only commander and small modules of its own. Everything else (the
+// config's zod schema and YAML parser, pino, the daemon, the migration parser's WebAssembly, the Kubernetes
+// client, vega and resvg, the verify machinery, the dashboard) is loaded with `await import(...)` by the
+// command that uses it, so `cutover --version` or `cutover status` never pays for the others.
+// test/install/cli-startup.test.ts checks that `--version` stays that way.
+import { readFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError, Option } from "commander";
-import { CONFIG_FILE, type LoadedConfig, loadConfig } from "../config/load.js";
-import { configJsonSchema } from "../config/schema.js";
-import { configTemplate } from "../config/template.js";
+import { redactSecrets, redactStandardStreams } from "../config/interpolate.js";
+import type { LoadedConfig } from "../config/load.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
-import { latestReport } from "../report/report-location.js";
-import { AdminClient } from "./admin-client.js";
-import {
-  runDaemonInForeground,
-  runningDaemonPid,
-  startDaemonInBackground,
-} from "./commands/daemon-process.js";
-import { registerDashboardCommand } from "./commands/dashboard.js";
-import { finish, followOperation } from "./commands/deploy.js";
-import { registerGatekeeperCommand } from "./commands/gatekeeper.js";
-import { registerMigrateCommands } from "./commands/migrate.js";
-import { registerRenderCommand } from "./commands/render.js";
-import { registerReportCommand } from "./commands/report.js";
-import { registerVerifyCommand } from "./commands/verify.js";
-import { controlFor } from "./control-for-config.js";
 import type { ControlPlane } from "./control-plane.js";
 import { Output } from "./output.js";
-import { renderHistory, renderStatus } from "./render.js";
 
 interface GlobalOptions {
-  config: string;
+  config?: string;
   json?: boolean;
+}
+
+/** config/load.ts's CONFIG_FILE, written out here so that the default does not load the config's schema. */
+const CONFIG_FILE = "cutover.yaml";
+
+/** package.json's version: dist/src/cli/main.js is three folders below it (src/cli/main.ts two, under tsx). */
+function packageVersion(): string {
+  for (const path of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "cutover" && pkg.version) return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return "unknown";
 }
 
 const program = new Command()
@@ -36,17 +43,31 @@ const program = new Command()
   .description(
     "Zero-downtime blue-green deployments: start the new version beside the live one, check it, switch.",
   )
-  .version("0.1.0")
-  .addOption(new Option("-c, --config <file>", "the service's config").default(CONFIG_FILE))
+  .version(packageVersion())
+  .addOption(
+    new Option(
+      "-c, --config <file>",
+      `the service's config (default: $CUTOVER_CONFIG, else the nearest ${CONFIG_FILE} here or in a parent folder)`,
+    ),
+  )
   .option("--json", "print machine-readable JSON")
   .showHelpAfterError()
   .exitOverride();
 
 const globals = () => program.opts<GlobalOptions>();
 const output = () => new Output(Boolean(globals().json));
-const config = (): LoadedConfig => loadConfig(globals().config);
+/** config/load.js, loaded before any command's action runs (the preAction hook below). */
+let configModule: typeof import("../config/load.js") | undefined;
+program.hook("preAction", async () => {
+  configModule ??= await import("../config/load.js");
+});
+const config = (): LoadedConfig => {
+  if (!configModule) throw new Error("config/load.js is not loaded yet");
+  return configModule.loadConfig(configModule.findConfigFile(globals().config));
+};
 /** Runs `action` with the control plane of the config's platform, and closes it after. */
 async function withControl<T>(action: (control: ControlPlane) => Promise<T>): Promise<T> {
+  const { controlFor } = await import("./control-for-config.js");
   const control = await controlFor(config());
   try {
     return await action(control);
@@ -56,33 +77,12 @@ async function withControl<T>(action: (control: ControlPlane) => Promise<T>): Pr
 }
 
 program
-  .command("init")
-  .description("write a commented cutover.yaml")
-  .option("--force", "overwrite an existing file")
-  .option("--service <name>", "the service's name (default: this folder's name)")
-  .action((options: { force?: boolean; service?: string }) => {
-    const path = resolve(globals().config);
-    if (existsSync(path) && !options.force) {
-      throw new CutoverError("EXISTS", `${path} already exists; pass --force to overwrite it`);
-    }
-    const service =
-      options.service ??
-      (basename(dirname(path))
-        .toLowerCase()
-        .replace(/[^a-z0-9-]+/g, "-") ||
-        "app");
-    writeFileSync(path, configTemplate(service.replace(/^-+|-+$/g, "") || "app"));
-    output().result({ written: path }, () => `wrote ${path}; edit start.command, then run \`cutover up\``);
-  });
-
-program
   .command("schema")
   .description("print the JSON Schema of cutover.yaml (for editors)")
-  .action(() => {
+  .action(async () => {
+    const { configJsonSchema } = await import("../config/schema.js");
     process.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
   });
-
-registerRenderCommand(program, { config, output });
 
 program
   .command("up")
@@ -90,14 +90,22 @@ program
   .option("--foreground", "run the daemon in this process instead of in the background")
   .action(async (options: { foreground?: boolean }) => {
     const loaded = config();
+    const { runDaemonInForeground, runningDaemonPid, startDaemonInBackground } = await import(
+      "./commands/daemon-process.js"
+    );
     if (options.foreground) return runDaemonInForeground(loaded);
     const pid = runningDaemonPid(loaded);
     if (pid !== null) {
+      const [{ AdminClient }, { renderStatus }] = await Promise.all([
+        import("./admin-client.js"),
+        import("./render.js"),
+      ]);
       const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
       output().result(status, () => `already up (pid ${pid})\n${renderStatus(status)}`);
       return;
     }
     const started = await startDaemonInBackground(loaded);
+    const { renderStatus } = await import("./render.js");
     const { listen, preview, admin } = loaded.config.router;
     output().result(started.status, () =>
       [
@@ -112,24 +120,30 @@ program
 program
   .command("daemon", { hidden: true })
   .description("run the daemon in the foreground (what `up` starts)")
-  .action(() => runDaemonInForeground(config()));
+  .action(async () => {
+    const { runDaemonInForeground } = await import("./commands/daemon-process.js");
+    return runDaemonInForeground(config());
+  });
 
 program
   .command("down")
   .description("stop both colours, the router and the daemon")
   .action(async () => {
     const loaded = config();
+    const { runningDaemonPid } = await import("./commands/daemon-process.js");
     const pid = runningDaemonPid(loaded);
     if (pid === null) {
       output().result({ stopped: false }, () => "cutover is not running");
       return;
     }
+    const { AdminClient } = await import("./admin-client.js");
     await AdminClient.forConfig(loaded).post("/shutdown");
+    const { isProcessAlive } = await import("../daemon/state-files.js");
+    // Until the process has exited, not only until it removed daemon.json (its last step before exiting).
+    const running = () => runningDaemonPid(loaded) === pid || isProcessAlive(pid);
     const deadline = Date.now() + 60_000;
-    while (runningDaemonPid(loaded) === pid && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
-    if (runningDaemonPid(loaded) === pid)
-      throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
+    while (running() && Date.now() < deadline) await sleep(50);
+    if (running()) throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
     output().result({ stopped: true, pid }, () => `stopped (pid ${pid})`);
   });
 
@@ -139,6 +153,7 @@ program
   .argument("<version>", "the version to deploy (replaces {version} in start.command)")
   .option("--detach", "return once the deploy has started")
   .action(async (version: string, options: { detach?: boolean }) => {
+    const { followOperation } = await import("./commands/deploy.js");
     process.exitCode = await withControl((c) =>
       followOperation(c, "deploy", version, options.detach === true, output()),
     );
@@ -149,6 +164,7 @@ program
   .description("switch traffic back to the previous colour (starting it again if it was scaled down)")
   .option("--detach", "return once the rollback has started")
   .action(async (options: { detach?: boolean }) => {
+    const { followOperation } = await import("./commands/deploy.js");
     process.exitCode = await withControl((c) =>
       followOperation(c, "rollback", undefined, options.detach === true, output()),
     );
@@ -158,6 +174,7 @@ program
   .command("promote")
   .description("switch a paused deploy now")
   .action(async () => {
+    const { finish } = await import("./commands/deploy.js");
     process.exitCode = finish(await withControl((c) => c.promote()), output());
   });
 
@@ -171,13 +188,19 @@ program
 
 program
   .command("status")
-  .description("colours, versions, replicas, health, the live colour and any deploy in progress")
-  .action(async () => {
-    const status = await withControl((c) => c.status());
-    const report = latestReport(config());
-    output().result({ ...status, latestReport: report }, () =>
-      report ? `${renderStatus(status)}\n\nlatest report: ${report}` : renderStatus(status),
-    );
+  .description(
+    "colours, versions, replicas, health, the live colour and any deploy in progress (what .cutover/ recorded when the daemon is down)",
+  )
+  .option(
+    "-w, --watch",
+    "show it again at every change, until Ctrl-C (one line per change when not on a terminal)",
+  )
+  .action(async (options: { watch?: boolean }) => {
+    const { statusCommand, watchStatus } = await import("./commands/status.js");
+    const loaded = config();
+    process.exitCode = options.watch
+      ? await withControl((c) => watchStatus(loaded, c, output()))
+      : await statusCommand(loaded, withControl, output());
   });
 
 program
@@ -185,16 +208,66 @@ program
   .description("finished deploys and rollbacks, oldest first")
   .option("--limit <n>", "show only the last n", (v) => positiveInt(v, "--limit"))
   .action(async (options: { limit?: number }) => {
-    const all = await withControl((c) => c.history());
-    const shown = options.limit ? all.slice(-options.limit) : all;
-    output().result(shown, () => renderHistory(shown));
+    const { historyCommand } = await import("./commands/status.js");
+    await historyCommand(config(), withControl, output(), options.limit);
   });
 
-registerMigrateCommands(program, { config, output });
-registerReportCommand(program, { config, output });
-registerVerifyCommand(program, { config, output });
-registerDashboardCommand(program, { config, output });
-registerGatekeeperCommand(program, { config });
+/**
+ * The commands whose modules register them (options and all), by the name typed on the command line.
+ * Only the one a command line names is loaded; help, and an unknown command (for its suggestions), load all.
+ */
+const LAZY_COMMANDS: Readonly<Record<string, () => Promise<void>>> = {
+  init: async () =>
+    (await import("./commands/init.js")).registerInitCommand(program, {
+      configFlag: () => globals().config,
+      output,
+    }),
+  render: async () =>
+    (await import("./commands/render.js")).registerRenderCommand(program, { config, output }),
+  migrate: async () =>
+    (await import("./commands/migrate.js")).registerMigrateCommands(program, { config, output }),
+  report: async () =>
+    (await import("./commands/report.js")).registerReportCommand(program, { config, output }),
+  verify: async () =>
+    (await import("./commands/verify.js")).registerVerifyCommand(program, { config, output }),
+  dashboard: async () =>
+    (await import("./commands/dashboard.js")).registerDashboardCommand(program, { config, output }),
+  gatekeeper: async () =>
+    (await import("./commands/gatekeeper.js")).registerGatekeeperCommand(program, { config }),
+  wait: async () =>
+    (await import("./commands/wait.js")).registerWaitCommand(program, { config, output, withControl }),
+  logs: async () => (await import("./commands/logs.js")).registerLogsCommand(program, { config }),
+  completion: async () =>
+    (await import("./commands/completion.js")).registerCompletionCommand(program, {
+      registerAll: async () => {
+        for (const [name, register] of Object.entries(LAZY_COMMANDS))
+          if (!program.commands.some((c) => c.name() === name)) await register();
+      },
+    }),
+};
+
+/** The first word of `args` that is neither an option nor the value of -c/--config: the command's name. */
+function commandWord(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") return args[i + 1];
+    if (arg === "-c" || arg === "--config") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return undefined;
+}
+
+/** Registers the lazily loaded commands this command line needs: none, the one it names, or all. */
+async function registerLazyCommands(args: readonly string[]): Promise<void> {
+  const word = commandWord(args);
+  const named = word === undefined ? undefined : LAZY_COMMANDS[word];
+  if (named) return named();
+  const registered = (name: string) =>
+    program.commands.some((c) => c.name() === name || c.aliases().includes(name));
+  if (word !== undefined && word !== "help" && registered(word)) return;
+  if (word === undefined && args.some((a) => a === "-V" || a === "--version")) return;
+  for (const register of Object.values(LAZY_COMMANDS)) await register();
+}
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -204,7 +277,10 @@ function positiveInt(value: string, flag: string): number {
 }
 
 async function main(): Promise<void> {
+  // Values cutover.yaml reads from the environment (${VAR}) are never printed, whoever prints.
+  redactStandardStreams();
   try {
+    await registerLazyCommands(process.argv.slice(2));
     await program.parseAsync(process.argv);
   } catch (error) {
     process.exitCode = report(error);
@@ -221,12 +297,15 @@ function report(error: unknown): number {
   }
   const json = program.opts<GlobalOptions>().json;
   if (error instanceof CutoverError) {
-    if (json)
-      process.stdout.write(`${JSON.stringify({ error: error.code, message: error.message }, null, 2)}\n`);
-    process.stderr.write(`cutover: ${error.message}\n`);
+    // A value cutover.yaml read from the environment (${VAR}) never reaches an error message.
+    const message = redactSecrets(error.message);
+    if (json) process.stdout.write(`${JSON.stringify({ error: error.code, message }, null, 2)}\n`);
+    process.stderr.write(`cutover: ${message}\n`);
     return error.exitCode;
   }
-  process.stderr.write(`cutover: unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(
+    `cutover: unexpected error: ${redactSecrets((error as Error).stack ?? String(error))}\n`,
+  );
   return EXIT_FAILED;
 }
 

@@ -1,3 +1,5 @@
+import { redactSecrets } from "../config/interpolate.js";
+
 /** Where a command's result goes: JSON on stdout with --json, human text otherwise. */
 export class Output {
   readonly json: boolean;
@@ -7,6 +9,8 @@ export class Output {
   }
 
   result(value: unknown, human: () => string): void {
-    process.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+    // A value cutover.yaml read from the environment (${VAR}) is never printed.
+    const text = this.json ? JSON.stringify(value, null, 2) : human();
+    process.stdout.write(`${redactSecrets(text)}\n`);
   }
 }

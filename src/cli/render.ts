@@ -2,6 +2,7 @@ import pc from "picocolors";
 import type { Colour } from "../colour.js";
 import { formatDuration } from "../duration.js";
 import type { DeployRecord, StepRecord } from "../engine/lifecycle.js";
+import type { ServiceState } from "../engine/ports/state-store.js";
 import type { ColourView, ServiceStatus } from "../engine/service-status.js";
 
 const paint = (colour: Colour, text: string) => (colour === "blue" ? pc.blue(text) : pc.green(text));
@@ -70,4 +71,78 @@ export function stepLine(step: StepRecord): string {
 export function renderHistory(history: readonly DeployRecord[]): string {
   if (history.length === 0) return "no deploys yet";
   return history.map(summary).join("\n");
+}
+
+/** What `status --watch` counts as a change: the deploy's phase and steps, and each colour's state. */
+export function changeKey(status: ServiceStatus): string {
+  const colour = (view: ColourView) => ({
+    version: view.version,
+    recorded: view.recordedVersion,
+    role: view.role,
+    running: view.running,
+    replicas: view.replicas.map((r) => [r.id, r.state, r.ready]),
+  });
+  const record = (r: DeployRecord | null) =>
+    r && { id: r.id, phase: r.phase, steps: r.steps.map((s) => [s.name, s.state]) };
+  return JSON.stringify({
+    health: status.health,
+    active: status.active,
+    blue: colour(status.colours.blue),
+    green: colour(status.colours.green),
+    deploy: record(status.deploy),
+    last: status.deploy ? null : record(status.lastDeploy),
+  });
+}
+
+/** One line of a status, for `status --watch` when the output is not a terminal. */
+export function statusLine(status: ServiceStatus): string {
+  const colour = (view: ColourView) => {
+    const ready = view.replicas.filter((r) => r.ready).length;
+    const states = view.replicas.map((r) => r.state).join(",");
+    const live = view.role === "active" ? "*" : "";
+    return `${view.colour}${live} ${view.version ?? "-"} ${ready}/${view.replicas.length}${states ? ` [${states}]` : ""}`;
+  };
+  const parts = [
+    new Date().toISOString().slice(11, 23),
+    status.service,
+    phaseText(status.health),
+    colour(status.colours.blue),
+    colour(status.colours.green),
+  ];
+  const deploy = status.deploy;
+  if (deploy) {
+    const step = deploy.steps.find((s) => s.state === "running" || s.state === "failed");
+    parts.push(
+      `${deploy.id} ${deploy.kind} ${deploy.version} ${phaseText(deploy.phase)}${step ? ` ${step.name}` : ""}`,
+    );
+  } else if (status.lastDeploy) {
+    const last = status.lastDeploy;
+    parts.push(`last ${last.id} ${last.kind} ${last.version} ${phaseText(last.phase)}`);
+  }
+  return parts.join("  ");
+}
+
+/** `cutover status` while the daemon is down: what .cutover/ recorded, no live replicas. */
+export function renderRecordedStatus(
+  service: string,
+  state: ServiceState | null,
+  history: readonly DeployRecord[],
+): string {
+  const lines = [
+    `${pc.bold(service)}  ${pc.red("daemon not running")}  (recorded state; start it with \`cutover up\`)`,
+  ];
+  if (state) {
+    lines.push(`  live: ${paint(state.active, state.active)}`);
+    for (const colour of ["blue", "green"] as const) {
+      const recorded = state.colours[colour];
+      const role = colour === state.active ? pc.bold("active") : "idle";
+      lines.push(
+        `  ${paint(colour, colour.padEnd(5))}  ${role.padEnd(6)}  ${recorded.version ?? "-"}  ${recorded.running ? "was running" : "stopped"}`,
+      );
+    }
+    if (state.current) lines.push("", "deploy recorded as in progress:", ...renderRecord(state.current));
+  }
+  const last = history.at(-1);
+  if (last && !state?.current) lines.push("", `last: ${summary(last)}`);
+  return lines.join("\n");
 }

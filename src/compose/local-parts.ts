@@ -28,6 +28,7 @@ export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
     health: config.health,
     cwd: dir,
     logDir: join(stateDir, LOG_DIR),
+    logRotation: { maxBytes: config.logs.maxSize, keep: config.logs.keep },
     logger,
   });
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));

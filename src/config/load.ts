@@ -1,12 +1,42 @@
-import { readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { interpolateEnv, redactSecrets, rememberSecrets } from "./interpolate.js";
 import { platformMisfits } from "./platform-fit.js";
 import { type Config, configSchema } from "./schema.js";
 
 export const CONFIG_FILE = "cutover.yaml";
+/** Names the config file when no --config is given. */
+export const CONFIG_ENV = "CUTOVER_CONFIG";
+
+/**
+ * Which config file a command uses: --config if given, else $CUTOVER_CONFIG, else the first cutover.yaml
+ * found in the working directory or above it (up to the filesystem root). The state folder stays beside
+ * the file found, so `cutover status` works from any subfolder of a service.
+ */
+export function findConfigFile(
+  flag: string | undefined,
+  options: { cwd?: string; env?: Readonly<Record<string, string | undefined>> } = {},
+): string {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  if (flag) return resolve(cwd, flag);
+  const named = env[CONFIG_ENV];
+  if (named) return resolve(cwd, named);
+  const looked: string[] = [];
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    const candidate = join(dir, CONFIG_FILE);
+    looked.push(dir);
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+    if (dirname(dir) === dir) break;
+  }
+  const shown = looked.length > 4 ? [...looked.slice(0, 3), "…", looked[looked.length - 1]] : looked;
+  throw new ConfigError(join(resolve(cwd), CONFIG_FILE), [
+    `no ${CONFIG_FILE} in ${shown.join(", ")} (searched from the working directory up to the root); create one with \`cutover init\`, or name one with --config <file> or ${CONFIG_ENV}`,
+  ]);
+}
 
 /** A validated config and where it came from; relative paths in it resolve against `dir`. */
 export interface LoadedConfig {
@@ -29,7 +59,11 @@ export function loadConfig(file: string): LoadedConfig {
   return parseConfig(text, path);
 }
 
-export function parseConfig(text: string, path: string): LoadedConfig {
+export function parseConfig(
+  text: string,
+  path: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LoadedConfig {
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     throw new ConfigError(
@@ -37,11 +71,20 @@ export function parseConfig(text: string, path: string): LoadedConfig {
       document.errors.map((e) => `YAML syntax: ${e.message.split("\n")[0]}`),
     );
   }
-  const raw: unknown = document.toJS() ?? {};
+  // ${VAR} in values, after parsing (so a value cannot change the YAML's structure) and before validation.
+  const interpolated = interpolateEnv(document.toJS() ?? {}, env);
+  if (interpolated.problems.length > 0) throw new ConfigError(path, interpolated.problems);
+  const raw: unknown = interpolated.value;
+  // Remembered before validation, so that even a refused value is shown as its ${VAR}.
+  rememberSecrets(interpolated.secrets);
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(path, result.error.issues.map(describeIssue));
+  if (!result.success)
+    throw new ConfigError(
+      path,
+      result.error.issues.map((issue) => redactSecrets(describeIssue(issue))),
+    );
   const misfits = platformMisfits(isRecord(raw) ? raw : {}, result.data);
-  if (misfits.length > 0) throw new ConfigError(path, misfits);
+  if (misfits.length > 0) throw new ConfigError(path, misfits.map(redactSecrets));
   const dir = dirname(path);
   return { file: path, dir, config: result.data, stateDir: resolve(dir, result.data.stateDir) };
 }

@@ -77,6 +77,10 @@ function kubernetesMisfits(raw: Raw, config: Config): string[] {
     problems.push(
       "database.url: is required on Kubernetes (pods cannot reach the embedded database of the cutover process); set database.url or DATABASE_URL to a PostgreSQL server",
     );
+  if (raw.logs !== undefined)
+    problems.push(
+      "logs: rotates .cutover/daemon.log and the replicas' log files, which only platform: local writes; on Kubernetes the pods' logs are the cluster's (kubectl logs), so leave logs out",
+    );
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.js";
+import { logsSchema } from "../log-settings.js";
 import { address } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
@@ -171,6 +172,7 @@ export const configSchema = z
     database: databaseSchema,
     analysis: analysisSchema,
     kubernetes: kubernetesSchema,
+    logs: logsSchema,
     stateDir: z
       .string()
       .default(".cutover")

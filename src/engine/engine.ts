@@ -2,10 +2,11 @@ import { type Colour, otherColour } from "../colour.js";
 import { CutoverError, DeployInProgressError, hasCode } from "../errors.js";
 import { ColourKeeper } from "./colour-keeper.js";
 import type { EngineEvent, EngineOptions, StartedOperation } from "./engine-options.js";
-import { followDeploy } from "./follow-deploy.js";
+import { followDeploy, settled } from "./follow-deploy.js";
 import {
   closeInterrupted,
   type DeployRecord,
+  followEnds,
   type HolderAction,
   isUnfinished,
   leavePause,
@@ -16,6 +17,7 @@ import {
 } from "./lifecycle.js";
 import type { Operation } from "./operation.js";
 import { firstState, type HolderChannel, type ServiceState } from "./ports/state-store.js";
+import { closeLeftover, recordEnding } from "./recovery.js";
 import type { ServiceStatus } from "./service-status.js";
 import { StateWriter } from "./state-writer.js";
 import { serviceStatus } from "./status-view.js";
@@ -81,9 +83,7 @@ export class Engine {
   /** Brings the service back as it was: the active colour with its version, an interrupted deploy closed. */
   async up(): Promise<void> {
     const state = this.#state;
-    // A deploy already in the history finished just before the crash: keep its record as it is.
-    if (state.current && this.#history.some((r) => r.id === state.current?.id)) state.current = null;
-    if (state.current) await this.#closeInterrupted(state.current);
+    await closeLeftover(state, this.#history, this.#o.store.storage, this.#o.logger);
     const active = state.active;
     state.colours[otherColour(active)].running = false;
     const version = state.colours[active].version ?? this.#o.initialVersion;
@@ -123,7 +123,7 @@ export class Engine {
     if (where === "take-over") return this.resume("promote");
     if (where === "here" && op?.promote) {
       op.promote();
-      return op.done;
+      return settled(this, op.record.id, op.done);
     }
     // Paused, but already being aborted: nothing to promote any more.
     const ending = `deploy ${op?.record.id} is being aborted; there is nothing to promote`;
@@ -140,7 +140,7 @@ export class Engine {
     if (where === "take-over") return this.resume("abort");
     if (where === "here" && op) {
       op.controller.abort(reason);
-      return op.done;
+      return settled(this, op.record.id, op.done);
     }
     throw new CutoverError(
       "NO_DEPLOY",
@@ -171,7 +171,14 @@ export class Engine {
       if (error instanceof DeployInProgressError && channel) return this.#askHolder(channel, record, action);
       throw error;
     }
-    const op: Operation = { record, controller: new AbortController(), done: Promise.resolve(record) };
+    let start!: () => void;
+    const op: Operation = {
+      record,
+      controller: new AbortController(),
+      done: new Promise<void>((resolve) => {
+        start = resolve;
+      }).then(() => this.#run(op)),
+    };
     if (action === "abort") {
       op.controller.abort(
         abandonedBy === null
@@ -184,7 +191,9 @@ export class Engine {
     }
     this.#operation = op;
     this.#changed(record);
-    return this.#run(op);
+    const answer = settled(this, op.record.id, op.done);
+    start();
+    return answer;
   }
 
   /** Asks the live process that runs `record` to promote or abort it; if that one dies first, takes it over. */
@@ -327,6 +336,7 @@ export class Engine {
       // The last operation's writes land first: a write of its ending still queued must never race
       // this claim (on a shared store it would clear the lock just taken).
       await this.#writer.idle();
+      await recordEnding(this.#history, this.#o.store.storage, this.#o.logger);
       await this.#o.store.lease.claim(record);
     } catch (error) {
       this.#operation = null;
@@ -356,6 +366,9 @@ export class Engine {
 
   async #finish(op: Operation): Promise<void> {
     if (op.lost) {
+      // What this run would still write is the other run's to write now; read the state it leaves.
+      this.#writer.discard();
+      this.#state = (await this.#o.store.storage.loadState().catch(() => null)) ?? this.#state;
       this.#operation = null;
       this.#emit({ type: "deploy", record: structuredClone(op.record) });
       return;
@@ -369,20 +382,6 @@ export class Engine {
     this.#history.push(structuredClone(op.record));
     this.#operation = null;
     this.#changed(op.record);
-  }
-
-  /** Crash recovery (see `closeInterrupted` in lifecycle.ts): closed in the history, saying where traffic is. */
-  async #closeInterrupted(record: DeployRecord): Promise<void> {
-    const active = this.#state.active;
-    closeInterrupted(record, `${active} (${this.#state.colours[active].version})`);
-    await this.#o.store.storage.appendHistory(record);
-    this.#state.current = null;
-    this.#history = this.#history.filter((r) => r.id !== record.id);
-    this.#history.push(record);
-    this.#o.logger.warn(
-      { deploy: record.id, phase: record.phase },
-      "closed a deploy interrupted by a restart",
-    );
   }
 
   #changed(record: DeployRecord): void {

@@ -1,6 +1,6 @@
 import { CutoverError } from "../errors.js";
 import type { EngineEvent } from "./engine-options.js";
-import { type DeployRecord, followEnds } from "./lifecycle.js";
+import { type DeployRecord, followEnds, waitsForPerson } from "./lifecycle.js";
 
 /** What following needs of the engine. */
 export interface DeployEvents {
@@ -52,4 +52,27 @@ export async function* followDeploy(
   } finally {
     unsubscribe();
   }
+}
+
+/**
+ * What `cutover promote` and `cutover abort` answer with: deploy `id`'s record once its run is over (its
+ * colours stopped or kept, its history written), or as soon as it waits for a person again (e.g. an
+ * inconclusive analysis after the switch), where following it would end too.
+ */
+export function settled(
+  events: DeployEvents,
+  id: string,
+  done: Promise<DeployRecord>,
+): Promise<DeployRecord> {
+  return new Promise((resolve) => {
+    const unsubscribe = events.onEvent((event) => {
+      if (event.type !== "deploy" || event.record.id !== id || !waitsForPerson(event.record)) return;
+      unsubscribe();
+      resolve(event.record);
+    });
+    void done.then((record) => {
+      unsubscribe();
+      resolve(record);
+    });
+  });
 }

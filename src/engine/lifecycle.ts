@@ -274,6 +274,19 @@ export function closeSteps(record: DeployRecord, reason: string): void {
 }
 
 /**
+ * Crash recovery: a deploy the state still holds as over that the history does not have. Its process wrote
+ * the ending, then died before the history write (the history is written before the state drops the deploy):
+ * the ending goes to the history before anything replaces it.
+ */
+export function unrecordedEnding(
+  current: DeployRecord | null,
+  history: readonly DeployRecord[],
+): DeployRecord | null {
+  if (!current || !isFinal(current.phase)) return null;
+  return history.some((r) => r.id === current.id) ? null : current;
+}
+
+/**
  * Crash recovery: a deploy the state still holds when the daemon starts was running when its process died.
  * It is closed as Aborted (unless it had ended), saying where traffic is; the daemon then brings that colour up.
  */

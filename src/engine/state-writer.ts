@@ -20,6 +20,8 @@ export class StateWriter {
   #unsaved: DeployRecord[] = [];
   #error: string | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** Writes queued before the last discard() are skipped. */
+  #generation = 0;
 
   constructor(store: StateStorage, logger: Logger, state: () => ServiceState) {
     this.#store = store;
@@ -39,7 +41,19 @@ export class StateWriter {
 
   /** Queues a write. */
   save(): void {
-    this.#saving = this.#saving.then(() => this.#write());
+    const generation = this.#generation;
+    this.#saving = this.#saving.then(() => (generation === this.#generation ? this.#write() : undefined));
+  }
+
+  /**
+   * Drops every write not yet done, and stops retrying: what this process would write is no longer its to
+   * write (another process took its deploy over).
+   */
+  discard(): void {
+    this.#generation += 1;
+    this.#unsaved = [];
+    this.stopRetrying();
+    this.#error = null;
   }
 
   /** Writes now and waits until this write is done (or has failed and is scheduled again). */

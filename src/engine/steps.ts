@@ -257,9 +257,8 @@ export class Steps {
     const signal = op.controller.signal;
     enterPause(op.record, reason, delayMs === undefined ? undefined : new Date(Date.now() + delayMs));
     this.#c.changed(op.record);
-    let how: string;
     try {
-      how = await new Promise<string>((resolve, reject) => {
+      return await new Promise<string>((resolve, reject) => {
         const timer =
           delayMs === undefined ? undefined : setTimeout(() => resolve("automatic after the delay"), delayMs);
         op.promote = (by) => {
@@ -271,14 +270,12 @@ export class Steps {
           reject(signal.reason);
         });
       });
-    } catch (aborted) {
-      delete op.record.resumesAt; // stays Paused until the failure closes it
-      throw aborted;
     } finally {
       op.promote = undefined;
+      // Promoted, or aborted: either way it no longer waits, and must never be seen as waiting for a person
+      // while its holder closes it (another run could take it over).
+      leavePause(op.record);
     }
-    leavePause(op.record);
-    return how;
   }
 
   async #switch(op: Operation): Promise<string> {

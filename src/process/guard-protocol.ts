@@ -1,6 +1,6 @@
 /**
  * What the replica guard tells its supervisor over the IPC channel. The guard's stdin is a pipe from the
- * supervisor; its end means the supervisor is gone. Its argv is [stopGraceMs, command].
+ * supervisor; its end means the supervisor is gone. Its argv is [stopGraceMs, command] and, when it writes the service's log itself, [logFile, maxBytes, keep].
  */
 export interface SpawnedMessage {
   readonly type: "spawned";
@@ -14,6 +14,12 @@ export function isSpawnedMessage(value: unknown): value is SpawnedMessage {
   return message.type === "spawned" && typeof message.pid === "number";
 }
 
-export function guardArguments(stopGraceMs: number, command: string): string[] {
-  return [String(stopGraceMs), command];
+/** With `log`, the guard writes the service's output to that file itself, rotated by size. */
+export function guardArguments(
+  stopGraceMs: number,
+  command: string,
+  log?: { readonly file: string; readonly maxBytes: number; readonly keep: number },
+): string[] {
+  const logArguments = log ? [log.file, String(log.maxBytes), String(log.keep)] : [];
+  return [String(stopGraceMs), command, ...logArguments];
 }

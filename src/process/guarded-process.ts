@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { guardScriptPath } from "./guard-path.js";
 import { guardArguments, isSpawnedMessage } from "./guard-protocol.js";
+import type { LogRotation } from "./rotating-log.js";
 
 export interface GuardedProcessOptions {
   readonly command: string;
@@ -9,6 +10,8 @@ export interface GuardedProcessOptions {
   readonly cwd: string;
   /** stdout and stderr of the guard and the service are appended here. */
   readonly logFile: string;
+  /** When set, the guard writes the service's output to logFile itself, rotating it by size. */
+  readonly logRotation?: LogRotation | undefined;
   readonly stopGraceMs: number;
   /** Called once the guard reports the service's pid. */
   readonly onPid: (pid: number) => void;
@@ -84,7 +87,14 @@ function spawnGuard(options: GuardedProcessOptions): ChildProcess {
   try {
     return spawn(
       process.execPath,
-      [guardScriptPath(), ...guardArguments(options.stopGraceMs, options.command)],
+      [
+        guardScriptPath(),
+        ...guardArguments(
+          options.stopGraceMs,
+          options.command,
+          options.logRotation && { file: options.logFile, ...options.logRotation },
+        ),
+      ],
       {
         cwd: options.cwd,
         env: options.env,

@@ -9,8 +9,12 @@
  * closes (the supervisor died) it stops the group the same way. When the command exits, whatever is left
  * in the group gets the same treatment; then the guard exits with the command's exit code or signal.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
+import type { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { SpawnedMessage } from "./guard-protocol.js";
+import { RotatingLog } from "./rotating-log.js";
 import { execPrefixed } from "./shell-command.js";
 
 /** How long a group may linger after SIGKILL (an unreaped zombie keeps it alive) before the guard gives up. */
@@ -23,11 +27,33 @@ class ReplicaGuard {
   #terminating = false;
   #killedAt: number | null = null;
 
-  constructor(command: string, graceMs: number) {
+  /** Where the service's output goes when the guard writes it itself (rotated by size); else to the guard's own. */
+  readonly #log: RotatingLog | null;
+  /** The service's stdout and stderr, read to their end before the guard exits. */
+  #outputDone: Promise<unknown> = Promise.resolve();
+
+  constructor(command: string, graceMs: number, log: RotatingLog | null) {
     this.#graceMs = graceMs;
+    this.#log = log;
     this.#child = spawn("/bin/sh", ["-c", execPrefixed(command)], {
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", log ? "pipe" : "inherit", log ? "pipe" : "inherit"],
       detached: true,
+    });
+    if (log) this.#outputDone = Promise.all([this.#copy(this.#child.stdout), this.#copy(this.#child.stderr)]);
+  }
+
+  #copy(stream: Readable | null): Promise<void> {
+    if (!stream) return Promise.resolve();
+    stream.on("data", (chunk: Buffer) => {
+      try {
+        this.#log?.write(chunk);
+      } catch {
+        // A full disk must not stop the service: the line is lost.
+      }
+    });
+    return new Promise((resolve) => {
+      stream.once("close", () => resolve());
+      stream.once("error", () => resolve());
     });
   }
 
@@ -78,6 +104,9 @@ class ReplicaGuard {
   async #childExited(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (this.#signalGroup(0)) this.#terminate("SIGTERM");
     while (this.#signalGroup(0) && !this.#gaveUp()) await sleep(POLL_MS);
+    // What the service wrote last is still in the pipes: copy it before exiting (the group is gone, so they end).
+    await Promise.race([this.#outputDone, sleep(KILL_WAIT_MS)]);
+    this.#log?.close();
     exitLike(code, signal);
   }
 
@@ -91,10 +120,6 @@ class ReplicaGuard {
   }
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Ends this process the way the command ended: same exit code, or killed by the same signal. */
 function exitLike(code: number | null, signal: NodeJS.Signals | null): void {
   if (signal === null) process.exit(code ?? 1);
@@ -104,13 +129,19 @@ function exitLike(code: number | null, signal: NodeJS.Signals | null): void {
 }
 
 function main(argv: readonly string[]): void {
-  const [grace, command] = argv;
+  const [grace, command, logFile, maxBytes, keep] = argv;
   const graceMs = Number(grace);
   if (command === undefined || command === "" || !Number.isFinite(graceMs)) {
-    console.error("usage: replica-guard <stopGraceMs> <command>");
+    console.error("usage: replica-guard <stopGraceMs> <command> [<logFile> <maxBytes> <keep>]");
     process.exit(2);
   }
-  new ReplicaGuard(command, graceMs).run();
+  const log = logFile
+    ? new RotatingLog(logFile, {
+        maxBytes: Number(maxBytes) || Number.POSITIVE_INFINITY,
+        keep: Number(keep) || 0,
+      })
+    : null;
+  new ReplicaGuard(command, graceMs, log).run();
 }
 
 main(process.argv.slice(2));

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger, pino } from "pino";
 import type { Alert } from "../analysis/alerts/alert.js";
 import { WebhookSender } from "../analysis/alerts/webhook-sender.js";
@@ -214,7 +215,7 @@ export function attachAlertsAndReports(
     async idle() {
       while (timers.size > 0 || pending.size > 0) {
         await Promise.all([...pending]);
-        if (timers.size > 0) await new Promise((r) => setTimeout(r, 20));
+        if (timers.size > 0) await sleep(20);
       }
       await webhooks.idle();
     },

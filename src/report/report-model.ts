@@ -16,6 +16,14 @@ export interface ReportSpan {
   readonly label: string;
 }
 
+/** A stretch of time during which one colour served the live traffic. */
+export interface ReportLiveSpan {
+  readonly from: number;
+  readonly to: number;
+  readonly colour: Colour;
+  readonly label: string;
+}
+
 /** A point of one series: time, colour, the series it belongs to and its value. */
 export interface ReportPoint {
   readonly t: number;
@@ -37,6 +45,8 @@ export interface ReportModel {
   readonly volume: readonly ReportPoint[];
   readonly marks: readonly ReportMark[];
   readonly spans: readonly ReportSpan[];
+  /** Which colour served live traffic when: the old one until the switch, the new one, the old one again after a rollback. */
+  readonly live: readonly ReportLiveSpan[];
   readonly analyses: readonly JournalAnalysis[];
   readonly generatedAt: string;
   /** When the deploy started (time 0 of the charts), epoch ms; null when unknown. */
@@ -83,6 +93,7 @@ export function reportModel(journal: JournalContents): ReportModel {
     to: a.endedAt,
     label: `${a.phase} analysis: ${a.verdict}`,
   }));
+  const live = liveSpans(journal, marks);
   const { verdict, severity } = overall(record?.phase ?? null, Boolean(record?.rolledBackAt), analyses);
   const from = record ? `${record.from.colour} ${record.from.version ?? "-"}` : "?";
   const to = record ? `${record.to.colour} ${record.to.version ?? version}` : "?";
@@ -102,10 +113,33 @@ export function reportModel(journal: JournalContents): ReportModel {
     volume,
     marks,
     spans,
+    live,
     analyses,
     generatedAt: new Date().toISOString(),
     startedAt: record ? Date.parse(record.startedAt) : null,
   };
+}
+
+/** The live colour over the deploy: from its start (or the first sample) to its end (or the last sample). */
+function liveSpans(journal: JournalContents, marks: readonly ReportMark[]): ReportLiveSpan[] {
+  const { record, ticks } = journal;
+  if (!record) return [];
+  const times = [Date.parse(record.startedAt), ...ticks.map((t) => t.at), ...marks.map((m) => m.at)];
+  if (record.endedAt) times.push(Date.parse(record.endedAt));
+  const start = Math.min(...times);
+  const end = Math.max(...times);
+  const label = (side: typeof record.from) => `${side.colour} ${side.version ?? ""} live`.replace("  ", " ");
+  const switched = record.switchedAt ? Date.parse(record.switchedAt) : null;
+  const back = record.rolledBackAt ? Date.parse(record.rolledBackAt) : null;
+  if (switched === null)
+    return [{ from: start, to: end, colour: record.from.colour, label: label(record.from) }];
+  const spans: ReportLiveSpan[] = [
+    { from: start, to: switched, colour: record.from.colour, label: label(record.from) },
+    { from: switched, to: back ?? end, colour: record.to.colour, label: label(record.to) },
+  ];
+  if (back !== null)
+    spans.push({ from: back, to: end, colour: record.from.colour, label: label(record.from) });
+  return spans;
 }
 
 function overall(

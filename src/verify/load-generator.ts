@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
 import { epochNow } from "./clock.js";
 import { type ErrorKind, errorKindOf } from "./error-kind.js";
@@ -129,7 +130,7 @@ export class LoadGenerator {
     const pending = new Set<Promise<void>>();
     for (let tick = 0; this.#more(); tick += 1) {
       const wait = started + tick * interval - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       if (!this.#more()) break;
       if (this.#inFlight >= this.#o.connections) {
         this.#missed += 1;

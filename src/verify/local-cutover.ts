@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
 import { isProcessAlive, readDaemonInfo } from "../daemon/state-files.js";
@@ -41,7 +42,7 @@ export function localCutover(
       }
       process.kill(info.pid, "SIGKILL");
       const deadline = Date.now() + 10_000;
-      while (isProcessAlive(info.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      while (isProcessAlive(info.pid) && Date.now() < deadline) await sleep(10);
       return info.pid;
     },
     restartDaemon: startDaemon,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { epochNow } from "./clock.js";
 import { type DrillStep, describeStep } from "./drill-sequence.js";
 import type { LoadGenerator, LoadSample } from "./load-generator.js";
@@ -27,8 +28,6 @@ export interface DrillRun {
   readonly planned: number;
   readonly stoppedEarly: string | null;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs load while the driver performs the steps, one after another; records when each began and ended. */
 export async function runSwitchDrill(options: DrillOptions): Promise<DrillRun> {

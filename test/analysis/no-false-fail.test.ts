@@ -6,8 +6,10 @@
  * at a faster clock. Replaying a recording keeps the test fast and independent of how busy the machine is;
  * CUTOVER_RECORD_FIXTURE=1 records it again (about 13 s). Live runs of the same are in post-switch-pass.
  */
+
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { ColourSampler } from "../../src/analysis/colour-sampler.js";
 import { CutoverAnalysis } from "../../src/analysis/cutover-analysis.js";
@@ -63,12 +65,12 @@ async function record(): Promise<SourceReading[]> {
   router.setMirror({ share: 1, methods: ["GET"], queueLimit: 256, timeoutMs: 5_000 });
   const source = new RouterMetricSource(router);
   const load = steadyLoad(mainUrl(router), { ratePerSecond: 250, maxDurationMs: 30_000 });
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await sleep(500);
   const readings: SourceReading[] = [];
   const started = Date.now();
   for (let i = 0; i < RUNS * READINGS_PER_RUN; i++) {
     const due = started + i * RECORD_EVERY_MS;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+    await sleep(Math.max(0, due - Date.now()));
     readings.push(await source.read());
   }
   const result = await load.stop();

@@ -3,9 +3,11 @@
  * The setup (test/helpers/analysis-setup.ts): blue and green demo-app processes behind the real Router,
  * open-loop load, the router metric source, alerts to a real webhook server, and the deploy report.
  */
+
 import { existsSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { runCleanups, setup, sleep, switchAndJudge } from "../helpers/analysis-setup.js";
+import { runCleanups, setup, switchAndJudge } from "../helpers/analysis-setup.js";
 import { mainUrl } from "../helpers/start-router.js";
 import { steadyLoad } from "../helpers/steady-load.js";
 

@@ -4,10 +4,12 @@
  * The setup (test/helpers/analysis-setup.ts): blue and green demo-app processes behind the real Router,
  * open-loop load, the router metric source, alerts to a real webhook server, and the deploy report.
  */
+
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
-import { ARTIFACTS, runCleanups, setup, sleep, switchAndJudge } from "../helpers/analysis-setup.js";
+import { ARTIFACTS, runCleanups, setup, switchAndJudge } from "../helpers/analysis-setup.js";
 import { mainUrl } from "../helpers/start-router.js";
 import { steadyLoad } from "../helpers/steady-load.js";
 

@@ -2,12 +2,13 @@
  * Pre-switch analysis: the idle green gets a share of blue's live GETs as shadow traffic and is judged on
  * them before any user depends on it. Real demo-app processes behind the real Router (see analysis-setup).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { ColourSampler } from "../../src/analysis/colour-sampler.js";
 import { CutoverAnalysis } from "../../src/analysis/cutover-analysis.js";
 import { RouterMetricSource } from "../../src/analysis/sources/router-metric-source.js";
 import { analysisConfig } from "../../src/config/analysis-schema.js";
-import { runCleanups, setup, sleep } from "../helpers/analysis-setup.js";
+import { runCleanups, setup } from "../helpers/analysis-setup.js";
 import { mainUrl } from "../helpers/start-router.js";
 import { steadyLoad } from "../helpers/steady-load.js";
 

@@ -263,6 +263,19 @@ const SECTIONS: Record<
         /kubernetes: is required with platform: kubernetes; add at least kubernetes\.image/,
       ),
   },
+  logs: {
+    // What the rotation does with it, on the replicas' logs and daemon.log: test/cli/log-rotation.test.ts.
+    local: () =>
+      expect(load({ ...LOCAL, logs: { maxSize: "1MiB", keep: 3 } }).config.logs).toEqual({
+        maxSize: 1024 * 1024,
+        keep: 3,
+      }),
+    kubernetes: () => {
+      const refused = refusal({ ...KUBE, logs: { keep: 3 } });
+      expect(refused.exitCode).toBe(2);
+      expect(refused.message).toMatch(/logs: rotates .* which only platform: local writes/);
+    },
+  },
   stateDir: {
     local: () => expect(load({ ...LOCAL, stateDir: "state" }).stateDir).toBe(join(dir, "state")),
     // On Kubernetes the state is in the cluster; stateDir is where reports are written.

@@ -3,6 +3,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { SampleTick } from "../../src/analysis/colour-sample.js";
 import type { Colour } from "../../src/colour.js";
@@ -11,8 +12,8 @@ import type { DeployFeed, TickFeed } from "../../src/dashboard/deploy-feed.js";
 import { LiveHub } from "../../src/dashboard/live-hub.js";
 import type { LiveMessage } from "../../src/dashboard/live-message.js";
 import { ReportShelf } from "../../src/dashboard/report-shelf.js";
-import { newRecord } from "../../src/engine/lifecycle.js";
 import type { EngineEvent } from "../../src/engine/engine-options.js";
+import { newRecord } from "../../src/engine/lifecycle.js";
 import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../helpers/eventually.js";
@@ -206,7 +207,7 @@ describe("LiveHub", () => {
     f.emitDeploy();
     f.emitDeploy(); // two events in one turn: one status line
     await eventually("lines", () => page.lines.length >= 6);
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50); // and no seventh (a second status line for the same turn) follows
     expect(page.lines.map((l) => l.type)).toEqual(["hello", "deploy", "tick", "deploy", "deploy", "status"]);
 
     page.close();
@@ -235,7 +236,8 @@ describe("LiveHub", () => {
     broken = true;
     expect(() => f.tick()).not.toThrow();
     expect(() => f.emitDeploy()).not.toThrow();
-    await new Promise((r) => setTimeout(r, 20)); // the queued status runs, fails, and is logged
+    await eventually("the tick and the deploy", () => page.lines.length >= 3);
+    await sleep(20); // the queued status runs, fails, and is logged: no status line follows
     expect(page.lines.map((l) => l.type)).toEqual(["hello", "tick", "deploy"]);
   });
 });

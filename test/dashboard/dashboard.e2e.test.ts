@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeProject, type Project, ROOT, runCli } from "../helpers/project.js";
@@ -185,6 +185,9 @@ describe.skipIf(skip)(
       await page.locator("#history-body tr[data-deploy=r2]").waitFor();
       await page.locator("#chart-rate .marker.switch").waitFor({ state: "attached" });
       await page.locator("#chart-rate .marker.rollback").waitFor({ state: "attached" });
+      // CUTOVER_SCREENSHOT=docs/dashboard.png: the README's picture of the dashboard, after a deploy and a rollback.
+      const picture = process.env.CUTOVER_SCREENSHOT;
+      if (picture) await page.screenshot({ path: resolve(ROOT, picture), fullPage: true });
 
       const button = page.locator("#history-body tr[data-deploy=d1] button");
       await button.waitFor();

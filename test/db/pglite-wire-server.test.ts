@@ -2,6 +2,7 @@
  * The embedded database's wire server: PGlite has one session, shared by every client, yet each client
  * keeps the search_path it asked for at connection time, and exchanges and transactions stay whole.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { colourDatabaseUrl } from "../../src/db/colour-connection.js";
@@ -63,7 +64,7 @@ describe("the embedded database's wire server", () => {
       read = true;
       return Number(r.rows[0]?.n);
     });
-    await new Promise((r) => setTimeout(r, 150));
+    await sleep(150);
     expect(read).toBe(false);
     await writer.query("COMMIT");
     expect(await counted).toBe(2);

@@ -2,9 +2,11 @@
  * Locking behaviour, which only a PostgreSQL server can show: PGlite is one session, so its clients are
  * serialised and nothing ever waits for a lock there.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { pino } from "pino";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -148,7 +150,7 @@ await describeOnServer("locking on the PostgreSQL server", () => {
         );
         roundTrips.push(performance.now() - started);
         waits.push(Number(read.rows[0]?.waited_ms));
-        await new Promise((r) => setTimeout(r, 20));
+        await sleep(20);
       }
       clearTimeout(releaseBlocker);
       const result = await migrated;
@@ -207,6 +209,6 @@ async function eventually(probe: () => boolean, timeoutMs = 20_000): Promise<voi
   const deadline = Date.now() + timeoutMs;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }

@@ -2,7 +2,9 @@
  * How the engine acts on analysis verdicts. The analysis here is scripted (it returns the verdict the test
  * names, after real traffic ran); everything else is real: router, replicas, state on disk.
  */
+
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine } from "../../src/engine/engine.js";
@@ -37,7 +39,7 @@ class ScriptedAnalysis implements DeployAnalysis {
   }
   async postSwitch(context: AnalysisContext): Promise<AnalysisOutcome | null> {
     this.calls.push(`post ${context.baseline}->${context.canary}`);
-    await new Promise((resolve) => setTimeout(resolve, this.postDelayMs));
+    await sleep(this.postDelayMs);
     context.signal.throwIfAborted();
     return this.post;
   }
@@ -119,8 +121,9 @@ describe("the engine acting on analysis", () => {
     expect(engine.active).toBe("blue");
     expect(await version(project.listen)).toBe("1.0.0");
     expect(summary.failed).toBe(0);
-    // Kept for inspection: green still runs, on the preview address.
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Kept for inspection: green still runs, on the preview address, and no scale-down is left to stop it.
+    expect(engine.status().colours.green.scaleDownAt).toBeNull();
+    await engine.scaleDownsDone();
     expect(engine.status().colours.green.replicas.map((r) => r.state)).toEqual(["ready"]);
     expect(await version(project.preview)).toBe("2.0.0");
   });

@@ -2,8 +2,10 @@
  * Issue 4 end to end through the daemon: the real router's metrics, the real analysis and judge, the engine
  * switching back by itself, a real webhook server receiving the alert, and the report written to disk.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
@@ -49,7 +51,7 @@ describe("automatic rollback after the switch", () => {
     });
     load.start();
     const record = await (await daemon.engine.deploy("2.0.0")).done;
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     const samples = await load.stop();
 
     expect(record.phase).toBe("Aborted");

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { DeployInProgressError } from "../../src/errors.js";
@@ -31,7 +32,7 @@ describe("a deploy, end to end in one process", () => {
     const load = loadOn(project);
     const { done } = await daemon.engine.deploy("2.0.0");
     const record = await done;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const samples = await load.stop();
     const summary = summarise(samples);
 
@@ -122,7 +123,7 @@ describe("a deploy, end to end in one process", () => {
     // Green passed wait-healthy; it crashes now and needs 3 s to be ready again, the smoke check 1 s.
     process.kill(daemon.engine.status().colours.green.replicas[0]?.pid as number, "SIGKILL");
     const record = await done;
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const summary = summarise(await load.stop());
 
     expect(record.phase).toBe("Healthy");

@@ -58,7 +58,10 @@ function cluster(options: ConstructorParameters<typeof FakeCluster>[0]): FakeClu
 }
 
 /** Where a request to the main listener goes now, checked against the platform's replicas of that colour. */
-function served(router: InMemoryRouter, platform: InMemoryPlatform): { colour: Colour; version: string | null } {
+function served(
+  router: InMemoryRouter,
+  platform: InMemoryPlatform,
+): { colour: Colour; version: string | null } {
   const request = router.begin();
   if (!request) throw new Error(`nothing in rotation on ${router.active}`);
   request.end();
@@ -82,7 +85,9 @@ describe("a deploy's steps, from the record", () => {
 
     expect(end.phase).toBe("Healthy");
     const outcome = (name: StepName) => (name === "smoke-checks" ? "skipped" : "succeeded");
-    expect(stepMoves(seen)).toEqual(DEPLOY_STEPS.flatMap((name) => [`${name}:running`, `${name}:${outcome(name)}`]));
+    expect(stepMoves(seen)).toEqual(
+      DEPLOY_STEPS.flatMap((name) => [`${name}:running`, `${name}:${outcome(name)}`]),
+    );
     // Each step starts once the one before has ended.
     for (let i = 1; i < end.steps.length; i += 1) {
       const [before, step] = [end.steps[i - 1], end.steps[i]];
@@ -109,7 +114,9 @@ describe("a deploy's steps, from the record", () => {
     const back = await (await warm.engine.rollback()).done;
     expect(back.kind).toBe("rollback");
     expect(back.phase).toBe("Healthy");
-    expect(stepMoves(seen)).toEqual(ROLLBACK_STEPS.flatMap((name) => [`${name}:running`, `${name}:succeeded`]));
+    expect(stepMoves(seen)).toEqual(
+      ROLLBACK_STEPS.flatMap((name) => [`${name}:running`, `${name}:succeeded`]),
+    );
     expect(findStep(back, "start-previous").detail).toBe("blue is still warm");
     expect(warm.router.switchLog.map((s) => `${s.from}->${s.to}`)).toEqual(["blue->green", "green->blue"]);
     expect(served(warm.router, warm.platform)).toEqual({ colour: "blue", version: "v0" });
@@ -183,7 +190,9 @@ describe("pause, promote and abort, before and after the switch", () => {
     expect(m.router.active).toBe("green");
     const end = await m.engine.promote();
     expect(end.phase).toBe("Healthy");
-    expect(findStep(end, "post-analysis").detail).toMatch(/^Inconclusive: .*; accepted by `cutover promote`$/);
+    expect(findStep(end, "post-analysis").detail).toMatch(
+      /^Inconclusive: .*; accepted by `cutover promote`$/,
+    );
     expect(served(m.router, m.platform).colour).toBe("green");
   });
 
@@ -282,7 +291,8 @@ const FAILURES: readonly Failure[] = [
     step: "switch",
     how: "the data plane refuses the switch",
     version: "v1",
-    before: (m) => m.router.failNextSwitch(new CutoverError("KUBERNETES_API", "the selector patch was refused")),
+    before: (m) =>
+      m.router.failNextSwitch(new CutoverError("KUBERNETES_API", "the selector patch was refused")),
     reason: /^the selector patch was refused; traffic stayed on blue/,
   },
   {
@@ -414,21 +424,25 @@ describe("runners sharing one state (the Kubernetes store's model)", () => {
     expect(b.engine.status().deployHolder).toMatch(/^runner-a \(lock renewed .* before this read; abandoned/);
     const closed = await b.engine.abort();
     expect(closed.phase).toBe("Aborted");
-    expect(closed.reason).toMatch(/^abandoned by runner-a, whose lock was last renewed .* ago; closed by `cutover abort`; traffic stayed on blue \(v0\)$/);
+    expect(closed.reason).toMatch(
+      /^abandoned by runner-a, whose lock was last renewed .* ago; closed by `cutover abort`; traffic stayed on blue \(v0\)$/,
+    );
     expect(c.platform.status("green").replicas).toHaveLength(0);
 
     const sentBefore = a.gate.sent.length;
     a.gate.heal(); // its next renewal finds another lock
     const left = await done;
     expect(left.phase).toBe("Aborted");
-    expect(left.reason).toMatch(/another cutover took over deploy d1 .*; this run stopped and changed nothing more$/);
+    expect(left.reason).toMatch(
+      /another cutover took over deploy d1 .*; this run stopped and changed nothing more$/,
+    );
     const sentAfter = a.gate.sent.slice(sentBefore).map((s) => s.what);
     expect(sentAfter.filter((what) => !/^(renewing|reading)/.test(what))).toEqual([]);
     expect(c.router.switches).toBe(0);
     expect(c.shared.events.filter((e) => e.type === "lost").map((e) => e.by)).toEqual(["runner-a"]);
-    expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase} by ${r.reason?.slice(0, 12)}`)).toEqual([
-      "d1 Aborted by abandoned by",
-    ]);
+    expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase} by ${r.reason?.slice(0, 12)}`)).toEqual(
+      ["d1 Aborted by abandoned by"],
+    );
   });
 
   it("a pause for a person is anyone's: another runner promotes it, the first stops and moves nothing", async () => {
@@ -440,9 +454,9 @@ describe("runners sharing one state (the Kubernetes store's model)", () => {
     const b = await c.runner("runner-b");
     const end = await b.engine.promote();
     expect(end.phase).toBe("Healthy");
-    expect(c.shared.events.filter((e) => e.type === "takeover").map((e) => e.type === "takeover" && e.rule)).toEqual([
-      "paused",
-    ]);
+    expect(
+      c.shared.events.filter((e) => e.type === "takeover").map((e) => e.type === "takeover" && e.rule),
+    ).toEqual(["paused"]);
     const left = await done;
     expect(left.reason).toMatch(/this run stopped and changed nothing more$/);
     expect(a.gate.sent.some((s) => s.what.startsWith("switching"))).toBe(false);
@@ -474,7 +488,9 @@ describe("runners sharing one state (the Kubernetes store's model)", () => {
     await c.start();
     const a = await c.runner("runner-a");
     const { done } = await a.engine.deploy("hold-1");
-    await c.shared.until((stored) => !!stored.state?.current && running("pre-analysis")(stored.state.current));
+    await c.shared.until(
+      (stored) => !!stored.state?.current && running("pre-analysis")(stored.state.current),
+    );
     const b = await c.runner("runner-b");
     await expect(b.engine.promote()).rejects.toMatchObject({ code: "NOT_PAUSED" });
     const end = await b.engine.abort();
@@ -486,37 +502,38 @@ describe("runners sharing one state (the Kubernetes store's model)", () => {
   });
 });
 
-describe("KNOWN GAP in the shared store (annotation-lease.ts claim), pinned until it is fixed", () => {
-  /**
-   * claim() records the deploy but not the count of deploys; the holder's next save writes the count. A
-   * runner that dies (or is cut off) between the two leaves the count one short: once its deploy is closed,
-   * the next deploy gets the same id, and the history's replace-by-id drops the first one's ending. The
-   * lifecycle model found this; `it.fails` keeps it visible. When the real claim counts the deploy, make
-   * the fake's default `claimCountsDeploy: true` and this becomes a plain `it`.
-   */
+describe("crash windows on a shared store", () => {
   /**
    * A deploy that fails is written as ended twice: first as the state's `current` with its final phase (which
    * drops the lock), then to the history (which clears `current`). A runner killed between the two leaves
-   * an ending nobody writes to the history: it is not in progress, so nobody takes it over, and the next
-   * claim replaces it. On one machine `up()` closes such a record; on a shared store nothing does. Found by
-   * the lifecycle model ("claimed but not in the history").
+   * its ending in the state only; the next claim first moves it to the history (recovery.ts, recordEnding).
+   * Found by the lifecycle model ("claimed but not in the history").
    */
   it("a runner killed between writing its deploy as ended and the history: the ending reaches the history", async () => {
     const c = cluster({ leaseMs: 40, settings: { readyTimeoutMs: 30 } });
     await c.start();
     const a = await c.runner("runner-a");
     c.shared.onLog((event) => {
-      if (event.type === "write" && event.by === "runner-a" && event.current?.phase === "Aborted") a.store.kill();
+      if (event.type === "write" && event.by === "runner-a" && event.current?.phase === "Aborted")
+        a.store.kill();
     });
     await a.engine.deploy("bad-1");
     await c.shared.until((stored) => stored.state?.current?.phase === "Aborted");
     expect(c.shared.snapshot().lock).toBeNull();
     const next = await c.runner("runner-b");
     await (await next.engine.deploy("v2")).done;
-    expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Aborted", "d2 Healthy"]);
+    expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase}`)).toEqual([
+      "d1 Aborted",
+      "d2 Healthy",
+    ]);
   });
 
-  it.fails("a runner cut off right after its claim: the next deploy gets a new id", async () => {
+  /**
+   * claim() counts the deploy with the claim (annotation-lease.ts): a runner cut off before its next save
+   * must not leave the same id to be handed out again (the history's replace-by-id would drop the first
+   * deploy's ending). Found by the lifecycle model.
+   */
+  it("a runner cut off right after its claim: the next deploy gets a new id", async () => {
     const c = cluster({ leaseMs: 40 });
     await c.start();
     const a = await c.runner("runner-a");
@@ -537,17 +554,15 @@ describe("KNOWN GAP in the shared store (annotation-lease.ts claim), pinned unti
   });
 });
 
-describe("KNOWN BUG in the engine (steps.ts #pause), pinned until it is fixed", () => {
+describe("an aborted pause", () => {
   /**
-   * An abort of a pause with a delay deletes resumesAt while the record is still Paused, and the step's
-   * ending tells and saves that record: for a moment it is "Paused, waiting for a person" (waitsForPerson),
-   * promotion failed. followEnds then stops the follower there (`cutover deploy` ends its process at a pause
-   * that is not one, and the CLI releases an operation that is still running), and on a shared store
-   * takeOverRule says "paused": anyone may take over a deploy its live holder is closing. The lifecycle
-   * model found this (two endings written for one deploy). When fixed, this becomes a plain `it`, and the
-   * model's KNOWN_BUG_TIMED_PAUSE_ABORT goes.
+   * An abort of a pause with a delay must never show the record as "Paused, waiting for a person", not even
+   * for a moment: followEnds would stop the follower there (the CLI would release an operation still
+   * running), and on a shared store takeOverRule would say "paused", letting another runner take over a
+   * deploy its live holder is closing. The lifecycle model found this (two endings written for one deploy);
+   * steps.ts now leaves the pause before the failure closes the deploy.
    */
-  it.fails("an aborted pause with a delay is never told or saved as waiting for a person", async () => {
+  it("an aborted pause with a delay is never told or saved as waiting for a person", async () => {
     const m = await machine({ autoPromote: { mode: "after", delayMs: 60_000 } });
     const { record } = await m.engine.deploy("v1");
     await m.store.storage.saved((state) => state.current?.phase === "Paused");

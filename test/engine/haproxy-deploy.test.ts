@@ -2,7 +2,9 @@
  * The same deploy and rollback guarantees as with the built-in router, with `router.dataPlane: haproxy`:
  * the daemon starts a real HAProxy and drives it only through its runtime API.
  */
+
 import { execFileSync } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
@@ -41,9 +43,9 @@ describe("with HAProxy as the data plane", () => {
     });
     load.start();
     const deployed = await (await daemon.engine.deploy("2.0.0")).done;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const rolledBack = await (await daemon.engine.rollback()).done;
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     const samples = await load.stop();
     const summary = summarise(samples);
 

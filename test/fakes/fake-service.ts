@@ -107,12 +107,10 @@ export class FakeCluster {
     leaseMs: number;
     settings?: Partial<EngineSettings>;
     parts?: MachineParts;
-    claimCountsDeploy?: boolean;
   }) {
     this.shared = new SharedState({
       leaseMs: options.leaseMs,
       liveActive: () => this.router.active,
-      claimCountsDeploy: options.claimCountsDeploy ?? false,
     });
     this.#settings = { ...FAST, ...options.settings };
     this.#parts = options.parts ?? {};

@@ -66,7 +66,10 @@ export class InMemoryPlatform implements Platform {
     this.#failNextStart = null;
     if (failure) throw failure;
     if (version.startsWith("nostart-")) {
-      throw new CutoverError("NO_COMMAND", `could not start ${version} on ${colour}: the command was not found`);
+      throw new CutoverError(
+        "NO_COMMAND",
+        `could not start ${version} on ${colour}: the command was not found`,
+      );
     }
     const deployment: Deployment = { version, replicas: [] };
     this.#deployments.set(colour, deployment);

@@ -11,12 +11,7 @@
  */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Colour } from "../../src/colour.js";
-import type {
-  ColourStatus,
-  Endpoint,
-  Platform,
-  WaitReadyOptions,
-} from "../../src/engine/ports/platform.js";
+import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../src/engine/ports/platform.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "../../src/engine/ports/traffic-router.js";
 import { CutoverError } from "../../src/errors.js";
 

@@ -78,7 +78,8 @@ export class ScriptedMigrator implements DeployMigrator {
 
   async checkSchema(version: string): Promise<string> {
     this.calls.push(`check ${version}`);
-    if (this.script.failCheckSchema) throw new CutoverError("SCHEMA_OUT_OF_RANGE", this.script.failCheckSchema);
+    if (this.script.failCheckSchema)
+      throw new CutoverError("SCHEMA_OUT_OF_RANGE", this.script.failCheckSchema);
     return "schema ok";
   }
 

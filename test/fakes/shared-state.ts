@@ -132,14 +132,6 @@ export interface SharedStateOptions {
   readonly liveActive?: () => Colour;
   /** Deploys kept in the history, newest last; all by default. */
   readonly historyLimit?: number;
-  /**
-   * Whether claim() also counts the deploy it records (`deploys` up to the claimed id's number). The real
-   * store does not (annotation-lease.ts writes the stored state with the deploy as current, `deploys` as it
-   * was): the count goes up only with the holder's next save, so a holder that dies in between leaves a count
-   * that hands the same id out again (see "KNOWN GAP" in test/engine/engine-on-fakes.test.ts). Default false,
-   * as the real store is.
-   */
-  readonly claimCountsDeploy?: boolean;
 }
 
 interface Stored {
@@ -214,7 +206,10 @@ export class SharedState {
       const age = lock ? lockAge(lock) : null;
       if (age === null) return this.nextChange(); // never renewed: only a write changes that
       const wait = new AbortController();
-      await Promise.race([this.nextChange(), sleep(this.leaseMs - age + 1, undefined, { signal: wait.signal })]);
+      await Promise.race([
+        this.nextChange(),
+        sleep(this.leaseMs - age + 1, undefined, { signal: wait.signal }),
+      ]);
       wait.abort();
     }
   }
@@ -409,9 +404,8 @@ export class SharedLease implements DeployLease {
             `another cutover has recorded ${recorded} deploy(s) since this one read the state (it was about to start ${record.id}); run the command again`,
           );
         const base = stored ?? initialState(copy);
-        const counted = this.shared.options.claimCountsDeploy
-          ? { deploys: Math.max(base.deploys, sequenceOf(record.id)) }
-          : {};
+        // As annotation-lease.ts: the id is counted with the claim.
+        const counted = { deploys: Math.max(base.deploys, sequenceOf(record.id)) };
         const before = stored?.current ? structuredClone(stored.current) : null;
         this.shared.log({ type: "claim", at: Date.now(), by: this.gate.name, id: record.id, before });
         return { state: { ...base, ...counted, current: copy }, lock: this.newLock(token), request: null };
@@ -589,7 +583,9 @@ class SharedChannel implements HolderChannel {
       const state = stored.state === null ? null : (JSON.parse(stored.state) as ServiceState);
       const current = state?.current;
       if (!isUnfinished(current) || current.id !== record.id) {
-        const ended = stored.history.map((r) => JSON.parse(r) as DeployRecord).find((r) => r.id === record.id);
+        const ended = stored.history
+          .map((r) => JSON.parse(r) as DeployRecord)
+          .find((r) => r.id === record.id);
         if (ended) return ended;
         goneAt ??= Date.now();
         if (Date.now() - goneAt > ENDING_WAIT_MS)

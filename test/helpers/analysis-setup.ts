@@ -110,8 +110,6 @@ export async function setup(
   return { router, analysis, events, webhook, attached, stateDir: loaded.stateDir };
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** What the engine does after the switch: post-switch analysis; on Fail, switch back and abort with the summary. */
 export async function switchAndJudge(
   s: Setup,

@@ -1,5 +1,7 @@
 /** One replica of the built demo service as a child process on a free loopback port, ready when returned. */
+
 import { type ChildProcess, spawn } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Colour } from "../../src/colour.js";
 import type { Endpoint } from "../../src/engine/ports/platform.js";
 import { DEMO_APP, freePort } from "./project.js";
@@ -42,7 +44,7 @@ export async function startDemoApp(
     if (child.exitCode !== null)
       throw new Error(`the demo app exited with ${child.exitCode}; run \`npx tsc -p tsconfig.json\` first`);
     if (Date.now() > deadline) throw new Error("the demo app did not answer /health within 10 s");
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return {
     colour,

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { isProcessAlive } from "../../src/daemon/state-files.js";
 
 /** Polls `probe` until it returns true; fails with `what` after `timeoutMs`. */
@@ -9,7 +10,7 @@ export async function eventually(
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }
 

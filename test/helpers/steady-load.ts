@@ -1,5 +1,7 @@
 /** Open-loop HTTP load on loopback at a fixed rate, bounded in time, for analysis and mirror tests. */
+
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
 
 export interface LoadResult {
@@ -65,7 +67,7 @@ export function steadyLoad(
     while (running && performance.now() < deadline) {
       const due = started + sent * gap;
       const wait = due - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) await sleep(wait);
       if (!running) break;
       sent++;
       const request = one().finally(() => inFlight.delete(request));

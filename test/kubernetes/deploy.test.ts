@@ -3,6 +3,7 @@
  * (test/kubernetes/stand-in/api-server.ts says how it follows the real one). Each test is one service on a
  * fresh stand-in, bootstrapped from the rendered manifests.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StartedOperation } from "../../src/engine/engine-options.js";
 import { DeployInProgressError } from "../../src/errors.js";
@@ -154,7 +155,7 @@ describe("after the switch", () => {
     expect(replicasOf(standIn, "horizontalpodautoscalers", "shop-blue", "minReplicas")).toBe(1);
     expect(replicasOf(standIn, "horizontalpodautoscalers", "shop-green", "minReplicas")).toBe(2);
     // Several HPA syncs later (every 100 ms here) the HPA has not pushed blue back up to its old minimum.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     expect(replicasOf(standIn, "deployments", "shop-blue")).toBe(1);
     await eventually(
       "one blue pod left",

@@ -6,10 +6,12 @@
  * and the standby takes over when the leader stops or is killed; the idle colour is never opened.
  * Gatekeepers are built as the CLI builds them (createGatekeeper), and the real CLI runs in a child process.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { V1PolicyRule } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
@@ -74,7 +76,7 @@ describe("cutover gatekeeper", () => {
     raiseMinimum(c, "shop-blue", 4);
     await eventually("the new pods' containers are ready", () => containersReady(c.standIn, "blue") === 4);
     const since = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     expect(readyPods(c.standIn, "blue"), `${Date.now() - since} ms after their containers`).toBe(2);
     const startedAt = Date.now();
     await startGatekeeper("late");
@@ -90,7 +92,7 @@ describe("cutover gatekeeper", () => {
     await eventually("green's pod is Ready", () => readyPods(c.standIn, "green") === 1, 2_000);
     raiseMinimum(c, "shop-blue", 4);
     await eventually("blue's new containers are ready", () => containersReady(c.standIn, "blue") === 4);
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await sleep(1_000); // many watch events and retries later (100 ms), the idle colour's gates stay shut
     expect(readyPods(c.standIn, "blue")).toBe(2);
     expect(clock.podsAfter(2, "blue").filter((p) => p.gateOpenedAt !== null)).toEqual([]);
   });
@@ -99,7 +101,7 @@ describe("cutover gatekeeper", () => {
     const a = await startGatekeeper("keeper-a");
     await eventually("a leads", () => a.leading, 3_000);
     const b = await startGatekeeper("keeper-b");
-    await new Promise((resolve) => setTimeout(resolve, 3 * 100));
+    await sleep(3 * 100); // three of b's tries (retryPeriod 100 ms): it stands by
     expect([a.leading, b.leading]).toEqual([true, false]);
     expect(leaseSpec(c).holderIdentity).toBe("keeper-a");
     const stoppedAt = Date.now();
@@ -154,7 +156,7 @@ describe("cutover gatekeeper", () => {
     report("Ready after ContainersReady, `cutover gatekeeper` in a child process", added);
 
     const standby = await startGatekeeper("standby");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300); // three of its tries (retryPeriod 100 ms): it stands by
     expect(standby.leading).toBe(false);
     const killedAt = Date.now();
     first.child.kill("SIGKILL");

@@ -2,6 +2,7 @@
  * The stand-in API server checked against the documented behaviour of the real one
  * (shared/reference/kubernetes-api.md, section numbers below), over plain HTTP as any client sees it.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { JsonObject } from "./stand-in/json.js";
 import { StandIn } from "./stand-in/stand-in.js";
@@ -309,31 +310,37 @@ describe("concurrency and errors (§2)", () => {
 });
 
 describe("watch (§3)", () => {
-  async function watch(query: string, ms: number): Promise<JsonObject[]> {
+  /** Opens a watch: resolves once its head has come (the watch is registered), with a reader of its events. */
+  async function openWatch(query: string, ms: number): Promise<() => Promise<JsonObject[]>> {
     const response = await fetch(`${standIn.url}${DEPLOYMENTS}?${query}`, {
       headers: { authorization: "Bearer stand-in-token" },
       signal: AbortSignal.timeout(ms),
     });
     expect(response.headers.get("content-type")).toBe("application/json");
-    const events: JsonObject[] = [];
-    try {
-      const text = await response.text();
-      for (const line of text.split("\n").filter(Boolean)) events.push(JSON.parse(line));
-    } catch {
-      // the stream was cut by the timeout signal
-    }
-    return events;
+    return async () => {
+      const events: JsonObject[] = [];
+      try {
+        const text = await response.text();
+        for (const line of text.split("\n").filter(Boolean)) events.push(JSON.parse(line));
+      } catch {
+        // the stream was cut by the timeout signal
+      }
+      return events;
+    };
+  }
+
+  async function watch(query: string, ms: number): Promise<JsonObject[]> {
+    return (await openWatch(query, ms))();
   }
 
   it("sends only later changes after a resourceVersion, ends cleanly at timeoutSeconds, and nothing for a no-op write", async () => {
     standIn.simulator.stop(); // no controller writes status meanwhile: only the changes below
     const created = await call("POST", DEPLOYMENTS, deployment("1"));
     const rv = (created.body.metadata as JsonObject).resourceVersion;
-    const pending = watch(
+    const pending = await openWatch(
       `watch=true&fieldSelector=metadata.name%3Dweb&resourceVersion=${rv}&timeoutSeconds=1`,
       3000,
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
     await call(
       "PATCH",
       `${DEPLOYMENTS}/web`,
@@ -346,7 +353,7 @@ describe("watch (§3)", () => {
       { metadata: { annotations: { "cutover.dev/version": "2" } } },
       "application/merge-patch+json",
     );
-    const events = await pending;
+    const events = await pending();
     expect(events.map((e) => e.type)).toEqual(["MODIFIED"]);
     expect(
       (events[0]?.object as { metadata?: { generation?: number } } | undefined)?.metadata?.generation,
@@ -383,18 +390,18 @@ describe("watch (§3)", () => {
       metadata: { name: "web", labels: { tier: "front" } },
     });
     const rv = (await call("GET", SERVICES)).body.metadata as JsonObject;
-    const response = fetch(
+    // Its head comes once the watch is registered.
+    const response = await fetch(
       `${standIn.url}${SERVICES}?watch=true&labelSelector=tier%3Dfront&resourceVersion=${rv.resourceVersion}&timeoutSeconds=1`,
       { headers: { authorization: "Bearer stand-in-token" } },
     );
-    await new Promise((resolve) => setTimeout(resolve, 100));
     await call(
       "PATCH",
       `${SERVICES}/web`,
       { metadata: { labels: { tier: "back" } } },
       "application/merge-patch+json",
     );
-    const lines = (await (await response).text())
+    const lines = (await response.text())
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as JsonObject);
@@ -443,7 +450,7 @@ describe("Deployment status, scale and readiness gates (§4, §6, §7)", () => {
     await call("POST", DEPLOYMENTS, deployment("1", { progressDeadlineSeconds: 1 }));
     let progressing: JsonObject | undefined;
     for (let i = 0; i < 60 && progressing?.reason !== "ProgressDeadlineExceeded"; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
       const status = (await call("GET", `${DEPLOYMENTS}/web`)).body.status as JsonObject | undefined;
       progressing = (status?.conditions as JsonObject[] | undefined)?.find((c) => c.type === "Progressing");
     }
@@ -470,7 +477,7 @@ describe("Deployment status, scale and readiness gates (§4, §6, §7)", () => {
     );
     let pod: JsonObject | undefined;
     for (let i = 0; i < 60; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await sleep(25);
       pod = ((await call("GET", "/api/v1/namespaces/web/pods")).body.items as JsonObject[])[0];
       const conditions = ((pod?.status as JsonObject)?.conditions as JsonObject[]) ?? [];
       if (conditions.some((c) => c.type === "ContainersReady" && c.status === "True")) break;
@@ -499,8 +506,7 @@ describe("Deployment status, scale and readiness gates (§4, §6, §7)", () => {
     expect(conditions).toEqual(
       expect.arrayContaining(["PodScheduled", "ContainersReady", "Ready", "example.com/gate"]),
     );
-    for (let i = 0; i < 20 && (await ready())?.status !== "True"; i++)
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    for (let i = 0; i < 20 && (await ready())?.status !== "True"; i++) await sleep(25);
     expect((await ready())?.status).toBe("True");
   });
 });
@@ -510,7 +516,7 @@ describe("the pod proxy subresource in simulated mode", () => {
     await call("POST", DEPLOYMENTS, deployment("1"));
     let name = "";
     for (let i = 0; i < 100 && !name; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
       const pod = ((await call("GET", "/api/v1/namespaces/web/pods")).body.items as JsonObject[])[0];
       if (pod && (pod.status as JsonObject | undefined)?.podIP)
         name = String((pod.metadata as JsonObject).name);

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
@@ -166,7 +167,7 @@ describe("LocalPlatform", { timeout: 20_000 }, () => {
     const { platform } = await makePlatform({ env: { SLOW_START_S: "1" } });
     const began = Date.now();
     await platform.start("green", "3.0.0", 1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     expect(platform.status("green").replicas[0]?.state).toBe("starting");
     await platform.waitReady("green", { timeoutMs: 5_000 });
     expect(Date.now() - began).toBeGreaterThanOrEqual(1_000);

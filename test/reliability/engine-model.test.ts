@@ -2,28 +2,30 @@
  * Model-based test of the deploy engine's state machine (fast-check): random sequences of deploy, promote,
  * abort, rollback, waits and crashes drive a REAL Engine with the REAL Router and the REAL file state store.
  * Replicas come from InMemoryPlatform (in-process HTTP servers, not child processes) so that a hundred runs
- * fit in seconds; see in-memory-platform.ts for how it keeps the Platform interface's behaviour. A crash
- * freezes the engine's platform and store (a dead process does nothing more), closes its router, and opens a
- * new Engine on the same state folder, as `cutover up` after kill -9 does.
+ * fit in seconds; see test/fakes/in-memory-platform.ts for how it keeps the Platform interface's behaviour.
+ * A crash freezes the engine's platform and store (a dead process does nothing more), closes its router, and
+ * opens a new Engine on the same state folder, as `cutover up` after kill -9 does. State folders are in
+ * memory (tmpfs) where the machine has one.
  *
  * After every command: when nothing runs, the live colour has a healthy replica and the router really serves
  * it with its recorded version. At the end: every id handed out is in the history exactly once with a final
  * phase, and the history and state on disk agree with the engine, also after one more restart.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+
+import { rmSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { AutoPromote } from "../../src/config/schema.js";
-import { isFinal } from "../../src/engine/lifecycle.js";
 import { Engine } from "../../src/engine/engine.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
+import { isFinal } from "../../src/engine/lifecycle.js";
 import { type CutoverError, DeployInProgressError } from "../../src/errors.js";
 import { Router } from "../../src/router/router.js";
-import { engineOptions } from "../helpers/engine-builder.js";
 import { CrashableStore } from "../fakes/crashable-store.js";
+import { stateDir } from "../fakes/fake-service.js";
 import { InMemoryPlatform } from "../fakes/in-memory-platform.js";
+import { engineOptions } from "../helpers/engine-builder.js";
 
 type Command =
   | { readonly t: "deploy"; readonly kind: "good" | "slow" | "bad" }
@@ -66,7 +68,6 @@ interface Parts {
   readonly store: CrashableStore;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -233,7 +234,7 @@ class Run {
 
 describe("the engine's state machine, model-based", () => {
   it("keeps the record of an operation when the daemon dies as it writes the history", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "cutover-model-"));
+    const dir = stateDir();
     dirs.push(dir);
     const run = new Run(dir, { mode: "on" });
     await run.start();
@@ -259,7 +260,7 @@ describe("the engine's state machine, model-based", () => {
         fc.array(command, { minLength: 1, maxLength: 14 }),
         async (mode, commands) => {
           runs += 1;
-          const dir = mkdtempSync(join(tmpdir(), "cutover-model-"));
+          const dir = stateDir();
           dirs.push(dir);
           const run = new Run(dir, mode);
           await run.start();

@@ -22,7 +22,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, it } from "vitest";
 import type { AutoPromote } from "../../src/config/schema.js";
 import {
   type AskRule,
@@ -32,6 +32,7 @@ import {
   type HolderAction,
   type Phase,
   type TakeOver,
+  TRANSITIONS,
   takeOverRule,
 } from "../../src/engine/lifecycle.js";
 import { CutoverError } from "../../src/errors.js";
@@ -97,25 +98,21 @@ type Command =
 
 const slot = fc.integer({ min: 0, max: SLOTS - 1 });
 const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ t: fc.constant("deploy" as const), slot, kind: fc.constantFrom(...KINDS) }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ t: fc.constant("deploy" as const), slot, kind: fc.constantFrom(...KINDS) }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("promote" as const), slot }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("abort" as const), slot }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("kill" as const), slot }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant("cut" as const), slot }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("heal" as const), slot }) },
   { weight: 2, arbitrary: fc.constant({ t: "settle" as const }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 3 * LEASE_MS }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant("wait" as const), ms: fc.integer({ min: 0, max: 3 * LEASE_MS }) }),
+  },
 );
-
-/**
- * An abort of a pause with a delay tells and saves the deploy, for a moment, as waiting for a person (see
- * "KNOWN BUG" in test/engine/engine-on-fakes.test.ts): its follower stops there and its process lets go of
- * an operation that still runs, so another runner may close the same deploy. While that stands, runs with
- * a delayed autoPromote do not abort; take this out once the engine is fixed.
- */
-const KNOWN_BUG_TIMED_PAUSE_ABORT = true;
-const skipsKnownBug = (mode: AutoPromote) => (c: Command) =>
-  !(KNOWN_BUG_TIMED_PAUSE_ABORT && mode.mode === "after" && c.t === "abort");
 
 const autoPromote = fc.constantFrom<AutoPromote>(
   { mode: "on" },
@@ -155,10 +152,11 @@ class World {
   #seen = 0;
   /** Per deploy id: the phase last written to the shared state, and the ending first written to the history. */
   readonly #written = new Map<string, Phase>();
-  readonly #endings = new Map<string, string>();
+  readonly #endings = new Map<string, { readonly ending: string; readonly by: string }>();
   readonly #claimed: string[] = [];
   readonly #lostAt = new Map<string, number>();
   readonly #askers = new Map<string, number>();
+  /** Deploys written as the state's `current` with a final phase, and by which process. */
 
   constructor(readonly mode: AutoPromote) {
     this.cluster = new FakeCluster({
@@ -171,11 +169,6 @@ class World {
         drainTimeoutMs: 10,
       },
       parts: { analysis: new ScriptedAnalysis() },
-      // The real store's claim does not count the deploy: a runner that dies between its claim and its
-      // next save lets the same id be handed out again, which this model finds at once (the history then
-      // replaces the first deploy's ending with the second's). Until annotation-lease.ts counts it, the
-      // model runs on a store that does; the gap itself is pinned in engine-on-fakes.test.ts.
-      claimCountsDeploy: true,
     });
   }
 
@@ -190,6 +183,10 @@ class World {
       const before = last.get(id);
       if (before !== undefined && before !== phase && !SPEC_MOVES[before].includes(phase))
         this.problems.push(`${runner.name} told ${id} moving ${before} -> ${phase}`);
+      if (before !== undefined && before !== phase && !TRANSITIONS[before].includes(phase))
+        this.problems.push(
+          `${runner.name} told ${id} moving ${before} -> ${phase}, which TRANSITIONS forbids`,
+        );
       last.set(id, phase);
     });
     return runner;
@@ -292,7 +289,8 @@ class World {
     this.#count(`${what} refused ${code}`);
     this.trace.push(`  ${r.name} ${what} refused: ${code} ${(error as Error).message.slice(0, 120)}`);
     if (code === "KUBERNETES_API" && r.gate.partitioned) return;
-    if (!REFUSALS[what].includes(code)) this.problems.push(`${r.name} ${what}: unexpected ${code}: ${(error as Error).message}`);
+    if (!REFUSALS[what].includes(code))
+      this.problems.push(`${r.name} ${what}: unexpected ${code}: ${(error as Error).message}`);
   }
 
   /** The process ends as the CLI's does: a deploy left waiting for a person is let go, anything else closed. */
@@ -343,7 +341,8 @@ class World {
     const lost = this.#lostAt.get(event.by);
     switch (event.type) {
       case "claim":
-        if (inProgress(event.before)) problem(`claimed ${event.id} while ${show(event.before)} was unfinished`);
+        if (inProgress(event.before))
+          problem(`claimed ${event.id} while ${show(event.before)} was unfinished`);
         this.#claimed.push(event.id);
         return;
       case "takeover": {
@@ -358,7 +357,9 @@ class World {
       case "takeover-refused": {
         const spec = specTakeOver(event.record, event.id, event.lockAgeMs);
         if (spec !== event.rule)
-          problem(`refused ${event.id} as ${event.rule} (${show(event.record)}, lock ${event.lockAgeMs} ms): the rules say ${spec}`);
+          problem(
+            `refused ${event.id} as ${event.rule} (${show(event.record)}, lock ${event.lockAgeMs} ms): the rules say ${spec}`,
+          );
         if (event.rule === "held") this.#askers.set(`${event.by} ${event.id}`, event.at);
         return;
       }
@@ -373,8 +374,10 @@ class World {
       }
       case "ask-refused": {
         const spec = specAsk(event.record, event.id, event.action, event.pending);
-        const expected = spec === "nothing-to-do" ? "NOT_PAUSED" : spec === "abort-pending" ? "ASKED" : "DEPLOY_IN_PROGRESS";
-        if (event.code !== expected) problem(`refused ${event.action} of ${show(event.record)} with ${event.code}, not ${expected}`);
+        const expected =
+          spec === "nothing-to-do" ? "NOT_PAUSED" : spec === "abort-pending" ? "ASKED" : "DEPLOY_IN_PROGRESS";
+        if (event.code !== expected)
+          problem(`refused ${event.action} of ${show(event.record)} with ${event.code}, not ${expected}`);
         return;
       }
       case "lost":
@@ -387,6 +390,8 @@ class World {
         const before = this.#written.get(record.id);
         if (before !== undefined && before !== record.phase && !SPEC_MOVES[before].includes(record.phase))
           problem(`wrote ${record.id} moving ${before} -> ${record.phase}`);
+        if (before !== undefined && before !== record.phase && !TRANSITIONS[before].includes(record.phase))
+          problem(`wrote ${record.id} moving ${before} -> ${record.phase}, which TRANSITIONS forbids`);
         this.#written.set(record.id, record.phase);
         return;
       }
@@ -395,9 +400,10 @@ class World {
         if (!ended(event.record)) problem(`wrote ${show(event.record)} to the history unfinished`);
         const ending = `${event.record.phase}: ${event.record.reason ?? ""}`;
         const first = this.#endings.get(event.record.id);
-        if (first !== undefined && first !== ending)
-          problem(`ended ${event.record.id} twice: "${first}", then "${ending}"`);
-        this.#endings.set(event.record.id, ending);
+        if (first !== undefined && first.ending !== ending) {
+          problem(`ended ${event.record.id} twice: "${first.ending}", then "${ending}"`);
+        }
+        if (first === undefined) this.#endings.set(event.record.id, { ending, by: event.by });
         return;
       }
       case "request-taken":
@@ -411,7 +417,8 @@ class World {
       const acted = this.#processes
         .get(name)
         ?.gate.sent.filter((s) => s.at > at && /^(switching|starting|stopping)/.test(s.what));
-      if (acted?.length) this.problems.push(`${name} acted after losing its lock: ${acted.map((s) => s.what).join(", ")}`);
+      if (acted?.length)
+        this.problems.push(`${name} acted after losing its lock: ${acted.map((s) => s.what).join(", ")}`);
     }
   }
 
@@ -438,21 +445,31 @@ class World {
     const { state, history, lock } = this.cluster.shared.snapshot();
     const left = this.slots.filter((s) => s.busy).length;
     if (left > 0) this.problems.push(`${left} runner(s) still busy at the end`);
-    if (inProgress(state?.current)) this.problems.push(`still in progress at the end: ${show(state?.current)}`);
+    if (inProgress(state?.current))
+      this.problems.push(`still in progress at the end: ${show(state?.current)}`);
     if (lock) this.problems.push(`a lock is left: ${JSON.stringify(lock)}`);
     const ids = history.map((r) => r.id);
     if (new Set(ids).size !== ids.length) this.problems.push(`the history has an id twice: ${ids.join(",")}`);
-    const missing = this.#claimed.filter((id) => !ids.includes(id));
+    // An ending its run wrote to the state and died before the history write is kept there, and moved to
+    // the history by the next claim (recovery.ts): the last one may still wait for that.
+    const keptInState = (id: string) => state?.current?.id === id && ended(state.current);
+    for (const id of this.#claimed)
+      if (!ids.includes(id) && keptInState(id)) this.#count("ending kept in the state");
+    const missing = this.#claimed.filter((id) => !ids.includes(id) && !keptInState(id));
     if (missing.length > 0) this.problems.push(`claimed but not in the history: ${missing.join(",")}`);
-    for (const record of history) if (!ended(record)) this.problems.push(`unfinished in the history: ${show(record)}`);
+    for (const record of history)
+      if (!ended(record)) this.problems.push(`unfinished in the history: ${show(record)}`);
     if (state) {
       const { router, platform } = this.cluster;
       if (router.active !== state.active)
         this.problems.push(`traffic is on ${router.active}, the state says ${state.active}`);
       const live = platform.status(router.active);
-      if (!live.replicas.some((r) => r.ready)) this.problems.push(`nothing ready on the live ${router.active}`);
+      if (!live.replicas.some((r) => r.ready))
+        this.problems.push(`nothing ready on the live ${router.active}`);
       if (live.version !== state.colours[router.active].version)
-        this.problems.push(`${router.active} runs ${live.version}, the state says ${state.colours[router.active].version}`);
+        this.problems.push(
+          `${router.active} runs ${live.version}, the state says ${state.colours[router.active].version}`,
+        );
     }
     if (this.problems.length > 0) throw new Error(this.problems.join("\n"));
   }
@@ -471,32 +488,41 @@ describe("the lifecycle rules, with several runners sharing one state", () => {
     let runs = 0;
     const seen = new Map<string, number>();
     await fc.assert(
-      fc.asyncProperty(autoPromote, fc.array(command, { minLength: 1, maxLength: 16 }), async (mode, commands) => {
-        runs += 1;
-        const world = new World(mode);
-        await world.cluster.start();
-        try {
-          for (const c of commands.filter(skipsKnownBug(mode))) {
-            await world.apply(c);
-            world.check();
+      fc.asyncProperty(
+        autoPromote,
+        fc.array(command, { minLength: 1, maxLength: 16 }),
+        async (mode, commands) => {
+          runs += 1;
+          const world = new World(mode);
+          await world.cluster.start();
+          try {
+            for (const c of commands) {
+              await world.apply(c);
+              world.check();
+            }
+            await world.finish();
+          } catch (error) {
+            throw new Error(
+              `${(error as Error).message}\nmode ${JSON.stringify(mode)}; trace:\n  ${world.trace.join("\n  ")}`,
+            );
+          } finally {
+            await world.cluster.close();
+            for (const [k, n] of world.outcomes) seen.set(k, (seen.get(k) ?? 0) + n);
+            for (const event of world.cluster.shared.events) {
+              const key =
+                event.type === "takeover" || event.type === "takeover-refused"
+                  ? `${event.type} ${event.rule}`
+                  : event.type;
+              seen.set(key, (seen.get(key) ?? 0) + 1);
+            }
           }
-          await world.finish();
-        } catch (error) {
-          throw new Error(
-            `${(error as Error).message}\nmode ${JSON.stringify(mode)}; trace:\n  ${world.trace.join("\n  ")}`,
-          );
-        } finally {
-          await world.cluster.close();
-          for (const [k, n] of world.outcomes) seen.set(k, (seen.get(k) ?? 0) + n);
-          for (const event of world.cluster.shared.events) {
-            const key = event.type === "takeover" || event.type === "takeover-refused" ? `${event.type} ${event.rule}` : event.type;
-            seen.set(key, (seen.get(key) ?? 0) + 1);
-          }
-        }
-      }),
+        },
+      ),
       { numRuns: Number(process.env.CUTOVER_LIFECYCLE_RUNS ?? 150), endOnFailure: false },
     );
     // What the runs went through, so that a change that stops them reaching a rule shows here.
-    console.log(`lifecycle model: ${runs} runs passed; ${[...seen].map(([k, n]) => `${k}: ${n}`).join(", ")}`);
+    console.log(
+      `lifecycle model: ${runs} runs passed; ${[...seen].map(([k, n]) => `${k}: ${n}`).join(", ")}`,
+    );
   });
 });

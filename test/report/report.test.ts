@@ -124,9 +124,12 @@ describe("deploy report", () => {
     expect(html).toContain("<svg");
     for (const text of [
       "Rolled back",
+      // The 2x2 grid: error rate, latency (p50, p99), request rate, and the verdict with the moments.
       "Error rate",
-      "Latency",
-      "Request volume",
+      "Latency (p50, p99)",
+      "Request rate",
+      "Verdict and moments",
+      "blue 1.0.0 live",
       "switch blue → green",
       "rollback → blue",
       "errors (%)",

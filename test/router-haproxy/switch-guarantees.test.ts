@@ -2,6 +2,7 @@
  * The switching guarantees of the router, checked on every data plane this machine has: the built-in
  * router and HAProxy (runtime API). Under CI=true a missing HAProxy fails the run instead of skipping.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
@@ -41,8 +42,6 @@ async function twoColours(name: DataPlaneName): Promise<{ plane: DataPlane; upst
   }
   return { plane, upstreams };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 if (mustHaveHaproxy && !haproxyInstalled) {
   describe("HAProxy data plane", () => {

@@ -1,4 +1,5 @@
 /** WebSockets across a switch, on every data plane this machine has (the built-in router and HAProxy). */
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 import { openWebSocket } from "../helpers/websocket-client.js";
@@ -43,7 +44,7 @@ describe.each(availableDataPlanes())("%s data plane: WebSockets", (name) => {
     const closed = new Promise<number>((resolve) => before.socket.once("close", resolve));
     const started = Date.now();
     const drained = plane.router.drain("blue", 600);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     before.socket.send("during the drain");
     expect(await before.next()).toBe("blue-0: during the drain");
     expect(await drained).toEqual({ completed: 0, cancelled: 1 });
@@ -61,7 +62,7 @@ describe.each(availableDataPlanes())("%s data plane: WebSockets", (name) => {
     await expect.poll(() => plane.router.inFlight("blue")).toBe(1);
     await plane.router.switchTo("green");
     const drained = plane.router.drain("blue", 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     before.socket.close();
     expect(await drained).toEqual({ completed: 1, cancelled: 0 });
   });

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Router } from "../../src/router/router.js";
@@ -71,7 +72,7 @@ describe("Router: mirroring to the idle colour", () => {
     await del.body.dump();
     const preview = await request(`${previewUrl(router)}/`);
     expect(await preview.body.text()).toBe("green-0");
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(green.requests).toBe(1); // the preview request itself, nothing mirrored
   });
 
@@ -89,7 +90,7 @@ describe("Router: mirroring to the idle colour", () => {
     const before = green.requests;
     router.setMirror(null);
     for (let i = 0; i < 50; i++) await (await request(`${mainUrl(router)}/`)).body.dump();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
     expect(green.requests).toBe(before);
   });
 
@@ -98,7 +99,7 @@ describe("Router: mirroring to the idle colour", () => {
     router.setMirror({ ...MIRROR, share: 1, maxPerSecond: 20 });
     const started = performance.now();
     const load = steadyLoad(mainUrl(router), { ratePerSecond: 200, maxDurationMs: 1_500 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     const result = await load.stop();
     const seconds = (performance.now() - started) / 1000;
     expect(result.failures).toEqual([]);
@@ -143,7 +144,7 @@ describe("Router: mirroring to the idle colour", () => {
     const { router, green } = await twoColours();
     router.setMirror({ ...MIRROR, share: 1 });
     const load = steadyLoad(mainUrl(router), { ratePerSecond: 400, maxDurationMs: 1_500 });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await sleep(1_500);
     const result = await load.stop();
     expect(result.sent).toBeGreaterThan(400);
     expect(result.failures).toEqual([]);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Colour } from "../../src/colour.js";
@@ -30,8 +31,6 @@ async function twoColours(): Promise<{ router: Router; upstreams: TestUpstream[]
   }
   return { router, upstreams };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("Router: switching colours", () => {
   it("loses no request of 50 keep-alive connections across 20 switches", async () => {

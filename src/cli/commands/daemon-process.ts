@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../../config/load.js";
 import type { Daemon } from "../../daemon/daemon.js";
@@ -8,15 +9,53 @@ import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-f
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
+import { type LogRotation, RotatingLog, rotateIfFull } from "../../process/rotating-log.js";
 import { AdminClient } from "../admin-client.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
+/** Set by `cutover up` for the daemon it starts: the daemon then writes daemon.log itself, rotated by size. */
+const LOG_FILE_ENV = "CUTOVER_DAEMON_LOG_FILE";
+
+const rotationOf = (loaded: LoadedConfig): LogRotation => ({
+  maxBytes: loaded.config.logs.maxSize,
+  keep: loaded.config.logs.keep,
+});
+
+/**
+ * The daemon's logger: daemon.log through a writer that rotates it (when started by `cutover up`; anything
+ * else the process prints goes there too), else stdout, pretty on a terminal.
+ */
+function daemonLogger(loaded: LoadedConfig) {
+  const file = process.env[LOG_FILE_ENV];
+  // Not for the replicas: they inherit this process's environment.
+  delete process.env[LOG_FILE_ENV];
+  if (!file) return createLogger({ pretty: Boolean(process.stdout.isTTY) });
+  const log = new RotatingLog(file, rotationOf(loaded));
+  const to = {
+    write(line: string): void {
+      try {
+        log.write(line);
+      } catch {
+        // A full disk must not take the daemon (and the router with it) down: the line is lost.
+      }
+    },
+  };
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      to.write(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
+      const done = rest.find((r) => typeof r === "function") as (() => void) | undefined;
+      done?.();
+      return true;
+    }) as typeof stream.write;
+  }
+  return createLogger({ to });
+}
 
 /** Runs the daemon in this process until SIGTERM/SIGINT or `cutover down`. */
 export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void> {
   // Loaded here, not at the top: every other command would pay for the router, analysis and reports.
   const { Daemon } = await import("../../daemon/daemon.js");
-  const logger = createLogger({ pretty: Boolean(process.stdout.isTTY) });
+  const logger = daemonLogger(loaded);
   let daemon: Daemon;
   try {
     daemon = await Daemon.start({ loaded, logger });
@@ -36,11 +75,14 @@ export async function startDaemonInBackground(
 ): Promise<{ pid: number; status: ServiceStatus }> {
   mkdirSync(loaded.stateDir, { recursive: true, mode: 0o700 });
   const logPath = join(loaded.stateDir, DAEMON_LOG);
+  // The daemon rotates daemon.log as it writes; its stdout and stderr (what Node itself prints if it
+  // crashes) are appended to the same file, so it starts below the limit for a start-up failure to be read there.
+  rotateIfFull(logPath, rotationOf(loaded));
   const log = openSync(logPath, "a");
   const child = spawn(process.execPath, [MAIN, "daemon", "--config", loaded.file], {
     detached: true,
     stdio: ["ignore", log, log],
-    env: { ...process.env, CI: undefined },
+    env: { ...process.env, CI: undefined, [LOG_FILE_ENV]: logPath },
   });
   closeSync(log);
   let exited: string | null = null;
@@ -53,7 +95,7 @@ export async function startDaemonInBackground(
     if (exited) throw daemonFailed(`the daemon ${exited}`, logPath);
     const status = await readyStatus(loaded, child.pid ?? -1);
     if (status) return { pid: child.pid ?? -1, status };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
   throw daemonFailed("the daemon did not become ready in time (it is still running; see the log)", logPath);
 }

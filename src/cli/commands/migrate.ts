@@ -1,6 +1,7 @@
 import { type Command, Option } from "commander";
 import { destination, type Logger, pino } from "pino";
 import type { DatabaseConfig } from "../../config/database-schema.js";
+import { redactSecrets } from "../../config/interpolate.js";
 import { CONFIG_FILE, type LoadedConfig } from "../../config/load.js";
 import type { LintReport } from "../../db/lint/lint-migration.js";
 import { renderLintReports } from "../../db/lint/render-findings.js";
@@ -121,7 +122,10 @@ function databaseConfig(loaded: LoadedConfig): DatabaseConfig {
 }
 
 function cliLogger(): Logger {
-  return pino({ level: process.env.CUTOVER_LOG_LEVEL ?? "warn" }, destination({ dest: 2, sync: true }));
+  return pino(
+    { level: process.env.CUTOVER_LOG_LEVEL ?? "warn", hooks: { streamWrite: redactSecrets } },
+    destination({ dest: 2, sync: true }),
+  );
 }
 
 async function withRunner(

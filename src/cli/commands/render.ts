@@ -51,8 +51,9 @@ export function registerRenderCommand(program: Command, context: RenderCommandCo
         return;
       }
       const out = context.output();
-      if (out.json) out.result(objects, () => "");
-      else process.stdout.write(yaml);
+      // Past the CLI's redaction of values read from the environment (${VAR}): manifests carry what the pods get.
+      const { writeUnredacted } = await import("../../config/interpolate.js");
+      writeUnredacted(process.stdout, out.json ? `${JSON.stringify(objects, null, 2)}\n` : yaml);
     });
 }
 

@@ -214,7 +214,11 @@ async function kubernetes(context: VerifyCommandContext, faults: number) {
     );
   const target = checkLoadTarget(probe, [probe]);
   const { pino, destination } = await import("pino");
-  const logger = pino({ level: process.env.CUTOVER_LOG_LEVEL ?? "warn" }, destination(2));
+  const { redactSecrets } = await import("../../config/interpolate.js");
+  const logger = pino(
+    { level: process.env.CUTOVER_LOG_LEVEL ?? "warn", hooks: { streamWrite: redactSecrets } },
+    destination(2),
+  );
   const { createKubernetesEngine } = await import("../../compose/kubernetes-engine.js");
   const kube = await createKubernetesEngine(loaded, logger);
   const driver = new EngineDriver(kube.engine, `the Services of ${loaded.config.service} on Kubernetes`);

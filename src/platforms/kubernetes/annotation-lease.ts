@@ -72,7 +72,10 @@ export class AnnotationLease implements DeployLease {
       const recorded = stored?.deploys ?? 0;
       if (sequenceOf(record.id) <= recorded) throw new StaleStateError(record.id, recorded);
       const base = stored ?? initialState(record);
-      return { state: { ...base, current: record }, lock: newLock(token), request: null };
+      // The id is counted with the claim: a runner that dies before its next write must not leave it to be
+      // handed out again.
+      const deploys = Math.max(recorded, sequenceOf(record.id));
+      return { state: { ...base, current: record, deploys }, lock: newLock(token), request: null };
     });
     this.#hold(token, record.id);
   }

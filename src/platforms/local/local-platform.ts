@@ -5,6 +5,7 @@ import { Agent } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { HealthConfig, StartConfig } from "../../config/schema.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
+import type { LogRotation } from "../../process/rotating-log.js";
 import { ReplicasNotReadyError, StartDirectoryMissingError } from "./errors.js";
 import { readLogTail } from "./log-tail.js";
 import { Replica } from "./replica.js";
@@ -17,6 +18,8 @@ export interface LocalPlatformOptions {
   readonly cwd: string;
   /** Each replica logs to <logDir>/<colour>-<index>.log. */
   readonly logDir: string;
+  /** Each replica log is rotated past this size, this many older files kept (default 10 MiB, 5). */
+  readonly logRotation?: LogRotation | undefined;
   readonly logger?: Logger;
 }
 
@@ -115,7 +118,11 @@ export class LocalPlatform implements Platform {
     return Array.from({ length: count }, (_, index) => {
       const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
       const { start, health } = this.#options;
-      const common = { start, health, cwd, logFile, dispatcher: this.#dispatcher, logger: this.#logger };
+      const { logRotation } = this.#options;
+      const common = {
+        ...{ start, health, cwd, logFile, logRotation },
+        ...{ dispatcher: this.#dispatcher, logger: this.#logger },
+      };
       return new Replica({
         ...common,
         colour,

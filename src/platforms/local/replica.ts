@@ -7,6 +7,7 @@ import type { Endpoint, ReplicaState, ReplicaStatus } from "../../engine/ports/p
 import { Backoff } from "../../process/backoff.js";
 import { freePort } from "../../process/free-port.js";
 import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
+import { DEFAULT_LOG_ROTATION, type LogRotation } from "../../process/rotating-log.js";
 import { HealthChecker, type HealthListener } from "./health-checker.js";
 import { replicaLaunch } from "./replica-launch.js";
 
@@ -21,6 +22,8 @@ export interface ReplicaOptions {
   /** start.cwd, resolved. */
   readonly cwd: string;
   readonly logFile: string;
+  /** logFile is rotated past this size (the guard writes the service's output); default 10 MiB, 5 kept. */
+  readonly logRotation?: LogRotation | undefined;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   /** Ports the other replicas use, so that no two pick the same one. */
@@ -123,6 +126,7 @@ export class Replica {
       ...launch,
       cwd,
       logFile,
+      logRotation: this.#options.logRotation ?? DEFAULT_LOG_ROTATION,
       stopGraceMs: start.stopGrace,
       onPid: this.#onPid,
     });

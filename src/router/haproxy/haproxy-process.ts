@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CutoverError } from "../../errors.js";
 import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
 import type { HaproxyAdminSocket } from "./haproxy-admin-socket.js";
@@ -71,7 +72,7 @@ export class HaproxyProcess {
         await started.stop();
         throw new HaproxyStartError(`no answer on ${options.socket.path} in time`, options.logFile);
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
   }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Logger, pino } from "pino";
 import { COLOURS, type Colour, otherColour } from "../../colour.js";
 import type { Address } from "../../config/schema.js";
@@ -46,7 +47,6 @@ const EMPTY_COLOUR: ColourStats = {
   averageTotalMs: 0,
   slots: [],
 };
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * HAProxy as cutover's data plane. cutover writes HAProxy's config once (or attaches to a HAProxy running

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { epochNow } from "../clock.js";
 import { isFailure, type LoadSample } from "../load-generator.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { failures, ms, plural, sleep, underLoad } from "./fault-helpers.js";
+import { failures, ms, plural, underLoad } from "./fault-helpers.js";
 
 /**
  * A version that passes its health check but answers with errors once it takes traffic. With post-switch

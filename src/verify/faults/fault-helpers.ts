@@ -1,10 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { otherColour } from "../../colour.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import type { AdminApiDriver } from "../admin-api-driver.js";
 import { epochNow } from "../clock.js";
 import { isFailure, type LoadGenerator, type LoadSample } from "../load-generator.js";
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs `work` under load; returns what it returned and every request sent meanwhile. */
 export async function underLoad<T>(

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { epochNow } from "../clock.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { ensureWarmIdle, failures, ms, plural, sleep, underLoad } from "./fault-helpers.js";
+import { ensureWarmIdle, failures, ms, plural, underLoad } from "./fault-helpers.js";
 
 interface LongAnswer {
   readonly status: number;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { epochNow } from "../clock.js";
 import { openWebSocket, type WebSocketClient } from "../websocket-client.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
@@ -28,10 +29,7 @@ export const websocketHeld: Fault = {
       const fresh = await open(url);
       fresh.socket.close();
       const wait = Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS);
-      const closed = await Promise.race([
-        held.closed,
-        new Promise<null>((r) => setTimeout(() => r(null), wait)),
-      ]);
+      const closed = await Promise.race([held.closed, sleep(wait, null)]);
       held.socket.terminate();
       return { held, switched, askedAt, reply, fresh, closed };
     });
@@ -65,6 +63,6 @@ export const websocketHeld: Fault = {
 /** Opens a WebSocket and leaves its greeting a moment to arrive, so the first exchange drops it. */
 async function open(url: string): Promise<WebSocketClient> {
   const client = await openWebSocket(url);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await sleep(100);
   return client;
 }

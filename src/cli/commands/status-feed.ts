@@ -1,0 +1,111 @@
+import type { LoadedConfig } from "../../config/load.js";
+import { readDaemonInfo, readToken } from "../../daemon/state-files.js";
+import type { DeployRecord } from "../../engine/lifecycle.js";
+import type { ServiceStatus } from "../../engine/service-status.js";
+import { DaemonNotRunningError } from "../../errors.js";
+import type { ControlPlane } from "../control-plane.js";
+
+/** What `status --watch` and `wait` hear: a whole status, a deploy's record, or "the colours changed". */
+export type FeedEvent =
+  | { readonly type: "status"; readonly status: ServiceStatus }
+  | { readonly type: "deploy"; readonly record: DeployRecord }
+  | { readonly type: "colours" };
+
+/** How often the cluster is read on a platform without a daemon (Kubernetes), where nothing streams events. */
+export const POLL_MS = 2_000;
+/** How often the daemon's status is read besides its events, for replica states that change without one. */
+const REPLICA_CHECK_MS = 1_000;
+
+/**
+ * The service's changes as they happen: on the local platform the daemon's event stream (`GET /events`, a
+ * status first, then engine events), which ends when the daemon goes away; on Kubernetes the status read
+ * from the cluster every POLL_MS. Ends early when `signal` aborts.
+ */
+export async function* statusFeed(
+  loaded: LoadedConfig,
+  control: ControlPlane,
+  signal: AbortSignal,
+): AsyncGenerator<FeedEvent> {
+  if (loaded.config.platform === "kubernetes") {
+    while (!signal.aborted) {
+      yield { type: "status", status: await control.status() };
+      await sleep(POLL_MS, signal);
+    }
+    return;
+  }
+  yield* daemonEvents(loaded, signal);
+}
+
+async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGenerator<FeedEvent> {
+  const info = readDaemonInfo(loaded.stateDir);
+  const token = readToken(loaded.stateDir);
+  if (!info || !token) throw new DaemonNotRunningError(`no daemon.json in ${loaded.stateDir}`);
+  let response: Response;
+  try {
+    response = await fetch(`${info.admin}/events`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) return;
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new DaemonNotRunningError(`${info.admin} did not answer: ${cause}`);
+  }
+  if (!response.ok || !response.body)
+    throw new DaemonNotRunningError(`${info.admin}/events answered ${response.status}`);
+  // The stream's events, and a "colours" tick every REPLICA_CHECK_MS: a replica's state (starting, ready,
+  // restarted) changes without an engine event, so the caller reads the status then too.
+  const queue: (FeedEvent | null)[] = [];
+  let wake: (() => void) | null = null;
+  const push = (event: FeedEvent | null) => {
+    queue.push(event);
+    wake?.();
+  };
+  const tick = setInterval(() => {
+    if (queue.length === 0) push({ type: "colours" });
+  }, REPLICA_CHECK_MS);
+  void readLines(response.body, (line) => push(JSON.parse(line) as FeedEvent)).then(() => push(null));
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      wake = null;
+      const event = queue.shift();
+      if (!event) return;
+      yield event;
+    }
+  } finally {
+    clearInterval(tick);
+  }
+}
+
+/** Calls `onLine` with each line of an NDJSON body; resolves when it ends, or breaks (the daemon went away). */
+async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  try {
+    for await (const chunk of body) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline = buffered.indexOf("\n");
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) onLine(line);
+        newline = buffered.indexOf("\n");
+      }
+    }
+  } catch {
+    // Aborted by the caller, or the connection broke (the daemon went away): the feed ends either way.
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
