@@ -37,6 +37,9 @@ export default defineConfig({
           name: "load",
           include: LOAD,
           maxWorkers: 1,
+          // A file's describe.concurrent tests all at once (test/verify/faults.test.ts has eight drills): the
+          // default of 5 left three waiting for the first ones to end.
+          maxConcurrency: 8,
           sequence: { groupOrder: 1 },
         },
       },

@@ -398,7 +398,8 @@ async function reportAnalysis(
     ? readJournal(journalPath(stateDir, record.id))
     : null;
   const analyses = journal?.analyses ?? [];
-  if (analyses.length === 0) console.log("  verdict            none: no analysis ran");
+  if (analyses.length === 0)
+    console.log("  verdict            none: the deploy ended before any analysis ran");
   for (const a of analyses) {
     // The summary starts with the judge's score when the judge decided, else with the condition that failed.
     const colour = a.verdict === "Pass" ? pc.green : a.verdict === "Fail" ? pc.red : pc.yellow;

@@ -111,9 +111,12 @@ export function statusLine(status: ServiceStatus): string {
   ];
   const deploy = status.deploy;
   if (deploy) {
-    const step = deploy.steps.find((s) => s.state === "running" || s.state === "failed");
+    // The step running (or failed), else the last one that ended.
+    const step =
+      deploy.steps.find((s) => s.state === "running" || s.state === "failed") ??
+      [...deploy.steps].reverse().find((s) => s.state !== "pending");
     parts.push(
-      `${deploy.id} ${deploy.kind} ${deploy.version} ${phaseText(deploy.phase)}${step ? ` ${step.name}` : ""}`,
+      `${deploy.id} ${deploy.kind} ${deploy.version} ${phaseText(deploy.phase)}${step ? ` ${step.name} ${step.state}` : ""}`,
     );
   } else if (status.lastDeploy) {
     const last = status.lastDeploy;

@@ -4,6 +4,7 @@ import { Agent, fetch } from "undici";
 import type { Address, SmokeCheck } from "../config/schema.js";
 import { formatDuration } from "../duration.js";
 import { httpUrl } from "../host-port.js";
+import { redactSecrets } from "../secrets.js";
 
 export interface SmokeResult {
   readonly name: string;
@@ -122,7 +123,7 @@ function commandCheck(
   version: string,
   signal: AbortSignal,
 ): Promise<SmokeResult> {
-  const name = check.name ?? check.command;
+  const name = check.name ?? redactSecrets(check.command);
   return new Promise((resolve) => {
     const child = spawn("/bin/sh", ["-c", check.command], {
       env: { ...process.env, PREVIEW_URL: base, VERSION: version },

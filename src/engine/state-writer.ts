@@ -1,6 +1,15 @@
 import type { Logger } from "pino";
+import { redactSecrets } from "../secrets.js";
 import type { DeployRecord } from "./lifecycle.js";
 import type { ServiceState, StateStorage } from "./ports/state-store.js";
+
+/**
+ * A copy of `value` with every secret cutover.yaml read from the environment put back as `${VAR}`: a
+ * failure's reason can quote a replica's output or a command, and what is written here is kept for good.
+ */
+function redacted<T>(value: T): T {
+  return JSON.parse(redactSecrets(JSON.stringify(value))) as T;
+}
 
 /** How long a failed write waits before it is tried again. */
 const RETRY_MS = 250;
@@ -76,10 +85,10 @@ export class StateWriter {
   async #write(): Promise<void> {
     try {
       for (const record of [...this.#unsaved]) {
-        await this.#store.appendHistory(record);
+        await this.#store.appendHistory(redacted(record));
         this.#unsaved = this.#unsaved.filter((r) => r !== record);
       }
-      await this.#store.saveState(structuredClone(this.#state()));
+      await this.#store.saveState(redacted(this.#state()));
       if (this.#error) this.#logger.info("state and history written again");
       this.#error = null;
     } catch (error) {

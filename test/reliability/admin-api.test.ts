@@ -7,19 +7,22 @@ import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
 import { isAlive } from "../helpers/eventually.js";
 import { hexOfPort, listeningAddresses } from "../helpers/listening-sockets.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
 import { downAll, up } from "../verify/verify-project.js";
 
-const started: Project[] = [];
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await downAll(started);
-});
+/** A project, up; stopped when the test ends (each test has its own, so the tests run side by side). */
+async function upProject({ onTestFinished }: TestContext, edit?: (p: Project) => void): Promise<Project> {
+  const project = await makeProject({ replicas: 1 });
+  edit?.(project);
+  const started: Project[] = [];
+  onTestFinished(() => downAll(started));
+  await up(project, started);
+  return project;
+}
 
 const IDLE = 10_000;
 const token = (p: Project) => readFileSync(join(p.dir, ".cutover/token"), "utf8").trim();
@@ -27,7 +30,7 @@ const daemonPid = (p: Project) =>
   (JSON.parse(readFileSync(join(p.dir, ".cutover/daemon.json"), "utf8")) as DaemonInfo).pid;
 
 /** Opens `count` TCP connections to `port`, `batch` at a time; resolves once all are connected. */
-async function openIdle(port: number, count: number, batch = 250): Promise<Socket[]> {
+async function openIdle(sockets: Socket[], port: number, count: number, batch = 250): Promise<Socket[]> {
   const opened: Socket[] = [];
   for (let i = 0; i < count; i += batch) {
     const round = Array.from({ length: Math.min(batch, count - i) }, () => {
@@ -71,10 +74,12 @@ function softFdLimit(): number {
   return Number(execFileSync("/bin/sh", ["-c", "ulimit -n"]).toString().trim());
 }
 
-describe("the admin API under abuse", () => {
+// Each test has its own daemon and ports: they run side by side, the first (which waits out the 10 s
+// headersTimeout) setting the file's time.
+describe.concurrent("the admin API under abuse", () => {
   it(`neither crashes nor starves with ${IDLE.toLocaleString("en-US")} idle connections and slow-header clients, and closes them`, {
     timeout: 120_000,
-  }, async () => {
+  }, async (context) => {
     const limit = softFdLimit();
     // The test process holds one end of each connection, the daemon (which inherits this limit) the other.
     if (limit < IDLE + 1_000) {
@@ -83,13 +88,16 @@ describe("the admin API under abuse", () => {
       console.warn(`skipped: ${why}`);
       return;
     }
-    const project = await makeProject({ replicas: 1 });
-    await up(project, started);
+    const project = await upProject(context);
+    const sockets: Socket[] = [];
+    context.onTestFinished(() => {
+      for (const socket of sockets) socket.destroy();
+    });
     const auth = { authorization: `Bearer ${token(project)}` };
     const admin = `http://127.0.0.1:${project.admin}`;
 
-    const idle = await openIdle(project.admin, IDLE);
-    const slow = await openIdle(project.admin, 100, 100);
+    const idle = await openIdle(sockets, project.admin, IDLE);
+    const slow = await openIdle(sockets, project.admin, 100, 100);
     for (const socket of slow) socket.write("GET /status HTTP/1.1\r\nHost: x\r\n");
     const trickle = setInterval(() => {
       for (const socket of slow) if (!socket.destroyed) socket.write("X-Slow: 1\r\n");
@@ -124,9 +132,8 @@ describe("the admin API under abuse", () => {
     expect((await fetch(`${admin}/status`, { headers: auth })).status).toBe(200);
   });
 
-  it("refuses oversized and malformed requests with 4xx, keeps answering, and logs no secret", async () => {
-    const project = await makeProject({ replicas: 1 });
-    await up(project, started);
+  it("refuses oversized and malformed requests with 4xx, keeps answering, and logs no secret", async (context) => {
+    const project = await upProject(context);
     const secret = token(project);
     const port = project.admin;
     const auth = `Authorization: Bearer ${secret}\r\n`;
@@ -181,7 +188,6 @@ describe("the admin API under abuse", () => {
     const verify = await runCli(project, "--json", "verify", "--switches", "2");
     expect(verify.code).toBe(0);
     await runCli(project, "down");
-    started.pop();
 
     const logDir = join(project.dir, ".cutover");
     const files = [
@@ -199,16 +205,13 @@ describe("the admin API under abuse", () => {
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
   });
 
-  it("binds the admin API where it is told: loopback by default, every address when configured so", async () => {
-    const project = await makeProject({ replicas: 1 });
-    writeFileSync(
-      project.config,
-      readFileSync(project.config, "utf8").replace(
-        `admin: 127.0.0.1:${project.admin}`,
-        `admin: 0.0.0.0:${project.admin}`,
+  it("binds the admin API where it is told: loopback by default, every address when configured so", async (context) => {
+    const project = await upProject(context, (p) =>
+      writeFileSync(
+        p.config,
+        readFileSync(p.config, "utf8").replace(`admin: 127.0.0.1:${p.admin}`, `admin: 0.0.0.0:${p.admin}`),
       ),
     );
-    await up(project, started);
     const hexPort = hexOfPort(project.admin);
     const listening = listeningAddresses(project.admin);
     expect(listening).toEqual([`00000000:${hexPort}`]);

@@ -1,16 +1,23 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { CLI, type Project, runCli } from "../helpers/project.js";
 import { downAll, makeDrillProject, reportOf, up } from "./verify-project.js";
 
-const started: Project[] = [];
-afterEach(() => downAll(started));
+/** A drill project, up, and stopped when the test ends: each test has its own, so they run side by side. */
+async function upProject({ onTestFinished }: TestContext): Promise<Project> {
+  const project = await makeDrillProject({ scaleDownDelay: "10s" });
+  const started: Project[] = [];
+  onTestFinished(() => downAll(started));
+  await up(project, started);
+  return project;
+}
 
-describe("cutover verify", () => {
-  it("--switches 100 against the demo passes with 0 failed requests and reports switch durations", async () => {
-    const project = await makeDrillProject({ scaleDownDelay: "10s" });
-    await up(project, started);
+// Side by side: the longest (100 switches, ~25 s alone) sets the file's time. 120 s leaves it room on a busy
+// machine with the others starting their daemons beside it.
+describe.concurrent("cutover verify", { timeout: 120_000 }, () => {
+  it("--switches 100 against the demo passes with 0 failed requests and reports switch durations", async (context) => {
+    const project = await upProject(context);
     const junit = join(project.dir, "verify.xml");
     const result = await runCli(project, "--json", "verify", "--switches", "100", "--junit", junit);
     const report = reportOf(result);
@@ -46,9 +53,8 @@ describe("cutover verify", () => {
     );
   });
 
-  it("prints a human summary of a sequence with a deploy, fixed-rate load on fresh connections", async () => {
-    const project = await makeDrillProject({ scaleDownDelay: "10s" });
-    await up(project, started);
+  it("prints a human summary of a sequence with a deploy, fixed-rate load on fresh connections", async (context) => {
+    const project = await upProject(context);
     const result = await runCli(
       project,
       "verify",
@@ -68,9 +74,8 @@ describe("cutover verify", () => {
     expect(result.stderr).toMatch(/deploy 2\.0\.0: d2 deploy 2\.0\.0 Healthy/);
   });
 
-  it("exits 1 when a pass criterion fails, and says which", async () => {
-    const project = await makeDrillProject({ scaleDownDelay: "10s" });
-    await up(project, started);
+  it("exits 1 when a pass criterion fails, and says which", async (context) => {
+    const project = await upProject(context);
     const junit = join(project.dir, "verify.xml");
     const result = await runCli(
       project,
@@ -91,9 +96,8 @@ describe("cutover verify", () => {
     );
   });
 
-  it("drives any URL with a switch command, telling the sides apart by the answers", async () => {
-    const project = await makeDrillProject({ scaleDownDelay: "10s" });
-    await up(project, started);
+  it("drives any URL with a switch command, telling the sides apart by the answers", async (context) => {
+    const project = await upProject(context);
     expect((await runCli(project, "deploy", "2.0.0")).code).toBe(0);
     const rollback = `"${process.execPath}" "${CLI}" --config "${project.config}" rollback`;
     const result = await runCli(
@@ -135,10 +139,11 @@ describe("cutover verify", () => {
       [["--max-latency", "soon"], /--max-latency expects a duration/],
       [["--connection-mode", "pigeon"], /Allowed choices are keep-alive, fresh, both/],
     ];
-    for (const [args, message] of cases) {
-      const result = await runCli(project, "verify", ...args);
-      expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stderr, args.join(" ")).toMatch(message);
+    // Each case is a CLI process of its own that stops before sending anything: all at once.
+    const results = await Promise.all(cases.map(([args]) => runCli(project, "verify", ...args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      expect(results[i]?.code, args.join(" ")).toBe(2);
+      expect(results[i]?.stderr, args.join(" ")).toMatch(message);
     }
   });
 });

@@ -10,6 +10,7 @@ import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { type LogRotation, RotatingLog, rotateIfFull } from "../../process/rotating-log.js";
+import { redactSecrets } from "../../secrets.js";
 import { AdminClient } from "../admin-client.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
@@ -34,7 +35,7 @@ function daemonLogger(loaded: LoadedConfig) {
   const to = {
     write(line: string): void {
       try {
-        log.write(line);
+        log.write(redactSecrets(line));
       } catch {
         // A full disk must not take the daemon (and the router with it) down: the line is lost.
       }

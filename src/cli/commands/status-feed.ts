@@ -40,11 +40,15 @@ async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGe
   const info = readDaemonInfo(loaded.stateDir);
   const token = readToken(loaded.stateDir);
   if (!info || !token) throw new DaemonNotRunningError(`no daemon.json in ${loaded.stateDir}`);
+  // Closed when the caller aborts, or stops reading (else the open stream would keep this process alive).
+  const connection = new AbortController();
+  const close = () => connection.abort();
+  signal.addEventListener("abort", close, { once: true });
   let response: Response;
   try {
     response = await fetch(`${info.admin}/events`, {
       headers: { authorization: `Bearer ${token}` },
-      signal,
+      signal: connection.signal,
     });
   } catch (error) {
     if (signal.aborted) return;
@@ -75,6 +79,8 @@ async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGe
     }
   } finally {
     clearInterval(tick);
+    signal.removeEventListener("abort", close);
+    close();
   }
 }
 

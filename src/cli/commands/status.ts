@@ -1,3 +1,4 @@
+import type { Colour } from "../../colour.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { type DeployRecord, isFinal } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
@@ -9,10 +10,23 @@ import { changeKey, renderHistory, renderRecordedStatus, renderStatus, statusLin
 import { liveOrRecorded } from "./offline-state.js";
 import { POLL_MS, statusFeed } from "./status-feed.js";
 
+/** How many rows of a terminal `columns` wide `text` takes (a long line wraps onto several). */
+function screenLines(text: string, columns: number): number {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes take no room
+  const visible = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, "").length;
+  return text.split("\n").reduce((rows, line) => rows + Math.max(1, Math.ceil(visible(line) / columns)), 0);
+}
+
 function withRecord(status: ServiceStatus, record: DeployRecord): ServiceStatus {
   if (isFinal(record.phase))
     return { ...status, deploy: status.deploy?.id === record.id ? null : status.deploy, lastDeploy: record };
-  return { ...status, deploy: record };
+  // Live as of that record: the target once it switched (and did not switch back), else the source.
+  const active = record.switchedAt && !record.rolledBackAt ? record.to.colour : record.from.colour;
+  const view = (colour: Colour) => ({
+    ...status.colours[colour],
+    role: colour === active ? ("active" as const) : ("idle" as const),
+  });
+  return { ...status, active, colours: { blue: view("blue"), green: view("green") }, deploy: record };
 }
 
 /** A status read that failed because the daemon went away: null (the watch ends); other errors stand. */
@@ -96,7 +110,7 @@ export async function watchStatus(loaded: LoadedConfig, control: ControlPlane, o
       // Back to the first line of the last drawing, clear to the end of the screen, draw again.
       const up = drawnLines > 0 ? `\x1b[${drawnLines}F` : "";
       process.stdout.write(`${up}\x1b[0J${text}\n`);
-      drawnLines = text.split("\n").length;
+      drawnLines = screenLines(text, process.stdout.columns || 80);
     }
   };
   try {

@@ -8,6 +8,7 @@ import { Backoff } from "../../process/backoff.js";
 import { freePort } from "../../process/free-port.js";
 import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
 import { DEFAULT_LOG_ROTATION, type LogRotation } from "../../process/rotating-log.js";
+import { redactSecrets } from "../../secrets.js";
 import { HealthChecker, type HealthListener } from "./health-checker.js";
 import { replicaLaunch } from "./replica-launch.js";
 
@@ -225,7 +226,10 @@ export class Replica {
   /** A line from the supervisor in the replica's log, between the service's own lines. */
   #note(text: string): void {
     try {
-      appendFileSync(this.#options.logFile, `[cutover ${new Date().toISOString()}] ${this.id}: ${text}\n`);
+      appendFileSync(
+        this.#options.logFile,
+        `[cutover ${new Date().toISOString()}] ${this.id}: ${redactSecrets(text)}\n`,
+      );
     } catch (error) {
       this.#logger.warn({ error }, "could not write to the replica's log file");
     }
