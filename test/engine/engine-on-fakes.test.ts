@@ -464,6 +464,26 @@ describe("runners sharing one state (the Kubernetes store's model)", () => {
     expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Healthy"]);
   });
 
+  it("a promote that takes a deploy over answers when it pauses for a person again, and leaves it paused", async () => {
+    const c = cluster({ leaseMs: 60, settings: PROMOTE_OFF, parts: { analysis: new ScriptedAnalysis() } });
+    await c.start();
+    const a = await c.runner("runner-a");
+    await a.engine.deploy("postunsure-v1");
+    await c.shared.until((stored) => stored.state?.current?.phase === "Paused");
+    await a.engine.release(); // the first CLI run ends at the pause for promotion
+    const b = await c.runner("runner-b");
+    const answer = await b.engine.promote(); // switches, then the post-switch analysis is inconclusive
+    expect(answer.phase).toBe("Paused");
+    expect(waitsForPerson(answer)).toBe(true);
+    expect(findStep(answer, "switch").state).toBe("succeeded");
+    expect(findStep(answer, "post-analysis").state).toBe("running");
+    await b.engine.release();
+    const c2 = await c.runner("runner-c");
+    const end = await c2.engine.promote();
+    expect(end.phase).toBe("Healthy");
+    expect(c.shared.snapshot().history.map((r) => `${r.id} ${r.phase}`)).toEqual(["d1 Healthy"]);
+  });
+
   it("asks the live holder of a timed pause to promote: it switches now, and says who asked", async () => {
     const c = cluster({ leaseMs: 60, settings: { autoPromote: { mode: "after", delayMs: 60_000 } } });
     await c.start();
