@@ -89,6 +89,9 @@ export const ERRORS = {
   SECRET_NOT_OURS: refused("a Secret cutover would write exists and was not made by cutover"),
   STATE_NOT_HELD: refused("this run does not hold the deploy, so it writes no state for it"),
   STATE_STALE: refused("another cutover recorded deploys since this one read the state"),
+  ENDING_UNRECORDED: refused(
+    "the state holds an ended deploy the history may not have yet: record it, then claim",
+  ),
 
   // Something cutover depends on is not there or does not answer.
   DAEMON_NOT_RUNNING: unavailable("the cutover daemon is not running or does not answer"),

@@ -11,7 +11,7 @@ interface Scheduled {
 
 export interface ScaleDown {
   /** Still idle? A colour that became live again (a rollback) or the target of a new deploy is not. */
-  readonly idle: () => boolean;
+  readonly idle: () => Promise<boolean>;
   /** Stops the colour's replicas. */
   readonly stop: () => Promise<void>;
   /** After it stopped (the engine saves, tells, and may run contract migrations). */
@@ -106,10 +106,10 @@ export class ColourKeeper {
   }
 
   async #run(colour: Colour, scaleDown: ScaleDown): Promise<void> {
-    if (!scaleDown.idle()) return;
+    if (!(await scaleDown.idle())) return;
     await this.#drains.get(colour);
     // No longer idle, or scheduled again meanwhile: that one decides.
-    if (!scaleDown.idle() || this.#scheduled.has(colour)) return;
+    if (!(await scaleDown.idle()) || this.#scheduled.has(colour)) return;
     this.#drains.delete(colour);
     const stop = scaleDown.stop();
     this.#stopping.set(colour, stop);

@@ -17,7 +17,7 @@ import {
 } from "./lifecycle.js";
 import type { Operation } from "./operation.js";
 import { firstState, type HolderChannel, type ServiceState } from "./ports/state-store.js";
-import { closeLeftover, recordEnding } from "./recovery.js";
+import { claimRecorded, closeLeftover } from "./recovery.js";
 import type { ServiceStatus } from "./service-status.js";
 import { StateWriter } from "./state-writer.js";
 import { serviceStatus } from "./status-view.js";
@@ -180,6 +180,8 @@ export class Engine {
       }).then(() => this.#run(op)),
     };
     if (action === "abort") {
+      // Being closed by its holder now: never shown as waiting for a person (anyone could take it over).
+      if (record.phase === "Paused") leavePause(record);
       op.controller.abort(
         abandonedBy === null
           ? abortedByUser()
@@ -336,8 +338,7 @@ export class Engine {
       // The last operation's writes land first: a write of its ending still queued must never race
       // this claim (on a shared store it would clear the lock just taken).
       await this.#writer.idle();
-      await recordEnding(this.#history, this.#o.store.storage, this.#o.logger);
-      await this.#o.store.lease.claim(record);
+      await claimRecorded(record, this.#o.store, this.#history, this.#o.logger);
     } catch (error) {
       this.#operation = null;
       throw error;

@@ -226,6 +226,18 @@ export function askRule(
   return "ask";
 }
 
+/**
+ * Whether the old colour may be scaled down now, as `state` has it: not while it is live (a rollback made
+ * it live again), nor while a deploy in progress targets it (a new deploy, maybe another process's).
+ */
+export function mayScaleDown(
+  colour: Colour,
+  state: { readonly active: Colour; readonly current: DeployRecord | null },
+): boolean {
+  if (colour === state.active) return false;
+  return !(isUnfinished(state.current) && state.current.to.colour === colour);
+}
+
 /** Pauses `record` for a person, or until `resumesAt` when the pause has a delay. */
 export function enterPause(record: DeployRecord, reason: string, resumesAt?: Date): void {
   setPhase(record, "Paused", reason);

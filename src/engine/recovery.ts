@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import { closeInterrupted, type DeployRecord, unrecordedEnding } from "./lifecycle.js";
-import type { ServiceState, StateStorage } from "./ports/state-store.js";
+import { hasCode } from "../errors.js";
+import { closeInterrupted, type DeployRecord, isFinal, unrecordedEnding } from "./lifecycle.js";
+import type { ServiceState, StateStorage, StateStore } from "./ports/state-store.js";
 
 /*
  * Crash recovery: what the engine does with a deploy a dead process left in the state. The rules are
@@ -36,14 +37,41 @@ export async function closeLeftover(
  * history before the claim replaces it. The state is read again for this: another run may have written
  * that ending since this process read it.
  */
-export async function recordEnding(
+async function recordEnding(
   history: DeployRecord[],
   storage: StateStorage,
   logger: Logger,
+): Promise<string | null> {
+  const current = (await storage.loadState())?.current ?? null;
+  const ending = unrecordedEnding(current, history);
+  if (ending) {
+    await storage.appendHistory(ending);
+    history.push(structuredClone(ending));
+    logger.warn(
+      { deploy: ending.id, phase: ending.phase },
+      "recorded the ending of a deploy its run did not",
+    );
+  }
+  // The ended deploy the state holds, now in the history, which the claim may replace.
+  return current && isFinal(current.phase) ? current.id : null;
+}
+
+/**
+ * Claims the lease for `record` once any ending the state holds is in the history. Another run may end
+ * between the two: the lease then refuses (ENDING_UNRECORDED) and this goes round again.
+ */
+export async function claimRecorded(
+  record: DeployRecord,
+  store: StateStore,
+  history: DeployRecord[],
+  logger: Logger,
 ): Promise<void> {
-  const ending = unrecordedEnding((await storage.loadState())?.current ?? null, history);
-  if (!ending) return;
-  await storage.appendHistory(ending);
-  history.push(structuredClone(ending));
-  logger.warn({ deploy: ending.id, phase: ending.phase }, "recorded the ending of a deploy its run did not");
+  for (let round = 1; ; round += 1) {
+    const recorded = await recordEnding(history, store.storage, logger);
+    try {
+      return await store.lease.claim(record, recorded);
+    } catch (error) {
+      if (!hasCode(error, "ENDING_UNRECORDED") || round === 3) throw error;
+    }
+  }
 }

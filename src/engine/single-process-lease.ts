@@ -7,7 +7,7 @@ import type { DeployLease } from "./ports/state-store.js";
  * is the whole lock, so there is nothing to claim, renew or lose, and nobody else to take a deploy over from.
  */
 export class SingleProcessLease implements DeployLease {
-  async claim(_record: DeployRecord): Promise<void> {}
+  async claim(_record: DeployRecord, _recorded: string | null): Promise<void> {}
 
   /** A deploy this process's state holds is its own (a restarted daemon closes what it found first). */
   async takeOver(_record: DeployRecord): Promise<string | null> {

@@ -12,6 +12,7 @@ import {
   failureOutcome,
   findStep,
   leavePause,
+  mayScaleDown,
   ROLLBACK_STEPS,
   type RollbackStep,
   type StepName,
@@ -145,7 +146,14 @@ export class Steps {
   scheduleScaleDown(colour: Colour, thenContract: boolean): void {
     const { keeper, o, state, running } = this.#c;
     const at = keeper.schedule(colour, {
-      idle: () => colour !== state().active && running()?.record.to.colour !== colour,
+      idle: async () => {
+        if (!mayScaleDown(colour, state()) || running()?.record.to.colour === colour) return false;
+        // Another process may have moved on since (a store several share): a deploy of its own that made
+        // this colour live or targets it. Unreadable: keep the colour warm rather than stop what may serve.
+        const stored = await o.store.storage.loadState().catch(() => undefined);
+        if (stored === undefined) return false;
+        return stored === null || mayScaleDown(colour, stored);
+      },
       stop: () => this.#stopColour(colour),
       afterStop: () => this.#afterScaleDown(colour, thenContract),
     });

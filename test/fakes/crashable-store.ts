@@ -30,7 +30,7 @@ export class CrashableStore implements StateStore {
     const lease = new SingleProcessLease();
     // A dead process claims nothing either.
     this.lease = {
-      claim: (record) => (storage.frozen ? never() : lease.claim(record)),
+      claim: (record, recorded) => (storage.frozen ? never() : lease.claim(record, recorded)),
       takeOver: (record) => (storage.frozen ? never() : lease.takeOver(record)),
       letGo: () => lease.letGo(),
       onLost: (listener) => lease.onLost(listener),

@@ -391,24 +391,31 @@ export class SharedLease implements DeployLease {
     return { token, holder: this.gate.name, renewedAt: new Date().toISOString() };
   }
 
-  async claim(record: DeployRecord): Promise<void> {
+  async claim(record: DeployRecord, recorded: string | null): Promise<void> {
     const token = randomUUID();
     const copy = JSON.parse(JSON.stringify(record)) as DeployRecord;
     await this.gate.call(`claiming the service for ${record.id}`, () =>
       this.shared.write(this.gate.name, (stored, lock) => {
         this.guard(stored, lock);
-        const recorded = stored?.deploys ?? 0;
-        if (sequenceOf(record.id) <= recorded)
+        // As annotation-lease.ts: an ended deploy the caller did not record is not replaced.
+        const ended = stored?.current;
+        if (ended && ended.id !== recorded)
+          throw new CutoverError(
+            "ENDING_UNRECORDED",
+            `deploy ${ended.id} ended after this run read the state`,
+          );
+        const counted = stored?.deploys ?? 0;
+        if (sequenceOf(record.id) <= counted)
           throw new CutoverError(
             "STATE_STALE",
-            `another cutover has recorded ${recorded} deploy(s) since this one read the state (it was about to start ${record.id}); run the command again`,
+            `another cutover has recorded ${counted} deploy(s) since this one read the state (it was about to start ${record.id}); run the command again`,
           );
         const base = stored ?? initialState(copy);
         // As annotation-lease.ts: the id is counted with the claim.
-        const counted = { deploys: Math.max(base.deploys, sequenceOf(record.id)) };
+        const deploys = { deploys: Math.max(base.deploys, sequenceOf(record.id)) };
         const before = stored?.current ? structuredClone(stored.current) : null;
         this.shared.log({ type: "claim", at: Date.now(), by: this.gate.name, id: record.id, before });
-        return { state: { ...base, ...counted, current: copy }, lock: this.newLock(token), request: null };
+        return { state: { ...base, ...deploys, current: copy }, lock: this.newLock(token), request: null };
       }),
     );
     this.#hold(token, record.id);

@@ -21,8 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DaemonInfo } from "../../src/daemon/state-files.js";
-import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { FileStateStore } from "../../src/engine/file-state-store.js";
+import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import type { ServiceState } from "../../src/engine/ports/state-store.js";
 import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { LoadGenerator, summarise } from "../../src/verify/load-generator.js";
@@ -418,21 +418,24 @@ function render(cells: readonly Cell[]): string {
  * The same matrix through each data plane: the built-in router, and HAProxy driven by its runtime API. The two
  * run at the same time (describe.concurrent), their cells sharing CELLS_AT_ONCE slots.
  */
-describe.concurrent.each(DATA_PLANES)("reliability: deploy steps x faults, router.dataPlane %s", (dataPlane) => {
-  it("recovers from every fault at every step: healthy colour, consistent state, no lost or duplicate record", {
-    // Both halves together: 40 cells, 4 at a time, in about two minutes on a quiet 2-core machine.
-    timeout: 600_000,
-  }, async () => {
-    const cells = STEPS.flatMap((step) => FAULTS.map((fault) => ({ step, fault })));
-    const results = await Promise.all(
-      cells.map(({ step, fault }) => cellSlot(() => runCell(step, fault, dataPlane))),
-    );
-    console.log(`router.dataPlane: ${dataPlane}\n${render(results)}`);
-    const known = Object.entries(KNOWN_DEFECTS).map(([cell, why]) => `  ${cell}: ${why}`);
-    console.log(`known defects (KNOWN above, when they showed):\n${known.join("\n")}`);
-    const failed = results.filter(
-      (c) => c.problems.length > 0 && KNOWN_DEFECTS[`${c.step} x ${c.fault}`] === undefined,
-    );
-    expect(failed.map((c) => `${c.step} x ${c.fault}: ${c.problems.join("; ")}`)).toEqual([]);
-  });
-});
+describe.concurrent.each(DATA_PLANES)(
+  "reliability: deploy steps x faults, router.dataPlane %s",
+  (dataPlane) => {
+    it("recovers from every fault at every step: healthy colour, consistent state, no lost or duplicate record", {
+      // Both halves together: 40 cells, 4 at a time, ~80 s on a quiet 2-core machine; room for a busy one.
+      timeout: 600_000,
+    }, async () => {
+      const cells = STEPS.flatMap((step) => FAULTS.map((fault) => ({ step, fault })));
+      const results = await Promise.all(
+        cells.map(({ step, fault }) => cellSlot(() => runCell(step, fault, dataPlane))),
+      );
+      console.log(`router.dataPlane: ${dataPlane}\n${render(results)}`);
+      const known = Object.entries(KNOWN_DEFECTS).map(([cell, why]) => `  ${cell}: ${why}`);
+      console.log(`known defects (KNOWN above, when they showed):\n${known.join("\n")}`);
+      const failed = results.filter(
+        (c) => c.problems.length > 0 && KNOWN_DEFECTS[`${c.step} x ${c.fault}`] === undefined,
+      );
+      expect(failed.map((c) => `${c.step} x ${c.fault}: ${c.problems.join("; ")}`)).toEqual([]);
+    });
+  },
+);

@@ -32,9 +32,9 @@ async function drill(fault: string, project: DrillProjectOptions, ...flags: stri
 }
 
 /**
- * A drill takes about 8 s alone; with all eight side by side on 2 cores (the load project's maxConcurrency),
- * each takes up to ~45 s on a quiet machine, as they start daemons and replicas at the same time. 120 s
- * leaves room for a machine twice as busy.
+ * All eight drills side by side (the load project's maxConcurrency): they start daemons and replicas at the
+ * same time, so on 2 cores each takes as long as the whole file, ~27 s on a quiet machine and ~40 s with the
+ * machine at load 15. 120 s leaves room for a machine busier still.
  */
 const DRILL_TIMEOUT = 120_000;
 

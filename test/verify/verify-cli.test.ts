@@ -13,8 +13,8 @@ async function upProject({ onTestFinished }: TestContext): Promise<Project> {
   return project;
 }
 
-// Side by side: the longest (100 switches, ~25 s alone) sets the file's time. 120 s leaves it room on a busy
-// machine with the others starting their daemons beside it.
+// Side by side: the longest (100 switches: ~6 s alone, ~20 s beside the others on a quiet 2-core machine, ~34 s
+// at load 12) sets the file's time. 120 s leaves it room on a busier machine.
 describe.concurrent("cutover verify", { timeout: 120_000 }, () => {
   it("--switches 100 against the demo passes with 0 failed requests and reports switch durations", async (context) => {
     const project = await upProject(context);

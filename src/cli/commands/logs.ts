@@ -61,9 +61,12 @@ export async function showLogs(
   }
   const path = await logPath(loaded, source, options.replica ?? 0);
   const lines = options.lines ?? 50;
-  const previous = lines > 0 ? tailLines(path, lines) : [];
+  // Where following starts is taken before the last lines are read: a line written meanwhile is printed
+  // once, by follow(), never lost between the two.
+  const end = statOrNull(path)?.size ?? 0;
+  const previous = lines > 0 ? tailLines(path, lines, end) : [];
   if (previous.length > 0) process.stdout.write(`${previous.join("\n")}\n`);
-  if (options.follow) await follow(path);
+  if (options.follow) await follow(path, end);
 }
 
 async function logPath(loaded: LoadedConfig, source: string | undefined, replica: number): Promise<string> {
@@ -84,14 +87,15 @@ async function logPath(loaded: LoadedConfig, source: string | undefined, replica
 }
 
 /** The last `count` lines of `path`, taking earlier ones from `path.1` (the file rotated before it) if needed. */
-export function tailLines(path: string, count: number): string[] {
-  const lines = lastLinesOf(path, count);
+export function tailLines(path: string, count: number, end?: number): string[] {
+  const lines = lastLinesOf(path, count, end);
   if (lines.length < count && existsSync(`${path}.1`))
     return [...lastLinesOf(`${path}.1`, count - lines.length), ...lines];
   return lines;
 }
 
-function lastLinesOf(path: string, count: number): string[] {
+/** The last `count` lines of `path`, up to byte `end` (default: its end now). */
+function lastLinesOf(path: string, count: number, end?: number): string[] {
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -99,7 +103,7 @@ function lastLinesOf(path: string, count: number): string[] {
     return [];
   }
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.min(end ?? Number.POSITIVE_INFINITY, fstatSync(fd).size);
     let start = size;
     let text = "";
     let chunks: Buffer[] = [];
@@ -123,10 +127,10 @@ function lastLinesOf(path: string, count: number): string[] {
   }
 }
 
-/** Prints what is appended to `path` from now on, until the process is stopped; reopens it after a rotation. */
-async function follow(path: string): Promise<never> {
+/** Prints what is appended to `path` after byte `from`, until the process is stopped; reopens it after a rotation. */
+async function follow(path: string, from: number): Promise<never> {
   let fd = openSync(path, "r");
-  let position = fstatSync(fd).size;
+  let position = Math.min(from, fstatSync(fd).size);
   const buffer = Buffer.alloc(BLOCK);
   const drain = () => {
     for (;;) {

@@ -50,9 +50,11 @@ export interface StateStorage {
 export interface DeployLease {
   /**
    * Records `record` as the deploy in progress. A lease several processes share refuses with
-   * DeployInProgressError when it already holds another one.
+   * DeployInProgressError when it already holds another one, and with ENDING_UNRECORDED when the state holds
+   * an ended deploy other than `recorded` (the one the caller saw and put in the history): its run may have
+   * died before the history write, and the claim would replace it.
    */
-  claim(record: DeployRecord): Promise<void>;
+  claim(record: DeployRecord, recorded: string | null): Promise<void>;
   /**
    * Moves the lock of `record`, which another process recorded, to this process (see `takeOverRule` in
    * lifecycle.ts for when that is allowed). Says who abandoned it, or null when it was left paused.

@@ -65,16 +65,19 @@ export class AnnotationLease implements DeployLease {
     return this.#held;
   }
 
-  async claim(record: DeployRecord): Promise<void> {
+  async claim(record: DeployRecord, recorded: string | null): Promise<void> {
     const token = randomUUID();
     await this.#o.annotations.write(`claiming the service for ${record.id}`, (stored, lock) => {
       this.guard(stored, lock);
-      const recorded = stored?.deploys ?? 0;
-      if (sequenceOf(record.id) <= recorded) throw new StaleStateError(record.id, recorded);
+      const ended = stored?.current;
+      if (ended && ended.id !== recorded)
+        throw new CutoverError("ENDING_UNRECORDED", `deploy ${ended.id} ended after this run read the state`);
+      const counted = stored?.deploys ?? 0;
+      if (sequenceOf(record.id) <= counted) throw new StaleStateError(record.id, counted);
       const base = stored ?? initialState(record);
       // The id is counted with the claim: a runner that dies before its next write must not leave it to be
       // handed out again.
-      const deploys = Math.max(recorded, sequenceOf(record.id));
+      const deploys = Math.max(counted, sequenceOf(record.id));
       return { state: { ...base, current: record, deploys }, lock: newLock(token), request: null };
     });
     this.#hold(token, record.id);
