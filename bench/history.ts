@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { writeFileAtomic } from "../src/engine/atomic-write.js";
-import { DEPLOY_STEPS, type DeployRecord, newRecord, setPhase } from "../src/engine/lifecycle.js";
 import { HistoryLog } from "../src/engine/history-log.js";
+import { DEPLOY_STEPS, type DeployRecord, newRecord, setPhase } from "../src/engine/lifecycle.js";
 import { machineInfo } from "./machine-info.js";
 
 /** A finished deploy as the engine records it, with analysis details in its steps. */

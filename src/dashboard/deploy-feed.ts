@@ -1,6 +1,6 @@
 import type { SampleTick } from "../analysis/colour-sample.js";
-import type { DeployRecord } from "../engine/lifecycle.js";
 import type { EngineEvent } from "../engine/engine-options.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 
 /** What the dashboard reads of the engine (the Engine class has all of it). */

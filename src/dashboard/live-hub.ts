@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { SampleTick } from "../analysis/colour-sample.js";
-import type { DeployRecord } from "../engine/lifecycle.js";
 import type { EngineEvent } from "../engine/engine-options.js";
+import type { DeployRecord } from "../engine/lifecycle.js";
 import type { DeployFeed, TickFeed } from "./deploy-feed.js";
 import { type LiveAddresses, type LiveMessage, type ReportIndex, toLiveTick } from "./live-message.js";
 import type { ReportShelf } from "./report-shelf.js";

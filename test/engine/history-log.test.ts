@@ -7,9 +7,9 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { FileStateStore } from "../../src/engine/file-state-store.js";
 import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { newRecord, setPhase } from "../../src/engine/lifecycle.js";
-import { FileStateStore } from "../../src/engine/file-state-store.js";
 
 const folders: string[] = [];
 afterEach(() => {
