@@ -2,15 +2,27 @@
  * The rule that keeps database URLs and passwords out of Deployments: which values go to a Secret, and how a
  * PostgreSQL URL is cleaned so one Secret serves both colours (its options move to PGOPTIONS).
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { colourDatabaseUrl } from "../../src/db/colour-connection.js";
 import {
   belongsInSecret,
   splitSecretEnv,
   withoutOptions,
 } from "../../src/platforms/kubernetes/secret-env.js";
+import { forgetSecrets, rememberSecrets } from "../../src/secrets.js";
+
+afterEach(() => forgetSecrets());
 
 describe("splitSecretEnv", () => {
+  it("sends a value cutover.yaml read from the environment (API_TOKEN) to the Secret, never the Deployment", () => {
+    const split = splitSecretEnv({ API_TOKEN: "tok-123456", MODE: "production" });
+    expect(split.plain).toEqual({ API_TOKEN: "tok-123456", MODE: "production" });
+    rememberSecrets([{ name: "API_TOKEN", value: "tok-123456" }]);
+    const again = splitSecretEnv({ API_TOKEN: "tok-123456", MODE: "production" });
+    expect(again.secret).toEqual({ API_TOKEN: "tok-123456" });
+    expect(again.plain).toEqual({ MODE: "production" });
+  });
+
   it("sends the migrator's DATABASE_URL to the Secret without its search_path, which PGOPTIONS carries", () => {
     const url = colourDatabaseUrl("postgres://app:s3cret@db:5432/shop", "shop_v2");
     const split = splitSecretEnv({

@@ -5,6 +5,7 @@
  * colour's search_path, which would make one Secret per colour, so the options move to PGOPTIONS, which
  * node-postgres and libpq read when the URL has none. The Secret then holds the same URL for both colours.
  */
+import { containsSecret } from "../../secrets.js";
 
 export const DATABASE_URL = "DATABASE_URL";
 export const PGOPTIONS = "PGOPTIONS";
@@ -35,9 +36,12 @@ export function splitSecretEnv(env: Readonly<Record<string, string>>): SecretEnv
   return { plain, secret };
 }
 
-/** DATABASE_URL, or a value that parses as a URL with a password in its userinfo. */
+/**
+ * DATABASE_URL, a value that parses as a URL with a password in its userinfo, or a value that holds a
+ * secret cutover.yaml read from the environment (`${VAR}`): none of them is written into a Deployment.
+ */
 export function belongsInSecret(name: string, value: string): boolean {
-  return name === DATABASE_URL || parseUrl(value)?.password !== undefined;
+  return name === DATABASE_URL || parseUrl(value)?.password !== undefined || containsSecret(value);
 }
 
 /** A PostgreSQL URL without its `options` parameter, and those options decoded; any other value as it is. */
