@@ -21,7 +21,10 @@ afterEach(async () => {
 
 // The judge a user gets by default (the Mann-Whitney comparison of error rate, p50 and p99) and two
 // conditions (an absolute error rate, p99 against the old colour), over a short window so 20 deploys fit
-// in about a minute.
+// in about a minute. The p99 of one 2 s measurement is that of about 200 requests, about its second
+// slowest: on a machine with four CPU hogs it swings more than 2x between two equal colours (seen: 21.8 ms
+// on green against 10.0 ms on blue, twice in one deploy), so the ratio allowed is 3x. A real regression is
+// caught by the judge and by test/analysis/post-switch-rollback.test.ts.
 const analysis = `analysis:
   source: { type: router }
   interval: 300ms
@@ -31,7 +34,7 @@ const analysis = `analysis:
   failureLimit: 1
   conditions:
     - { metric: errorRate, max: 0.01 }
-    - { metric: p99, maxRatio: 2 }
+    - { metric: p99, maxRatio: 3 }
   preSwitch: false
   mirror: { share: 1 }
 `;

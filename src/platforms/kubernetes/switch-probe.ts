@@ -36,8 +36,8 @@ export async function confirmSwitch(
 }
 
 /**
- * The version named by one answer ("2.0.0", or "2.0.0 (green)" with a colourHeader); "failed" for an error,
- * "status N" for a non-2xx, "no header" without one.
+ * The version named by one answer ("2.0.0", or "2.0.0 (green)" with a colourHeader), whatever its status;
+ * "failed" for an error, "status N" for a non-2xx without the header, "no header" for a 2xx without it.
  */
 function askOnce(probe: SwitchProbeConfig, timeoutMs: number): Promise<string> {
   const request = probe.url.startsWith("https:") ? httpsRequest : httpRequest;
@@ -50,9 +50,11 @@ function askOnce(probe: SwitchProbeConfig, timeoutMs: number): Promise<string> {
         const status = res.statusCode ?? 0;
         const value = headerOf(res.headers, probe.versionHeader);
         const colour = probe.colourHeader ? headerOf(res.headers, probe.colourHeader) : undefined;
-        if (status < 200 || status >= 300) resolve(`status ${status}`);
-        else if (value === undefined) resolve("no header");
-        else resolve(colour === undefined ? value : `${value} (${colour})`);
+        // The probe confirms where traffic goes, not how well the new version answers (the analysis judges
+        // that): an error answer that names its version counts for that version.
+        if (value !== undefined) resolve(colour === undefined ? value : `${value} (${colour})`);
+        else if (status < 200 || status >= 300) resolve(`status ${status}`);
+        else resolve("no header");
       },
     );
     req.on("timeout", () => req.destroy(new Error("timed out")));
