@@ -15,7 +15,7 @@ import {
   runningStep,
   setPhase,
 } from "./lifecycle.js";
-import type { Operation } from "./operation.js";
+import { type Operation, pendingOperation } from "./operation.js";
 import { firstState, type HolderChannel, type ServiceState } from "./ports/state-store.js";
 import { claimRecorded, closeLeftover } from "./recovery.js";
 import type { ServiceStatus } from "./service-status.js";
@@ -171,14 +171,7 @@ export class Engine {
       if (error instanceof DeployInProgressError && channel) return this.#askHolder(channel, record, action);
       throw error;
     }
-    let start!: () => void;
-    const op: Operation = {
-      record,
-      controller: new AbortController(),
-      done: new Promise<void>((resolve) => {
-        start = resolve;
-      }).then(() => this.#run(op)),
-    };
+    const { op, start } = pendingOperation(record, (o) => this.#run(o));
     if (action === "abort") {
       // Being closed by its holder now: never shown as waiting for a person (anyone could take it over).
       if (record.phase === "Paused") leavePause(record);
@@ -324,15 +317,8 @@ export class Engine {
       { colour: from, version: fromVersion },
       { colour: to, version },
     );
-    let start!: () => void;
     record.targetBefore = this.#state.colours[to].version;
-    const op: Operation = {
-      record,
-      controller: new AbortController(),
-      done: new Promise<void>((resolve) => {
-        start = resolve;
-      }).then(() => this.#run(op)),
-    };
+    const { op, start } = pendingOperation(record, (o) => this.#run(o));
     this.#operation = op;
     try {
       // The last operation's writes land first: a write of its ending still queued must never race

@@ -11,6 +11,22 @@ export interface Operation {
   promote?: ((by?: string) => void) | undefined;
 }
 
+/** An operation on `record` whose run begins only once `start` is called (the lock taken, the record told). */
+export function pendingOperation(
+  record: DeployRecord,
+  run: (op: Operation) => Promise<DeployRecord>,
+): { readonly op: Operation; readonly start: () => void } {
+  let start!: () => void;
+  const op: Operation = {
+    record,
+    controller: new AbortController(),
+    done: new Promise<void>((resolve) => {
+      start = resolve;
+    }).then(() => run(op)),
+  };
+  return { op, start };
+}
+
 /** What a step did, in one line; or why it had nothing to do (recorded as skipped). */
 export type StepOutcome = string | { readonly skipped: string };
 
