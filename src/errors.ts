@@ -50,6 +50,7 @@ export const ERRORS = {
   HAPROXY_PATH: badInput("a path HAProxy's config cannot name, or a socket path too long"),
   HAPROXY_SLOTS_EXHAUSTED: badInput("a colour has more replicas than its HAProxy backends have server slots"),
   HAPROXY_TOO_OLD: badInput("the HAProxy found is older than cutover needs"),
+  HOLD_UNSUPPORTED: badInput("`cutover pause` on a data plane that cannot hold requests"),
   KUBERNETES_CONFIG_MISSING: badInput("platform: kubernetes without a `kubernetes:` section"),
   KUBERNETES_CONTEXT: badInput("kubernetes.context names a context the kubeconfig does not have"),
   KUBERNETES_NO_KUBECONFIG: badInput("no kubeconfig found and not running in a cluster"),
@@ -71,6 +72,7 @@ export const ERRORS = {
   DEPLOY_IN_PROGRESS: refused("another deploy is in progress"),
   EMBEDDED_DATABASE_BUSY: refused("another process has the embedded database's data folder open"),
   EXPAND_PENDING: refused("contract refused: expand migrations are not applied yet"),
+  HOLD_ACTIVE: refused("requests are held already (`cutover pause` or a database switchover)"),
   HOLDER_GONE: refused("the run that held the deploy stopped renewing its lock"),
   KUBERNETES_CONFLICT: refused("another writer kept changing a Kubernetes object under cutover"),
   LOCK_LOST: refused("this run lost the deploy's lock to another run"),
@@ -89,6 +91,10 @@ export const ERRORS = {
   SECRET_NOT_OURS: refused("a Secret cutover would write exists and was not made by cutover"),
   STATE_NOT_HELD: refused("this run does not hold the deploy, so it writes no state for it"),
   STATE_STALE: refused("another cutover recorded deploys since this one read the state"),
+  SYNC_GUARDRAIL: refused("the databases cannot be kept in sync by logical replication as they are"),
+  SYNC_NOT_STREAMING: refused(
+    "the other colour's database does not follow the live one, so traffic may not move to it",
+  ),
   ENDING_UNRECORDED: refused(
     "the state holds an ended deploy the history may not have yet: record it, then claim",
   ),
@@ -125,6 +131,8 @@ export const ERRORS = {
   STATE_CORRUPT: failed("the deploy state or history cannot be read"),
   STATE_NOT_WRITTEN: failed("the deploy state could not be written before the switch"),
   STOP_TIMEOUT: failed("the daemon is still running after `cutover down`"),
+  SWITCHOVER_TIMEOUT: failed("the database switchover did not finish within database.switchoverTimeout"),
+  SYNC_COPY_FAILED: failed("the initial copy of the live database to the other colour's did not finish"),
   SWITCH_NOT_CONFIRMED: failed(
     "after the switch the active Service did not answer with the new version only",
   ),
@@ -133,6 +141,7 @@ export const ERRORS = {
 
   // The admin API's answers about the request itself.
   BAD_JSON: request(400, "the request body is not a JSON object"),
+  BAD_TIMEOUT: request(400, "the request's timeout is not a duration within the allowed range"),
   BAD_VERSION: request(400, "the request names no valid version"),
   BODY_TOO_LARGE: request(413, "the request body is over the limit"),
   INTERNAL: request(500, "an unexpected error in the daemon"),

@@ -1,4 +1,5 @@
 import type { DeployRecord } from "../engine/lifecycle.js";
+import type { HoldResult, HoldState } from "../engine/ports/traffic-router.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 
 export type OperationKind = "deploy" | "rollback";
@@ -16,5 +17,9 @@ export interface ControlPlane {
   follow(kind: OperationKind, version?: string): AsyncIterable<DeployRecord>;
   promote(): Promise<DeployRecord>;
   abort(): Promise<DeployRecord>;
+  /** Holds new requests at the router until resume() or `timeout` (a duration such as "30s"; default 30 s). */
+  pause(timeout?: string): Promise<HoldState>;
+  /** Releases the held requests to the live colour. */
+  resume(): Promise<HoldResult>;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { DeployRecord } from "../engine/lifecycle.js";
+import type { HoldResult, HoldState } from "../engine/ports/traffic-router.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import type { AdminClient } from "./admin-client.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
@@ -35,6 +36,14 @@ export class DaemonControl implements ControlPlane {
 
   abort(): Promise<DeployRecord> {
     return this.#client.post<DeployRecord>("/abort");
+  }
+
+  pause(timeout?: string): Promise<HoldState> {
+    return this.#client.post<HoldState>("/pause", timeout === undefined ? {} : { timeout });
+  }
+
+  resume(): Promise<HoldResult> {
+    return this.#client.post<HoldResult>("/resume");
   }
 
   async close(): Promise<void> {}

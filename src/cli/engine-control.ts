@@ -2,6 +2,7 @@ import { constants } from "node:os";
 import type { Engine } from "../engine/engine.js";
 import type { StartedOperation } from "../engine/engine-options.js";
 import { type DeployRecord, waitsForPerson } from "../engine/lifecycle.js";
+import type { HoldResult, HoldState } from "../engine/ports/traffic-router.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError } from "../errors.js";
 import type { ControlPlane, OperationKind } from "./control-plane.js";
@@ -99,6 +100,14 @@ export class EngineControl implements ControlPlane {
     }
   }
 
+  async pause(_timeout?: string): Promise<HoldState> {
+    throw cannotHold("pause");
+  }
+
+  async resume(): Promise<HoldResult> {
+    throw cannotHold("resume");
+  }
+
   /** Leaves a paused deploy paused in the shared state; otherwise waits for scheduled work, then closes. */
   async close(): Promise<void> {
     const deploy = this.#engine.status().deploy;
@@ -133,6 +142,14 @@ export class EngineControl implements ControlPlane {
     if (!version) throw new CutoverError("BAD_ARGUMENT", "a deploy needs a version");
     return this.#engine.deploy(version);
   }
+}
+
+/** Kubernetes' data plane is a Service: kube-proxy forwards or refuses each connection, nothing waits in it. */
+function cannotHold(command: "pause" | "resume"): CutoverError {
+  return new CutoverError(
+    "HOLD_UNSUPPORTED",
+    `\`cutover ${command}\` cannot work on Kubernetes: the Service forwards each connection at once and cannot hold requests; it needs the local platform's built-in router`,
+  );
 }
 
 /** Says on stderr that `what` is being aborted, and why; returns the reason the deploy records. */

@@ -226,6 +226,7 @@ const LAZY_COMMANDS: Readonly<Record<string, () => Promise<void>>> = {
     (await import("./commands/render.js")).registerRenderCommand(program, { config, output }),
   migrate: async () =>
     (await import("./commands/migrate.js")).registerMigrateCommands(program, { config, output }),
+  db: async () => (await import("./commands/db-sync.js")).registerDbCommands(program, { config, output }),
   report: async () =>
     (await import("./commands/report.js")).registerReportCommand(program, { config, output }),
   verify: async () =>
@@ -237,6 +238,10 @@ const LAZY_COMMANDS: Readonly<Record<string, () => Promise<void>>> = {
   wait: async () =>
     (await import("./commands/wait.js")).registerWaitCommand(program, { config, output, withControl }),
   logs: async () => (await import("./commands/logs.js")).registerLogsCommand(program, { config }),
+  pause: async () =>
+    (await import("./commands/pause.js")).registerPauseCommand(program, { output, withControl }),
+  resume: async () =>
+    (await import("./commands/pause.js")).registerResumeCommand(program, { output, withControl }),
   completion: async () =>
     (await import("./commands/completion.js")).registerCompletionCommand(program, {
       registerAll: async () => {

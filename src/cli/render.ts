@@ -4,6 +4,7 @@ import { formatDuration } from "../duration.js";
 import type { DeployRecord, StepRecord } from "../engine/lifecycle.js";
 import type { ServiceState } from "../engine/ports/state-store.js";
 import type { ColourView, ServiceStatus } from "../engine/service-status.js";
+import { renderSync } from "./render-sync.js";
 
 const paint = (colour: Colour, text: string) => (colour === "blue" ? pc.blue(text) : pc.green(text));
 
@@ -26,6 +27,7 @@ export function renderStatus(status: ServiceStatus): string {
       ),
     );
   }
+  if (status.databaseSync) lines.push(...renderSync(status.databaseSync));
   if (status.deploy) {
     const by = status.deployHolder ? ` (run by ${status.deployHolder})` : "";
     lines.push("", `deploy in progress${by}:`, ...renderRecord(status.deploy));

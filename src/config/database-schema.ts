@@ -5,6 +5,10 @@ import { duration } from "./duration-field.js";
 export const CONTRACT_MODES = ["auto", "manual"] as const;
 export type ContractMode = (typeof CONTRACT_MODES)[number];
 
+/** How the colours' databases relate: one shared database (off), or one each kept in sync (logical). */
+export const SYNC_MODES = ["off", "logical"] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
 /** What a runner does when another runner holds the migration lock. */
 export const LOCK_BUSY_MODES = ["wait", "fail"] as const;
 export type LockBusyMode = (typeof LOCK_BUSY_MODES)[number];
@@ -133,6 +137,49 @@ export const databaseSchema = z
       description:
         'The schema range each service version needs, e.g. { "1.x": "<=0003", "2.x": ">=0002" }; checked before the new colour starts and before the switch.',
     }),
+    sync: z.enum(SYNC_MODES).default("off").meta({
+      description:
+        "off: both colours share database.url. logical: blue runs on database.url and green on database.green.url, and cutover keeps the idle colour's database in sync with the live one by PostgreSQL logical replication, with a switchover that holds requests until it has caught up.",
+    }),
+    green: z
+      .strictObject({
+        url: z.string().meta({ description: "Green's PostgreSQL database, with database.sync: logical." }),
+      })
+      .optional()
+      .meta({ description: "Green's own database (database.sync: logical); blue's is database.url." }),
+    switchoverTimeout: duration("30s").meta({
+      description:
+        "database.sync: logical: the longest requests are held at a switch while the new colour's database catches up; past it, traffic and writes stay on the old colour and the deploy aborts.",
+    }),
+    copyTimeout: duration("1h").meta({
+      description: "database.sync: logical: the longest the initial copy of the live database may take.",
+    }),
+  })
+  .superRefine((database, ctx) => {
+    if (database.sync === "logical") {
+      if (database.url === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["url"],
+          message:
+            "database.sync: logical needs blue's database here (a PostgreSQL server URL; the embedded database cannot replicate)",
+        });
+      }
+      if (database.green === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["green"],
+          message: "database.sync: logical needs green's database: add green: { url: postgres://... }",
+        });
+      }
+    } else if (database.green !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["green"],
+        message:
+          "database.green is only used with database.sync: logical; add sync: logical, or remove green",
+      });
+    }
   })
   .optional()
   .meta({ description: "Database migrations run by deploys (expand before the switch, contract after)." });

@@ -77,6 +77,10 @@ function kubernetesMisfits(raw: Raw, config: Config): string[] {
     problems.push(
       "database.url: is required on Kubernetes (pods cannot reach the embedded database of the cutover process); set database.url or DATABASE_URL to a PostgreSQL server",
     );
+  if (config.database?.sync === "logical")
+    problems.push(
+      "database.sync: logical holds requests at the router during the database switchover, which the Kubernetes Services cannot do; on Kubernetes leave database.sync out (both colours share database.url)",
+    );
   if (raw.logs !== undefined)
     problems.push(
       "logs: rotates .cutover/daemon.log and the replicas' log files, which only platform: local writes; on Kubernetes the pods' logs are the cluster's (kubectl logs), so leave logs out",

@@ -4,17 +4,24 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Address } from "../config/schema.js";
 import type { AdminHandler } from "../dashboard/admin-handler.js";
+import { parseDuration } from "../duration.js";
 import type { Engine } from "../engine/engine.js";
 import type { StartedOperation } from "../engine/engine-options.js";
+import type { HoldState, RequestHold } from "../engine/ports/traffic-router.js";
 import { CutoverError, httpStatusOf } from "../errors.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** `cutover pause` holds requests this long unless told otherwise, and never longer than MAX_PAUSE_MS. */
+export const DEFAULT_PAUSE_MS = 30_000;
+export const MAX_PAUSE_MS = 10 * 60_000;
 
 export interface AdminServerOptions {
   readonly address: Address;
   readonly token: string;
   readonly engine: Engine;
   readonly metrics: () => Promise<{ contentType: string; text: string }>;
+  /** The data plane's hold of new requests, for `cutover pause` and `resume`; null or absent: it cannot hold. */
+  readonly requestHold?: RequestHold | null;
   readonly onShutdown: () => void;
   /** More endpoints behind the token, keyed "METHOD /path" (e.g. the dashboard's live metrics). */
   readonly routes?: ReadonlyMap<string, AdminHandler>;
@@ -59,6 +66,8 @@ export class AdminServer {
       ["POST /rollback", (_req, res, body) => this.#start(res, body, () => this.#o.engine.rollback())],
       ["POST /promote", async (_q, res) => sendJson(res, 200, await this.#o.engine.promote())],
       ["POST /abort", async (_q, res) => sendJson(res, 200, await this.#o.engine.abort())],
+      ["POST /pause", async (_q, res, body) => sendJson(res, 200, this.#pause(body))],
+      ["POST /resume", async (_q, res) => sendJson(res, 200, this.#hold().release())],
       ["GET /events", async (req, res) => this.#events(req, res)],
       ["GET /metrics", async (_q, res) => this.#metrics(res)],
       ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
@@ -151,6 +160,24 @@ export class AdminServer {
     res.end();
   }
 
+  /** Holds new requests until `cutover resume` or the timeout; answers the hold's state. */
+  #pause(body: unknown): HoldState {
+    const hold = this.#hold();
+    const { timeoutMs, reason } = pauseRequest(body);
+    hold.hold(timeoutMs, reason);
+    return hold.holding() as HoldState;
+  }
+
+  #hold(): RequestHold {
+    const hold = this.#o.requestHold ?? null;
+    if (hold === null)
+      throw new CutoverError(
+        "HOLD_UNSUPPORTED",
+        "this daemon's data plane cannot hold requests (HAProxy queues a request only after choosing its colour); pause and resume need the built-in router (router.dataPlane: builtin)",
+      );
+    return hold;
+  }
+
   async #events(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-store" });
     res.write(`${JSON.stringify({ type: "status", status: this.#o.engine.status() })}\n`);
@@ -181,6 +208,27 @@ export class AdminServer {
     if (!req.complete) res.setHeader("connection", "close");
     sendJson(res, status, { error: code, message });
   }
+}
+
+/** The body of POST /pause: {"timeout"?: "30s" (a duration, or milliseconds), "reason"?: "..."}. */
+export function pauseRequest(body: unknown): { timeoutMs: number; reason: string } {
+  const { timeout, reason } = body as { timeout?: unknown; reason?: unknown };
+  const timeoutMs =
+    timeout === undefined
+      ? DEFAULT_PAUSE_MS
+      : typeof timeout === "string" || typeof timeout === "number"
+        ? parseDuration(timeout)
+        : undefined;
+  if (timeoutMs === undefined || timeoutMs <= 0 || timeoutMs > MAX_PAUSE_MS) {
+    throw new CutoverError(
+      "BAD_TIMEOUT",
+      `expected {"timeout": "<a duration above 0 and at most ${MAX_PAUSE_MS / 60_000}m, such as "30s">"}, got ${JSON.stringify(timeout)}`,
+    );
+  }
+  if (reason !== undefined && (typeof reason !== "string" || reason.length === 0 || reason.length > 200)) {
+    throw new CutoverError("BAD_ARGUMENT", 'expected {"reason": "<1-200 characters>"}');
+  }
+  return { timeoutMs, reason: reason ?? "cutover pause" };
 }
 
 function pathOf(req: IncomingMessage): string {

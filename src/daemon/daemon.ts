@@ -69,6 +69,7 @@ export class Daemon {
         contentType: this.router.metricsContentType,
         text: await this.router.metrics(),
       }),
+      requestHold: this.router.requestHold,
       onShutdown: () => void this.stop(),
       logger: options.logger,
       routes: this.dashboard.routes,

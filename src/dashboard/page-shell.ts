@@ -46,6 +46,7 @@ export const PAGE_HTML = `<!doctype html>
   <section id="colours" class="colours" aria-labelledby="colours-title" hidden>
     <h2 id="colours-title" class="visually-hidden">Colours</h2>
   </section>
+  <p id="database-sync" class="sync-line" role="status" hidden></p>
 
   <section id="deploy" class="panel deploy" aria-labelledby="deploy-title" hidden>
     <h2 id="deploy-title">Deploy</h2>

@@ -45,7 +45,9 @@ main { max-width: 1200px; margin: 0 auto; padding: 1rem; display: grid; gap: 1re
   grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); }
 main:focus { outline: none; }
 .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 1rem; min-width: 0; }
-.actions, .colours, .charts, .history, .token-form { grid-column: 1 / -1; }
+.actions, .colours, .charts, .history, .token-form, .sync-line { grid-column: 1 / -1; }
+.sync-line { margin: 0; padding: .5rem .8rem; border-left: 4px solid var(--green); background: var(--panel); }
+.sync-line.warning { border-left-color: var(--amber); background: var(--amber-soft); }
 .deploy { grid-column: 1 / -1; }
 
 .badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600;

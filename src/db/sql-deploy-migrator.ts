@@ -20,13 +20,14 @@ export interface SqlDeployMigratorOptions {
 export class SqlDeployMigrator implements DeployMigrator {
   readonly #o: SqlDeployMigratorOptions;
   readonly #log: Logger;
+  readonly sync = null;
 
   constructor(options: SqlDeployMigratorOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: "deploy-migrator" });
   }
 
-  async expand(version: string, signal: AbortSignal): Promise<string> {
+  async expand(version: string, _target: Colour, signal: AbortSignal): Promise<string> {
     const result = await this.#o.runner.up({ signal });
     await this.#requireRange(version, "before its colour starts");
     const summary = describeRun(result, "applied", "no expand migration pending");
@@ -45,7 +46,7 @@ export class SqlDeployMigrator implements DeployMigrator {
     };
   }
 
-  async checkSchema(version: string): Promise<string> {
+  async checkSchema(version: string, _colour?: Colour): Promise<string> {
     return this.#requireRange(version, "before the switch");
   }
 

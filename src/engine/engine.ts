@@ -16,12 +16,14 @@ import {
   setPhase,
 } from "./lifecycle.js";
 import { type Operation, pendingOperation } from "./operation.js";
+import type { SyncReading } from "./ports/database-sync.js";
 import { firstState, type HolderChannel, type ServiceState } from "./ports/state-store.js";
 import { claimRecorded, closeLeftover } from "./recovery.js";
 import type { ServiceStatus } from "./service-status.js";
 import { StateWriter } from "./state-writer.js";
 import { serviceStatus } from "./status-view.js";
 import { Steps } from "./steps.js";
+import { SyncWatch } from "./sync-watch.js";
 
 const abortedByUser = (from?: string) =>
   new CutoverError("ABORTED", `aborted by \`cutover abort\`${from ? ` from ${from}` : ""}`);
@@ -42,6 +44,7 @@ export class Engine {
   readonly #keeper: ColourKeeper;
   readonly #steps: Steps;
   readonly #listeners = new Set<(event: EngineEvent) => void>();
+  readonly #syncWatch: SyncWatch | null;
 
   private constructor(options: EngineOptions, state: ServiceState | null, history: DeployRecord[]) {
     this.#o = options;
@@ -49,6 +52,8 @@ export class Engine {
     this.#state = state ?? firstState(options.initialVersion);
     this.#writer = new StateWriter(options.store.storage, options.logger, () => this.#state);
     this.#keeper = new ColourKeeper(options.scaleDownDelayMs);
+    const sync = options.migrator?.sync ?? null;
+    this.#syncWatch = sync === null ? null : new SyncWatch(sync, options.logger);
     this.#steps = new Steps({
       o: options,
       state: () => this.#state,
@@ -93,6 +98,7 @@ export class Engine {
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#steps.startColour(active, version);
     await this.#steps.inRotation(active);
+    this.#syncWatch?.start();
     this.#o.logger.info({ colour: active, version }, "serving");
   }
 
@@ -233,7 +239,13 @@ export class Engine {
       lastDeploy: this.#history.at(-1) ?? null,
       stateWriteError: this.#writer.error,
       deployHolder: !this.#operation && this.#state.current ? this.#o.store.lease.holder() : null,
+      databaseSync: this.#syncWatch?.latest ?? null,
     });
+  }
+
+  /** A fresh reading of the database sync (database.sync: logical); null without one. */
+  async readSync(): Promise<SyncReading | null> {
+    return (await this.#syncWatch?.refresh()) ?? null;
   }
 
   history(): readonly DeployRecord[] {
@@ -266,6 +278,7 @@ export class Engine {
    */
   async close(): Promise<void> {
     await this.#keeper.close();
+    await this.#syncWatch?.stop();
     const op = this.#operation;
     if (op) {
       op.controller.abort(new CutoverError("SHUTDOWN", "the cutover daemon was shut down"));

@@ -1,5 +1,6 @@
 import type { Colour } from "../colour.js";
 import type { DeployRecord } from "./lifecycle.js";
+import type { SyncReading } from "./ports/database-sync.js";
 import type { ColourStatus } from "./ports/platform.js";
 
 /** What `cutover status` shows of one colour: the platform's view and what the engine recorded. */
@@ -25,4 +26,6 @@ export interface ServiceStatus {
   readonly stateWriteError: string | null;
   /** Who runs the deploy in progress when another process does (a shared store says), and how fresh its lock was. */
   readonly deployHolder?: string | null;
+  /** The two colours' databases kept in sync (database.sync: logical): the last reading; null without sync. */
+  readonly databaseSync?: SyncReading | null;
 }

@@ -1,6 +1,7 @@
 import { COLOURS, type Colour } from "../colour.js";
 import type { ColourKeeper } from "./colour-keeper.js";
 import type { DeployRecord } from "./lifecycle.js";
+import type { SyncReading } from "./ports/database-sync.js";
 import type { Platform } from "./ports/platform.js";
 import type { ServiceState } from "./ports/state-store.js";
 import type { TrafficRouter } from "./ports/traffic-router.js";
@@ -17,6 +18,7 @@ export interface StatusSources {
   readonly lastDeploy: DeployRecord | null;
   readonly stateWriteError: string | null;
   readonly deployHolder: string | null;
+  readonly databaseSync: SyncReading | null;
 }
 
 export function serviceStatus(from: StatusSources): ServiceStatus {
@@ -42,5 +44,6 @@ export function serviceStatus(from: StatusSources): ServiceStatus {
     lastDeploy: from.lastDeploy,
     stateWriteError: from.stateWriteError,
     deployHolder: from.deployHolder,
+    databaseSync: from.databaseSync,
   };
 }

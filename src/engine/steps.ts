@@ -21,6 +21,7 @@ import {
 import { abortable, type Operation, type StepOutcome, skip } from "./operation.js";
 import type { AnalysisOutcome } from "./ports/deploy-analysis.js";
 import type { ServiceState } from "./ports/state-store.js";
+import type { HoldResult, SwitchResult } from "./ports/traffic-router.js";
 import { runSmokeChecks } from "./smoke-checks.js";
 import type { StateWriter } from "./state-writer.js";
 
@@ -61,7 +62,7 @@ export class Steps {
     this.#deploy = {
       "migrate-expand": (op) =>
         o.migrator
-          ? o.migrator.expand(op.record.version, op.controller.signal)
+          ? o.migrator.expand(op.record.version, op.record.to.colour, op.controller.signal)
           : Promise.resolve(skip("no database configured")),
       "start-idle": async (op) => {
         const idle = op.record.to.colour;
@@ -289,7 +290,7 @@ export class Steps {
   async #switch(op: Operation): Promise<string> {
     const { record, controller } = op;
     const { o, writer, keeper, state } = this.#c;
-    const schema = (await o.migrator?.checkSchema(record.version)) ?? null;
+    const schema = (await o.migrator?.checkSchema(record.version, record.to.colour)) ?? null;
     const waited = await this.#readyAgain(op, record.to.colour);
     controller.signal.throwIfAborted();
     // The record says "switch" before traffic moves: whoever finds it after a crash knows to look. A deploy
@@ -303,13 +304,82 @@ export class Steps {
         `the deploy state could not be written before the switch (${writer.error}), so traffic did not move`,
       );
     }
-    const result = await o.router.switchTo(record.to.colour);
+    const { result, database } = await this.#moveTraffic(op, record.to.colour);
     state().active = record.to.colour;
     record.switchedAt = new Date(result.at).toISOString();
     keeper.draining(result.from, o.router.drain(result.from, o.drainTimeoutMs));
     await writer.flush();
     o.logger.info({ deploy: record.id, from: result.from, to: result.to }, "switched");
-    return `${result.from} -> ${result.to}${waited}${schema ? `; ${schema}` : ""}`;
+    return `${result.from} -> ${result.to}${waited}${schema ? `; ${schema}` : ""}${database}`;
+  }
+
+  /**
+   * Points the data plane at `to`. With database.sync: logical, through a database switchover: new requests
+   * are held at the router, those in flight on the old colour finish, `to`'s database replays everything the
+   * old one wrote and takes over its sequences, the replication turns round, traffic moves, and the held
+   * requests go to `to`. Past database.switchoverTimeout, or on any error, the held requests go to the old
+   * colour, which keeps serving and writing, and this throws. Says how long requests were held.
+   */
+  async #moveTraffic(op: Operation, to: Colour): Promise<{ result: SwitchResult; database: string }> {
+    const { o, state } = this.#c;
+    const sync = o.migrator?.sync ?? null;
+    if (sync === null) return { result: await o.router.switchTo(to), database: "" };
+    const from = state().active;
+    const hold = o.router.requestHold;
+    if (hold === null)
+      throw new CutoverError(
+        "SYNC_NOT_STREAMING",
+        "database.sync: logical needs a data plane that can hold requests during the switchover (the built-in router)",
+      );
+    await sync.ready(from, to);
+    op.controller.signal.throwIfAborted();
+    const timeoutMs = sync.switchoverTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
+    // The hold's own timeout is a safety net a little past ours: whatever happens, requests are released.
+    hold.hold(timeoutMs + 5_000, `database switchover ${from} -> ${to}`);
+    let released: HoldResult | null = null;
+    try {
+      if (!(await hold.quiet(from, timeoutMs))) {
+        throw new CutoverError(
+          "SWITCHOVER_TIMEOUT",
+          `requests in flight on ${from} did not finish within database.switchoverTimeout (${formatDuration(timeoutMs)}); traffic and writes stay on ${from}`,
+        );
+      }
+      const caught = await sync.switchover(from, to, deadline);
+      const result = await o.router.switchTo(to);
+      released = hold.release();
+      await sync
+        .afterSwitch(from, to)
+        .catch((error: unknown) =>
+          o.logger.warn({ err: (error as Error).message }, "dropping the old replication direction failed"),
+        );
+      const database = `; database switchover: requests held ${formatDuration(released.heldMs)} (${released.held} request(s)), ${to}'s database caught up in ${formatDuration(caught.caughtUpMs)}, ${caught.sequences} sequence(s) moved on`;
+      o.logger.info(
+        {
+          deploy: op.record.id,
+          from,
+          to,
+          heldMs: released.heldMs,
+          held: released.held,
+          caughtUpMs: caught.caughtUpMs,
+        },
+        "database switchover done",
+      );
+      return { result, database };
+    } finally {
+      if (released === null) {
+        const back = hold.release();
+        o.logger.warn(
+          { deploy: op.record.id, from, to, heldMs: back.heldMs, held: back.held },
+          `database switchover failed: held requests went to ${from}`,
+        );
+        await sync
+          .abandon(from, to)
+          .catch((error: unknown) =>
+            o.logger.warn({ err: (error as Error).message }, "dropping the prepared way back failed"),
+          );
+      }
+    }
   }
 
   /**
@@ -334,7 +404,22 @@ export class Steps {
   async #switchBack(op: Operation, reason: string): Promise<void> {
     const { record } = op;
     const { o, keeper, writer, state } = this.#c;
-    const back = await o.router.switchTo(record.from.colour);
+    let back: SwitchResult;
+    try {
+      back = (await this.#moveTraffic(op, record.from.colour)).result;
+    } catch (error) {
+      // With database.sync: logical the way back needs the old colour's database caught up; without it,
+      // traffic stays where every write is.
+      const why = error instanceof CutoverError ? error.summary : (error as Error).message;
+      setPhase(
+        record,
+        "Aborted",
+        `${reason}; moving traffic back failed (${why}), so it stays on ${record.to.colour} (${record.version}) with every write: \`cutover rollback\` tries again`,
+      );
+      await writer.flush();
+      o.logger.error({ deploy: record.id, reason, why }, "rollback after the switch failed");
+      return;
+    }
     state().active = record.from.colour;
     record.rolledBackAt = new Date(back.at).toISOString();
     keeper.draining(back.from, o.router.drain(back.from, o.drainTimeoutMs));

@@ -45,6 +45,23 @@ export class InFlightSet {
     });
   }
 
+  /** Resolves true once nothing is in flight (at once when nothing is), false at `timeoutMs`; cancels nothing. */
+  whenEmpty(timeoutMs: number): Promise<boolean> {
+    if (this.#entries.size === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const watcher = (): void => {
+        if (this.#entries.size === 0) finish(true);
+      };
+      const finish = (empty: boolean): void => {
+        clearTimeout(timer);
+        this.#watchers.delete(watcher);
+        resolve(empty);
+      };
+      const timer = setTimeout(() => finish(this.#entries.size === 0), Math.max(0, timeoutMs));
+      this.#watchers.add(watcher);
+    });
+  }
+
   /** Cancels everything in flight. */
   cancelAll(): number {
     const entries = [...this.#entries];

@@ -9,6 +9,7 @@ export const PROXY_FAILURES = [
   "upstream-timeout",
   "drained",
   "bad-request",
+  "hold-full",
 ] as const;
 export type ProxyFailure = (typeof PROXY_FAILURES)[number];
 
@@ -16,6 +17,8 @@ interface FailureTemplate {
   readonly status: number;
   readonly error: string;
   readonly hint: (colour: Colour) => string;
+  /** Sent as Retry-After (seconds) when set: the client may try again that soon. */
+  readonly retryAfterS?: number;
 }
 
 const TEMPLATES: Readonly<Record<ProxyFailure, FailureTemplate>> = {
@@ -46,6 +49,13 @@ const TEMPLATES: Readonly<Record<ProxyFailure, FailureTemplate>> = {
     error: "bad request",
     hint: () => "the request cannot be forwarded as sent",
   },
+  "hold-full": {
+    status: 503,
+    error: "too many requests held",
+    hint: () =>
+      "traffic is paused (`cutover pause` or a database switchover) and the router holds as many requests as it may; retry shortly",
+    retryAfterS: 1,
+  },
 };
 
 export function failureStatus(failure: ProxyFailure): number {
@@ -65,13 +75,14 @@ export function sendFailure(
   colour: Colour,
   detail?: string,
 ): number {
-  const status = TEMPLATES[failure].status;
+  const { status, retryAfterS } = TEMPLATES[failure];
   const body = failureBody(failure, colour, detail);
   res.writeHead(status, {
     "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
     [COLOUR_HEADER]: colour,
+    ...(retryAfterS === undefined ? {} : { "retry-after": String(retryAfterS) }),
   });
   res.end(body);
   return status;
@@ -79,13 +90,14 @@ export function sendFailure(
 
 /** The same answer as raw HTTP/1.1 bytes, for a socket taken over by an upgrade. */
 export function rawFailure(failure: ProxyFailure, colour: Colour, detail?: string): string {
-  const status = TEMPLATES[failure].status;
+  const { status, error, retryAfterS } = TEMPLATES[failure];
   const body = failureBody(failure, colour, detail);
   return (
-    `HTTP/1.1 ${status} ${TEMPLATES[failure].error}\r\n` +
+    `HTTP/1.1 ${status} ${error}\r\n` +
     "content-type: application/json\r\n" +
     `content-length: ${Buffer.byteLength(body)}\r\n` +
     `${COLOUR_HEADER}: ${colour}\r\n` +
+    (retryAfterS === undefined ? "" : `retry-after: ${retryAfterS}\r\n`) +
     "connection: close\r\n\r\n" +
     body
   );

@@ -10,6 +10,24 @@ export interface RouterState {
   inFlight(colour: Colour): number;
 }
 
+/** The hold of new requests (RouterHold), as the metrics read it at scrape time. */
+export interface HoldCounts {
+  /** Requests waiting at the router now. */
+  readonly held: number;
+  /** Requests held, then sent to a colour at a release. */
+  readonly released: number;
+  /** Requests whose client went away while they were held. */
+  readonly gone: number;
+  /** Requests answered 503 because the hold was full. */
+  readonly refused: number;
+  /** Holds ended by a release. */
+  readonly releasedHolds: number;
+  /** Holds ended by their own timeout. */
+  readonly timedOutHolds: number;
+  /** Time new requests were held, over every hold (the one on now included). */
+  readonly seconds: number;
+}
+
 const STATUS_SLOTS = 600;
 
 /** Upper bounds (seconds) of the request duration histograms. */
@@ -33,7 +51,7 @@ export class RouterMetrics {
   };
   readonly #duration: DurationHistogram;
 
-  constructor(state: RouterState) {
+  constructor(state: RouterState, hold: { counts(): HoldCounts }) {
     const counts = this.#statusCounts;
     const registers = [this.registry];
     new Counter({
@@ -85,6 +103,7 @@ export class RouterMetrics {
         this.inc(state.switches);
       },
     });
+    registerHoldMetrics(registers, hold);
   }
 
   get contentType(): string {
@@ -111,4 +130,50 @@ export class RouterMetrics {
     const slot = status > 0 && status < STATUS_SLOTS ? status : 0;
     slots[slot] = (slots[slot] as number) + 1;
   }
+}
+
+/** The hold's gauge and counters (`cutover pause`, a database switchover), read from `hold` when scraped. */
+function registerHoldMetrics(registers: Registry[], hold: { counts(): HoldCounts }): void {
+  new Gauge({
+    name: "cutover_held_requests",
+    help: "Requests waiting at the router now, held by `cutover pause` or a database switchover",
+    registers,
+    collect() {
+      this.set(hold.counts().held);
+    },
+  });
+  new Counter({
+    name: "cutover_held_requests_total",
+    help: "Requests that arrived while held, by outcome: released (sent to a colour), gone (the client left first), refused (503, the hold was full)",
+    labelNames: ["outcome"] as const,
+    registers,
+    collect() {
+      const counts = hold.counts();
+      this.reset();
+      this.inc({ outcome: "released" }, counts.released);
+      this.inc({ outcome: "gone" }, counts.gone);
+      this.inc({ outcome: "refused" }, counts.refused);
+    },
+  });
+  new Counter({
+    name: "cutover_holds_total",
+    help: "Holds of new requests that ended, by how: release (cutover resume, or the step that held) or timeout",
+    labelNames: ["ended"] as const,
+    registers,
+    collect() {
+      const counts = hold.counts();
+      this.reset();
+      this.inc({ ended: "release" }, counts.releasedHolds);
+      this.inc({ ended: "timeout" }, counts.timedOutHolds);
+    },
+  });
+  new Counter({
+    name: "cutover_hold_seconds_total",
+    help: "Time new requests were held at the router, over every hold (the one on now included)",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(hold.counts().seconds);
+    },
+  });
 }

@@ -7,9 +7,11 @@ import type { Endpoint } from "../engine/ports/platform.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "../engine/ports/traffic-router.js";
 import { CutoverError } from "../errors.js";
 import { ColourLane } from "./colour-lane.js";
+import { HeldHttpRequest, HeldUpgrade } from "./held-request.js";
 import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
+import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
@@ -43,12 +45,15 @@ export interface RouterOptions {
    * router's own at `initialActive`.
    */
   readonly activeColour?: SharedActiveColour;
+  /** Requests held at most at once while new requests are held (requestHold); the next get 503. Default 10,000. */
+  readonly holdLimit?: number;
 }
 
 /**
  * The built-in data plane: an HTTP/1.1 and WebSocket reverse proxy with one listener for the active
  * colour and one for the idle colour. Switching is one atomic store (SharedActiveColour); each request reads
- * the active colour once, when it arrives, and stays on that colour until it ends.
+ * the active colour once, when it arrives, and stays on that colour until it ends. While new requests are
+ * held (requestHold), a request on the main listener reads it at the release instead.
  */
 export class Router implements TrafficRouter {
   readonly #options: RouterOptions;
@@ -58,6 +63,7 @@ export class Router implements TrafficRouter {
   readonly #main: Server;
   readonly #preview: Server | null;
   readonly #active: SharedActiveColour;
+  readonly #hold: RouterHold;
   #mirror: Mirror | null = null;
   #mirrorThread: MirrorThread | null = null;
   #mainAddress: Address | null = null;
@@ -67,7 +73,13 @@ export class Router implements TrafficRouter {
     this.#options = options;
     this.#active = options.activeColour ?? new SharedActiveColour(options.initialActive);
     this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "router" });
-    this.#metrics = new RouterMetrics(this);
+    this.#hold = new RouterHold({
+      activeLane: () => this.#lanes[this.#active.colour],
+      lane: (colour) => this.#lanes[colour],
+      limit: options.holdLimit ?? DEFAULT_HOLD_LIMIT,
+      logger: this.#log,
+    });
+    this.#metrics = new RouterMetrics(this, this.#hold);
     const replicas = {
       sticky: options.sticky,
       timeouts: {
@@ -89,6 +101,11 @@ export class Router implements TrafficRouter {
 
   get active(): Colour {
     return this.#active.colour;
+  }
+
+  /** Holds new requests on the main listener (the preview listener is never held). */
+  get requestHold(): RouterHold {
+    return this.#hold;
   }
 
   /** Times the active colour changed, by this router or by another thread holding its pointer. */
@@ -166,6 +183,7 @@ export class Router implements TrafficRouter {
 
   /** Closes the listeners, every open connection and WebSocket, and the pools to the replicas. */
   async close(): Promise<void> {
+    this.#hold.close();
     this.setMirror(null);
     await this.#mirrorThread?.close();
     const servers = [closeServer(this.#main)];
@@ -188,11 +206,16 @@ export class Router implements TrafficRouter {
     return this.#previewAddress;
   }
 
-  #createServer(lane: () => ColourLane, mirrored: boolean): Server {
+  /** `main`: the main listener, which mirrors and may hold; otherwise the preview listener. */
+  #createServer(lane: () => ColourLane, main: boolean): Server {
+    const hold = main ? this.#hold : null;
+    const mirror = () => (main ? this.#mirror : null);
     const server = createServer({ requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
-      new HttpExchange(req, res, lane(), mirrored ? this.#mirror : null).start();
+      if (hold?.on && hold.admit(new HeldHttpRequest(req, res, mirror))) return;
+      new HttpExchange(req, res, lane(), mirror()).start();
     });
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (hold?.on && hold.admit(new HeldUpgrade(req, socket, head))) return;
       new TunnelExchange(req, socket, head, lane()).start();
     });
     return server;

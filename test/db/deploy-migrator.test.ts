@@ -57,7 +57,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
     );
     const before = await schemaSnapshot(database.url);
     const refused = await migrator()
-      .expand("2.0.0", signal)
+      .expand("2.0.0", "green", signal)
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(UnsafeMigrationError);
     const firstLine = (refused as UnsafeMigrationError).summary;
@@ -70,22 +70,22 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
 
   it("leaves the schema as it was when an expand migration fails", async () => {
     const deploy = migrator();
-    await deploy.expand("1.0.0", signal);
+    await deploy.expand("1.0.0", "green", signal);
     const before = await schemaSnapshot(database.url);
     folder.write(
       "0002_broken.sql",
       "-- cutover:phase expand\nALTER TABLE users ADD COLUMN email text;\nINSERT INTO users (name) VALUES (NULL);\n",
     );
-    await expect(deploy.expand("2.0.0", signal)).rejects.toBeInstanceOf(MigrationFailedError);
+    await expect(deploy.expand("2.0.0", "green", signal)).rejects.toBeInstanceOf(MigrationFailedError);
     expect(await schemaSnapshot(database.url)).toEqual(before);
   });
 
   it("hands each colour the search_path of the schema version its version first started at", async () => {
     const deploy = migrator();
-    await deploy.expand("1.0.0", signal);
+    await deploy.expand("1.0.0", "green", signal);
     expect((await deploy.colourEnv("blue", "1.0.0")).CUTOVER_SCHEMA_VERSION).toBe("0001");
     folder.write("0002_email.sql", "-- cutover:phase expand\nALTER TABLE users ADD COLUMN email text;\n");
-    await deploy.expand("2.0.0", signal);
+    await deploy.expand("2.0.0", "green", signal);
     const green = await deploy.colourEnv("green", "2.0.0");
     const blueAgain = await deploy.colourEnv("blue", "1.0.0");
     expect(green.PGOPTIONS).toBe("-c search_path=cutover_v0002,public");
@@ -96,7 +96,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
     folder.write("0002_email.sql", "-- cutover:phase expand\nALTER TABLE users ADD COLUMN email text;\n");
     folder.write("0003_drop_name.sql", "-- cutover:phase contract\nALTER TABLE users DROP COLUMN name;\n");
     const deploy = migrator({ requires: { "1.x": "<=0002", "2.x": ">=0002", "3.0.0": ">=0003" } });
-    expect(await deploy.expand("2.0.0", signal)).toMatch(/applied 0001_users, 0002_email/);
+    expect(await deploy.expand("2.0.0", "green", signal)).toMatch(/applied 0001_users, 0002_email/);
     expect(await deploy.checkSchema("2.1.0")).toBe('schema 0002 satisfies >=0002 ("2.x")');
     expect(await deploy.checkSchema("1.4.0")).toBe('schema 0002 satisfies <=0002 ("1.x")');
     expect(await deploy.checkSchema("4.0.0")).toBe("no schema range declared for 4.0.0");
@@ -114,7 +114,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
   it("holds contract migrations when database.contract is manual", async () => {
     folder.write("0002_drop_name.sql", "-- cutover:phase contract\nALTER TABLE users DROP COLUMN name;\n");
     const deploy = migrator({ contract: "manual" });
-    await deploy.expand("2.0.0", signal);
+    await deploy.expand("2.0.0", "green", signal);
     expect(await deploy.contract()).toBe(
       "0002_drop_name held for `cutover migrate contract` (database.contract: manual)",
     );
@@ -131,7 +131,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
       "-- cutover:phase expand\nALTER TABLE users ADD COLUMN legacy_flag boolean;\n",
     );
     const deploy = migrator();
-    await deploy.expand("1.0.0", signal);
+    await deploy.expand("1.0.0", "green", signal);
     folder.write(
       "0003_rename.sql",
       "-- cutover:phase expand\nALTER TABLE users RENAME COLUMN name TO display_name;\n",
@@ -140,7 +140,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
       "0004_drop_flag.sql",
       "-- cutover:phase contract\nALTER TABLE users DROP COLUMN legacy_flag;\n",
     );
-    await deploy.expand("2.0.0", signal);
+    await deploy.expand("2.0.0", "green", signal);
     expect(await deploy.contract()).toBe("contracted 0004_drop_flag; schema 0004; dropped cutover_v0002");
     const columns = await query<{ column_name: string }>(
       database.url,
@@ -151,7 +151,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
 
   it("serves a renamed table under its old name to the old colour, for reads and writes, until contract", async () => {
     const deploy = migrator();
-    await deploy.expand("1.0.0", signal);
+    await deploy.expand("1.0.0", "green", signal);
     const blue = new pg.Client({ connectionString: (await deploy.colourEnv("blue", "1.0.0")).DATABASE_URL });
     await blue.connect();
     try {
@@ -160,7 +160,7 @@ describe.each(await databaseTargets())("the deploy migrator on $name", (target) 
         "0002_accounts.sql",
         "-- cutover:phase expand\nALTER TABLE users RENAME TO accounts;\n-- cutover:down\nALTER TABLE accounts RENAME TO users;\n",
       );
-      await deploy.expand("2.0.0", signal);
+      await deploy.expand("2.0.0", "green", signal);
       await blue.query("INSERT INTO users (name) VALUES ('after')");
       await blue.query("UPDATE users SET name = 'before!' WHERE name = 'before'");
       expect((await blue.query("SELECT name FROM users ORDER BY id")).rows).toEqual([

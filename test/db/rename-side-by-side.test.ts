@@ -67,7 +67,7 @@ ${database ? `  url: "${database.url}"\n` : ""}  requires:
     closers.push(() => migrator.close());
     const signal = new AbortController().signal;
 
-    expect(await migrator.expand("1.0.0", signal)).toMatch(/^applied 0001_create_items; schema 0001/);
+    expect(await migrator.expand("1.0.0", "green", signal)).toMatch(/^applied 0001_create_items; schema 0001/);
     const blueEnv = await migrator.colourEnv("blue", "1.0.0");
     expect(blueEnv.PGOPTIONS).toBe("-c search_path=cutover_v0001,public");
     expect(blueEnv.DATABASE_URL).toContain("options=-c%20search_path%3Dcutover_v0001%2Cpublic");
@@ -101,10 +101,10 @@ ${database ? `  url: "${database.url}"\n` : ""}  requires:
     });
 
     writeFileSync(join(dir, "migrations", "0002_rename_name.sql"), RENAME);
-    await expect(migrator.checkSchema("2.0.0")).rejects.toThrow(
+    await expect(migrator.checkSchema("2.0.0", "green")).rejects.toThrow(
       /2\.0\.0 needs schema >=0002 .* 0002_rename_name \(expand\) is not applied/,
     );
-    expect(await migrator.expand("2.0.0", signal)).toMatch(/^applied 0002_rename_name; schema 0002/);
+    expect(await migrator.expand("2.0.0", "green", signal)).toMatch(/^applied 0002_rename_name; schema 0002/);
     // v1 keeps its name through the view, for reads and writes, right after the rename.
     expect((await call(live, "GET", "/items")).body).toEqual([{ id: 1, name: "a" }]);
     expect((await call(live, "POST", "/items?v=b")).body).toEqual({ id: 2, name: "b" });
@@ -125,7 +125,7 @@ ${database ? `  url: "${database.url}"\n` : ""}  requires:
       { id: 2, title: "b" },
       { id: 3, title: "c1" },
     ]);
-    expect(await migrator.checkSchema("2.0.0")).toMatch(/schema 0002 satisfies >=0002 \("2.x"\)/);
+    expect(await migrator.checkSchema("2.0.0", "green")).toMatch(/schema 0002 satisfies >=0002 \("2.x"\)/);
 
     router.switchTo("green");
     const [v2, v1] = await Promise.all([

@@ -12,7 +12,12 @@
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Colour } from "../../src/colour.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../src/engine/ports/platform.js";
-import type { DrainResult, SwitchResult, TrafficRouter } from "../../src/engine/ports/traffic-router.js";
+import type {
+  DrainResult,
+  RequestHold,
+  SwitchResult,
+  TrafficRouter,
+} from "../../src/engine/ports/traffic-router.js";
 import { CutoverError } from "../../src/errors.js";
 
 const never = <T>(): Promise<T> => new Promise<T>(() => undefined);
@@ -131,6 +136,11 @@ class GatedRouter implements TrafficRouter {
 
   get active(): Colour {
     return this.shared.active;
+  }
+
+  /** The shared data plane's hold, not gated: no test holds requests through a process that may die. */
+  get requestHold(): RequestHold | null {
+    return this.shared.requestHold;
   }
 
   setEndpoints(colour: Colour, endpoints: readonly Endpoint[]): void {

@@ -62,10 +62,11 @@ export interface MigratorScript {
 
 export class ScriptedMigrator implements DeployMigrator {
   readonly calls: string[] = [];
+  readonly sync = null;
 
   constructor(readonly script: MigratorScript = {}) {}
 
-  async expand(version: string, _signal: AbortSignal): Promise<string> {
+  async expand(version: string, _target: Colour, _signal: AbortSignal): Promise<string> {
     this.calls.push(`expand ${version}`);
     if (this.script.failExpand) throw new CutoverError("MIGRATION_FAILED", this.script.failExpand);
     return `applied nothing for ${version}`;

@@ -8,6 +8,7 @@ import { DeployTimeline } from "./deploy-timeline.js";
 import { byId, setText } from "./dom.js";
 import { LiveCharts } from "./live-charts.js";
 import { LiveStream, type StreamState } from "./live-stream.js";
+import { SyncLine } from "./sync-line.js";
 import { forgetToken, saveToken, takeToken } from "./token-store.js";
 
 const LIVE_URL = "/dashboard-api/live";
@@ -19,6 +20,7 @@ class DashboardPage {
   readonly #state = new DashboardState();
   readonly #announcer = new Announcer();
   readonly #cards = new ColourCards(byId("colours"));
+  readonly #sync = new SyncLine(byId("database-sync"));
   readonly #timeline = new DeployTimeline(byId("deploy-title"), byId("deploy-body"));
   readonly #charts = new LiveCharts(byId("chart-grid"));
   readonly #history = new DeployHistory(
@@ -107,6 +109,7 @@ class DashboardPage {
       setText(live.querySelector("strong") ?? live, status.active);
       document.title = `${status.service}: ${status.active} live · cutover`;
       this.#cards.update(state);
+      this.#sync.update(status.databaseSync);
       this.#actions.update(status);
       this.#announcer.liveColour(status.active, quiet);
     }

@@ -1,4 +1,4 @@
-import type { A_Const, DefElem, Node, RangeVar, TypeName } from "libpg-query";
+import type { A_Const, DefElem, Node, ObjectWithArgs, RangeVar, TypeName } from "libpg-query";
 
 /** Small readers over libpg_query's JSON tree (protobuf JSON: zero values and empty lists are omitted). */
 
@@ -50,4 +50,22 @@ export function constantValue(constant: A_Const): string | number {
   if (constant.ival) return constant.ival.ival ?? 0;
   if (constant.fval) return Number(constant.fval.fval ?? 0);
   return 0;
+}
+
+/** A function as written in DROP or ALTER: "total(int4, text)", or "total" when no arguments are given. */
+export function functionName(object: ObjectWithArgs): string {
+  const name = names(object.objname).join(".");
+  if (object.args_unspecified) return name;
+  const args = (object.objargs ?? []).map((arg) => ("TypeName" in arg ? typeBaseName(arg.TypeName) : "?"));
+  return `${name}(${args.join(", ")})`;
+}
+
+/** The parts of the name of one object of a DROP or ALTER: ["app", "orders_v1"]; ["users", "users_touch"]. */
+export function objectNameParts(object: Node | undefined): string[] {
+  if (!object) return [];
+  if ("List" in object) return names(object.List.items);
+  if ("String" in object) return [object.String.sval ?? ""];
+  if ("ObjectWithArgs" in object) return names(object.ObjectWithArgs.objname);
+  if ("TypeName" in object) return names(object.TypeName.names);
+  return [];
 }

@@ -1,8 +1,11 @@
-import type { Node } from "libpg-query";
-import { isServedByViews, renameOf } from "../rename-of.js";
+import type { AlterEnumStmt, Node } from "libpg-query";
 import { constantValue, names, optionNames, relationName } from "./ast.js";
 import { checkAlterTable } from "./check-alter-table.js";
+import { checkDrop } from "./check-drop.js";
+import { checkRename } from "./check-rename.js";
+import { checkReplace } from "./check-replace.js";
 import type { LintState } from "./lint-state.js";
+import { noteObjects } from "./note-objects.js";
 import type { RawFinding } from "./raw-finding.js";
 import { trafficLockedTable } from "./traffic-lock.js";
 
@@ -26,7 +29,7 @@ export function checkStatement(node: Node, state: LintState): RawFinding[] {
 function specificFindings(node: Node, state: LintState): RawFinding[] {
   if ("AlterTableStmt" in node) return checkAlterTable(node.AlterTableStmt, state);
   if ("RenameStmt" in node) return checkRename(node, state);
-  if ("DropStmt" in node) return checkDrop(node.DropStmt);
+  if ("DropStmt" in node) return checkDrop(node.DropStmt, state);
   if ("DropdbStmt" in node)
     return [{ rule: "drop-database", detail: `drops database ${node.DropdbStmt.dbname}` }];
   if ("IndexStmt" in node) return checkIndex(node.IndexStmt, state);
@@ -41,38 +44,7 @@ function specificFindings(node: Node, state: LintState): RawFinding[] {
   }
   if ("AlterEnumStmt" in node) return checkEnum(node.AlterEnumStmt, state);
   if ("TransactionStmt" in node) return checkTransaction(node.TransactionStmt.kind ?? "");
-  return [];
-}
-
-function checkRename(node: Node, state: LintState): RawFinding[] {
-  const rename = renameOf(node);
-  if (!rename || state.isNewTable(rename.table)) return [];
-  const rule = rename.kind === "column" ? "rename-column" : "rename-table";
-  const what = rename.kind === "column" ? `${rename.table}.${rename.from}` : rename.from;
-  if (state.phase === "expand" && !isServedByViews(rename, state.baseSchema)) {
-    const detail = `renames ${what} to ${rename.to} outside schema ${state.baseSchema}, which versioned views cannot serve`;
-    return [{ rule, severity: "error", detail }];
-  }
-  return [{ rule, detail: `renames ${what} to ${rename.to}` }];
-}
-
-function checkDrop(statement: { removeType?: string; concurrent?: boolean; objects?: Node[] }): RawFinding[] {
-  const objects = (statement.objects ?? []).map((object) =>
-    "List" in object ? names(object.List.items).join(".") : "String" in object ? object.String.sval : "?",
-  );
-  const what = objects.join(", ");
-  switch (statement.removeType) {
-    case "OBJECT_TABLE":
-      return [{ rule: "drop-table", detail: `drops table ${what}` }];
-    case "OBJECT_SCHEMA":
-      return [{ rule: "drop-schema", detail: `drops schema ${what}` }];
-    case "OBJECT_INDEX":
-      return statement.concurrent
-        ? []
-        : [{ rule: "drop-index-non-concurrently", detail: `drops index ${what}` }];
-    default:
-      return [];
-  }
+  return checkReplace(node, state);
 }
 
 function checkIndex(
@@ -100,8 +72,9 @@ function checkReindex(statement: { params?: Node[] }, state: LintState): RawFind
     : [];
 }
 
-function checkEnum(statement: { newVal?: string; oldVal?: string }, state: LintState): RawFinding[] {
-  if (!statement.newVal || statement.oldVal) return [];
+function checkEnum(statement: AlterEnumStmt, state: LintState): RawFinding[] {
+  if (statement.oldVal && statement.newVal) return checkEnumRename(statement, state);
+  if (!statement.newVal) return [];
   const version = state.options.serverVersionNum;
   const oldServer = version !== undefined && version < ENUM_IN_TRANSACTION_SINCE;
   if (state.inTransactionBlock && oldServer) {
@@ -114,6 +87,14 @@ function checkEnum(statement: { newVal?: string; oldVal?: string }, state: LintS
   return [];
 }
 
+/** RENAME VALUE: the running version still writes and compares the old label. */
+function checkEnumRename(statement: AlterEnumStmt, state: LintState): RawFinding[] {
+  const type = names(statement.typeName);
+  if (state.isNew("type", type.at(-1))) return [];
+  const detail = `renames value '${statement.oldVal}' of type ${type.join(".")} to '${statement.newVal}'`;
+  return [{ rule: "rename-enum-value", detail }];
+}
+
 function checkTransaction(kind: string): RawFinding[] {
   const control = ["TRANS_STMT_BEGIN", "TRANS_STMT_START", "TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"];
   if (!control.includes(kind)) return [];
@@ -121,11 +102,7 @@ function checkTransaction(kind: string): RawFinding[] {
 }
 
 function updateState(node: Node, state: LintState): void {
-  if ("CreateStmt" in node && node.CreateStmt.relation?.relname)
-    state.createdTables.add(node.CreateStmt.relation.relname);
-  if ("CreateTableAsStmt" in node && node.CreateTableAsStmt.into?.rel?.relname) {
-    state.createdTables.add(node.CreateTableAsStmt.into.rel.relname);
-  }
+  noteObjects(node, state);
   if ("TransactionStmt" in node) {
     const kind = node.TransactionStmt.kind;
     if (kind === "TRANS_STMT_BEGIN" || kind === "TRANS_STMT_START") state.inTransactionBlock = true;

@@ -11,6 +11,26 @@ export interface LintOptions {
   readonly baseSchema?: string;
 }
 
+/**
+ * Kinds of object a migration makes, each with names of its own. Triggers, policies and rules are named
+ * per table ("users.users_touch").
+ */
+export const OBJECT_KINDS = [
+  "table",
+  "view",
+  "sequence",
+  "function",
+  "type",
+  "trigger",
+  "policy",
+  "rule",
+  "schema",
+] as const;
+export type ObjectKind = (typeof OBJECT_KINDS)[number];
+
+/** Tables, views and sequences share one set of names (pg_class): freeing one frees it for all three. */
+const RELATION_KINDS: readonly ObjectKind[] = ["table", "view", "sequence"];
+
 /** A CHECK (column IS NOT NULL) constraint seen in the migrations linted so far. */
 interface NotNullCheck {
   readonly table: string;
@@ -50,8 +70,8 @@ export class LintState {
   lockTimeoutMs: number;
   /** Inside an explicit BEGIN ... COMMIT written in the file. */
   inTransactionBlock = false;
-  /** Tables created by this migration: nobody else uses them yet, so locks on them harm nobody. */
-  readonly createdTables = new Set<string>();
+  /** "kind:name" of objects this migration made: nobody else uses them yet, so changing them harms nobody. */
+  readonly #newObjects = new Set<string>();
 
   constructor(phase: Phase, options: LintOptions, context: LintContext, statementCount: number) {
     this.phase = phase;
@@ -66,7 +86,31 @@ export class LintState {
   }
 
   isNewTable(table: string | undefined): boolean {
-    return table !== undefined && this.createdTables.has(table);
+    return this.isNew("table", table);
+  }
+
+  /** Whether the running version cannot be using `name` (unqualified): this migration made or freed it. */
+  isNew(kind: ObjectKind, name: string | undefined): boolean {
+    return name !== undefined && this.#newObjects.has(`${kind}:${name}`);
+  }
+
+  /** A trigger, policy or rule is new when its table is, or when this migration made it. */
+  isNewOnTable(kind: ObjectKind, table: string, name: string): boolean {
+    return this.isNewTable(table) || this.isNew(kind, `${table}.${name}`);
+  }
+
+  /** This migration made the object: later statements may drop or replace it. */
+  noteCreated(kind: ObjectKind, name: string): void {
+    this.#newObjects.add(`${kind}:${name}`);
+  }
+
+  /**
+   * This migration dropped the object or renamed it away (reported on its own): an object made under the
+   * name afterwards, even by CREATE OR REPLACE, is a new one (e.g. a view with the old name of a table).
+   */
+  noteFreed(kind: ObjectKind, name: string): void {
+    const kinds = RELATION_KINDS.includes(kind) ? RELATION_KINDS : [kind];
+    for (const each of kinds) this.#newObjects.add(`${each}:${name}`);
   }
 
   /** SET lock_timeout = value: a number is milliseconds; a string may carry a unit ("2s", "1min"). */

@@ -1,5 +1,5 @@
 import type { Node } from "libpg-query";
-import { optionNames, relationName } from "./ast.js";
+import { objectNameParts, optionNames, relationName } from "./ast.js";
 import type { LintState } from "./lint-state.js";
 
 /** ALTER TABLE subcommands that take less than a write-blocking lock. */
@@ -45,20 +45,25 @@ function lockedTable(node: Node): string | null {
   }
   if ("LockStmt" in node) return firstRelation(node.LockStmt.relations);
   if ("CreateTrigStmt" in node) return relationName(node.CreateTrigStmt.relation);
+  if ("RuleStmt" in node) return relationName(node.RuleStmt.relation);
+  if ("CreatePolicyStmt" in node) return relationName(node.CreatePolicyStmt.table);
+  if ("AlterPolicyStmt" in node) return relationName(node.AlterPolicyStmt.table);
   if ("RefreshMatViewStmt" in node) {
     return node.RefreshMatViewStmt.concurrent ? null : relationName(node.RefreshMatViewStmt.relation);
   }
   return null;
 }
 
+/** DROP TRIGGER, POLICY and RULE take ACCESS EXCLUSIVE on their table ("users" of [users, t]). */
+const ON_TABLE = new Set(["OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_RULE"]);
+
 function dropLock(statement: { removeType?: string; concurrent?: boolean; objects?: Node[] }): string | null {
   if (statement.concurrent) return null;
-  if (statement.removeType !== "OBJECT_TABLE" && statement.removeType !== "OBJECT_INDEX") return null;
-  const first = statement.objects?.[0];
-  if (!first || !("List" in first)) return null;
-  return (first.List.items ?? [])
-    .flatMap((item) => ("String" in item ? [item.String.sval ?? ""] : []))
-    .join(".");
+  const type = statement.removeType ?? "";
+  if (type !== "OBJECT_TABLE" && type !== "OBJECT_INDEX" && !ON_TABLE.has(type)) return null;
+  const parts = objectNameParts(statement.objects?.[0]);
+  const name = ON_TABLE.has(type) ? parts.slice(0, -1) : parts;
+  return name.length > 0 ? name.join(".") : null;
 }
 
 function firstRelation(relations: readonly Node[] | undefined): string | null {

@@ -32,6 +32,8 @@ export class ServiceSelectorRouter implements TrafficRouter {
   readonly #o: ServiceSelectorRouterOptions;
   readonly #log: Logger;
   #active: Colour;
+  /** A Service is a set of kube-proxy rules: a connection is forwarded at once or refused; nothing waits in it. */
+  readonly requestHold = null;
 
   private constructor(options: ServiceSelectorRouterOptions, active: Colour) {
     this.#o = options;

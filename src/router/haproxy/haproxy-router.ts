@@ -56,6 +56,22 @@ const EMPTY_COLOUR: ColourStats = {
  * and stays on that colour until it ends. Changes are applied one at a time, in the order they were asked.
  */
 export class HaproxyRouter implements TrafficRouter {
+  /**
+   * HAProxy cannot hold requests the way RequestHold promises (checked against HAProxy 2.6, the Debian 12
+   * package; management.txt and configuration.txt):
+   * - A backend queue (servers' maxconn, `timeout queue`) holds a request only after `use_backend` has read
+   *   the colour map: a queued request belongs to the colour that was active when it arrived and cannot
+   *   move, so the release would send it to the old colour. (`maxconn 0` on a server means no limit.)
+   * - `set maxconn frontend <fe> 0` stops accepting new connections (they wait in the kernel's backlog),
+   *   but requests on connections already open (keep-alive) go on to the active colour at once; a client
+   *   that gives up is still forwarded once accepted; beyond the backlog connections are dropped, not
+   *   answered 503; and nothing releases the hold if cutover dies.
+   * - A Lua action before `use_backend` can wait (core.msleep) and then route by the map of the moment,
+   *   but it polls, releases out of arrival order, and forwards a request whose client went away while it
+   *   waited (even with `option abortonclose`), all tried on 2.6.12.
+   * So this data plane says it cannot hold: `cutover pause` refuses with HOLD_UNSUPPORTED.
+   */
+  readonly requestHold = null;
   readonly #o: HaproxyRouterOptions;
   readonly #log: Logger;
   readonly #names: HaproxyNames;

@@ -150,6 +150,43 @@ CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION 
     sql: "CREATE TABLE drafts (id bigint, title text);\nALTER TABLE drafts RENAME COLUMN title TO headline;",
   },
   {
+    name: "a new version of a view and of a function beside the old ones",
+    phase: "expand",
+    sql: `CREATE VIEW active_users_v2 AS SELECT id, name, email FROM users WHERE deleted_at IS NULL;
+CREATE FUNCTION order_total_v2(o bigint) RETURNS numeric LANGUAGE sql AS $$ SELECT sum(price) FROM order_lines WHERE order_id = o $$;`,
+  },
+  {
+    name: "objects made and then changed in the same migration",
+    phase: "expand",
+    sql: `CREATE VIEW report AS SELECT 1 AS n;
+CREATE OR REPLACE VIEW report AS SELECT 2 AS n;
+CREATE TYPE order_state AS ENUM ('new', 'shipped');
+ALTER TYPE order_state RENAME VALUE 'shipped' TO 'sent';
+CREATE SEQUENCE ticket_numbers;
+ALTER SEQUENCE ticket_numbers RESTART WITH 1000;
+CREATE FUNCTION ticket_total() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+DROP FUNCTION ticket_total();`,
+  },
+  {
+    name: "old views, functions, types, sequences, triggers and policies dropped in contract",
+    phase: "contract",
+    sql: `DROP VIEW IF EXISTS active_users CASCADE;
+DROP MATERIALIZED VIEW daily_sales;
+DROP FUNCTION order_total(bigint);
+DROP TYPE order_status;
+DROP SEQUENCE invoice_numbers;
+DROP TRIGGER users_touch ON users;
+DROP POLICY tenant_isolation ON orders;
+DROP RULE protect_delete ON orders;
+DROP SCHEMA reporting CASCADE;`,
+  },
+  {
+    name: "a function and a view replaced in contract",
+    phase: "contract",
+    sql: `CREATE OR REPLACE FUNCTION order_total(o bigint) RETURNS numeric LANGUAGE sql AS $$ SELECT 0::numeric $$;
+CREATE OR REPLACE VIEW active_users AS SELECT id, name FROM users;`,
+  },
+  {
     name: "comment and grant",
     phase: "expand",
     sql: "COMMENT ON COLUMN users.bio IS 'free text';\nGRANT SELECT ON users TO reporting;",
