@@ -27,6 +27,14 @@ export function renderStatus(status: ServiceStatus): string {
       ),
     );
   }
+  if (status.hold) {
+    const { since, held, releaseAt, reason } = status.hold;
+    lines.push(
+      pc.yellow(
+        `new requests held since ${new Date(since).toISOString()} (${reason}): ${held} waiting; released by \`cutover resume\` or at ${new Date(releaseAt).toISOString()}`,
+      ),
+    );
+  }
   if (status.databaseSync) lines.push(...renderSync(status.databaseSync));
   if (status.deploy) {
     const by = status.deployHolder ? ` (run by ${status.deployHolder})` : "";

@@ -161,6 +161,7 @@ export const databaseSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["url"],
+          input: database.url,
           message:
             "database.sync: logical needs blue's database here (a PostgreSQL server URL; the embedded database cannot replicate)",
         });
@@ -169,6 +170,7 @@ export const databaseSchema = z
         ctx.addIssue({
           code: "custom",
           path: ["green"],
+          input: database.green,
           message: "database.sync: logical needs green's database: add green: { url: postgres://... }",
         });
       }
@@ -176,6 +178,7 @@ export const databaseSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["green"],
+        input: database.green,
         message:
           "database.green is only used with database.sync: logical; add sync: logical, or remove green",
       });

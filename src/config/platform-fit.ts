@@ -95,6 +95,10 @@ function localMisfits(raw: Raw, config: Config): string[] {
     problems.push(
       "router.haproxy: is read only with router.dataPlane: haproxy; set dataPlane: haproxy, or leave router.haproxy out",
     );
+  if (config.database?.sync === "logical" && config.router.dataPlane !== "builtin")
+    problems.push(
+      "database.sync: logical holds requests at the router while green's database catches up, which only the built-in router can do (HAProxy cannot hold a request and send it, in order, to the colour chosen later); use router.dataPlane: builtin, or leave database.sync out",
+    );
   if (config.analysis && config.analysis.mirror.share > 0 && config.router.dataPlane !== "builtin")
     problems.push(
       "analysis.mirror: shadow traffic needs the built-in router (router.dataPlane: builtin); HAProxy does not mirror here, so set mirror.share to 0 or leave analysis.mirror out",

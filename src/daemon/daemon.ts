@@ -20,6 +20,7 @@ import {
   removeDaemonInfo,
   writeDaemonInfo,
 } from "./state-files.js";
+import { SyncMetrics } from "./sync-metrics.js";
 
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
@@ -61,13 +62,15 @@ export class Daemon {
       addresses: { live: url(config.router.listen), preview: url(config.router.preview) },
       logger: options.logger,
     });
+    // database.sync: logical: its state, lag and slots next to the router's own metrics.
+    const syncMetrics = composed.migrator?.sync ? new SyncMetrics(() => this.engine.syncReading) : null;
     this.admin = new AdminServer({
       address: options.loaded.config.router.admin,
       token: readOrCreateToken(options.loaded.stateDir),
       engine: this.engine,
       metrics: async () => ({
         contentType: this.router.metricsContentType,
-        text: await this.router.metrics(),
+        text: `${await this.router.metrics()}${syncMetrics ? await syncMetrics.metrics() : ""}`,
       }),
       requestHold: this.router.requestHold,
       onShutdown: () => void this.stop(),

@@ -243,6 +243,11 @@ export class Engine {
     });
   }
 
+  /** The last reading of the database sync (database.sync: logical); null without one, or before the first. */
+  get syncReading(): SyncReading | null {
+    return this.#syncWatch?.latest ?? null;
+  }
+
   /** A fresh reading of the database sync (database.sync: logical); null without one. */
   async readSync(): Promise<SyncReading | null> {
     return (await this.#syncWatch?.refresh()) ?? null;

@@ -2,6 +2,7 @@ import type { Colour } from "../colour.js";
 import type { DeployRecord } from "./lifecycle.js";
 import type { SyncReading } from "./ports/database-sync.js";
 import type { ColourStatus } from "./ports/platform.js";
+import type { HoldState } from "./ports/traffic-router.js";
 
 /** What `cutover status` shows of one colour: the platform's view and what the engine recorded. */
 export interface ColourView extends ColourStatus {
@@ -28,4 +29,6 @@ export interface ServiceStatus {
   readonly deployHolder?: string | null;
   /** The two colours' databases kept in sync (database.sync: logical): the last reading; null without sync. */
   readonly databaseSync?: SyncReading | null;
+  /** New requests held at the router (`cutover pause`, or a database switchover); null when none are. */
+  readonly hold?: HoldState | null;
 }

@@ -45,5 +45,6 @@ export function serviceStatus(from: StatusSources): ServiceStatus {
     stateWriteError: from.stateWriteError,
     deployHolder: from.deployHolder,
     databaseSync: from.databaseSync,
+    hold: from.router.requestHold?.holding() ?? null,
   };
 }

@@ -20,6 +20,9 @@ describe("database: in cutover.yaml", () => {
       advisoryLock: { whenBusy: "wait", waitTimeout: 300_000, pollInterval: 250 },
       contract: "auto",
       requires: {},
+      sync: "off",
+      switchoverTimeout: 30_000,
+      copyTimeout: 3_600_000,
     });
     expect(parseConfig(BASE, "/srv/shop/cutover.yaml").config.database).toBeUndefined();
   });
@@ -67,6 +70,44 @@ describe("database: in cutover.yaml", () => {
     expect(problems).toMatch(/database\.contract: .*"auto".*"manual"/);
     expect(problems).toContain('database.requires.2.x: expected a schema range such as ">=0002"');
     expect(problems).toContain("database.schema: expected a lower-case schema name such as public");
+  });
+
+  it("database.sync: logical needs both colours' server databases, and only then takes green's", () => {
+    const problemsOf = (yaml: string): string => {
+      try {
+        parseConfig(yaml, "/srv/shop/cutover.yaml");
+      } catch (e) {
+        return (e as ConfigError).problems.join("\n");
+      }
+      return "";
+    };
+    expect(problemsOf(`${BASE}database: { sync: logical }\n`)).toBe(
+      [
+        "database.url: database.sync: logical needs blue's database here (a PostgreSQL server URL; the embedded database cannot replicate); got nothing",
+        "database.green: database.sync: logical needs green's database: add green: { url: postgres://... }; got nothing",
+      ].join("\n"),
+    );
+    expect(
+      problemsOf(`${BASE}database: { url: "postgres://a/shop", green: { url: "postgres://b/shop" } }\n`),
+    ).toBe(
+      'database.green: database.green is only used with database.sync: logical; add sync: logical, or remove green; got {"url":"postgres://b/shop"}',
+    );
+    const synced = parseConfig(
+      `${BASE}database: { url: "postgres://a/shop", sync: logical, green: { url: "postgres://b/shop" }, switchoverTimeout: 5s }\n`,
+      "/srv/shop/cutover.yaml",
+    ).config.database;
+    expect(synced).toMatchObject({
+      sync: "logical",
+      green: { url: "postgres://b/shop" },
+      switchoverTimeout: 5_000,
+    });
+    expect(
+      problemsOf(
+        `${BASE.replace('start: { command: "node server.js" }\n', "")}platform: kubernetes\nkubernetes: { image: "shop:{version}" }\ndatabase: { url: "postgres://a/shop", sync: logical, green: { url: "postgres://b/shop" } }\n`,
+      ),
+    ).toContain(
+      "database.sync: logical holds requests at the router during the database switchover, which the Kubernetes Services cannot do",
+    );
   });
 
   it("parses schema ranges", () => {

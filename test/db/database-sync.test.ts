@@ -158,8 +158,28 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
       "SELECT DISTINCT version FROM writes ORDER BY 1",
     );
     expect(versions.map((r) => r.version)).toEqual(["1.0.0", "2.0.0"]);
+    // `cutover status` (and --json, the dashboard) and /metrics show the sync that now runs the other way.
     const reading = await daemon.engine.readSync();
-    expect(reading).toMatchObject({ source: "green", follower: "blue" });
+    expect(reading).toMatchObject({ state: "streaming", source: "green", follower: "blue" });
+    expect(reading?.slots.map((s) => `${s.name} on ${s.database}${s.abandoned ? " abandoned" : ""}`)).toEqual(
+      ["cutover_testsvc_green_to_blue on green"],
+    );
+    expect(daemon.engine.status().databaseSync).toEqual(reading);
+    const token = readFileSync(join(project.dir, ".cutover/token"), "utf8").trim();
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${project.admin}/metrics`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).text();
+    expect(metrics).toMatch(
+      /cutover_database_sync_state\{source="green",follower="blue",state="streaming"\} 1/,
+    );
+    expect(metrics).toMatch(/cutover_database_sync_lag_bytes \d+/);
+    expect(metrics).toMatch(
+      /cutover_database_sync_slot_abandoned\{database="green",slot="cutover_testsvc_green_to_blue"\} 0/,
+    );
+    const shownLive = await runCli(project, "status");
+    expect(shownLive.stdout).toMatch(/database sync: streaming green -> blue, \d+(\.\d)? k?B behind/);
 
     // The way back: blue's database has followed green's since the switch.
     await writer.more(300);
