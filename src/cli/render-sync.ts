@@ -23,6 +23,12 @@ export function renderSync(reading: SyncReading): string[] {
       : `, ${formatBytes(reading.lagBytes)} behind${reading.lagSeconds === null ? "" : ` (${reading.lagSeconds.toFixed(1)} s)`}`;
   const state = reading.state === "streaming" ? pc.green(reading.state) : pc.yellow(reading.state);
   const lines = [`database sync: ${state}${direction}${lag}`];
+  if (reading.applyErrors)
+    lines.push(
+      pc.red(
+        `  the follower met ${reading.applyErrors} error(s) applying rows (replication stops at each until it is fixed): see its server log`,
+      ),
+    );
   if (reading.problem) lines.push(pc.red(`  could not read it: ${reading.problem}`));
   for (const slot of reading.slots) {
     const line = `  slot ${slot.name} on ${slot.database}: ${slot.active ? "active" : "inactive"}, keeps ${formatBytes(slot.retainedBytes)} of WAL`;

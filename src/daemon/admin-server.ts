@@ -7,7 +7,8 @@ import type { AdminHandler } from "../dashboard/admin-handler.js";
 import { parseDuration } from "../duration.js";
 import type { Engine } from "../engine/engine.js";
 import type { StartedOperation } from "../engine/engine-options.js";
-import type { HoldState, RequestHold } from "../engine/ports/traffic-router.js";
+import { SWITCHOVER_HOLD } from "../engine/ports/database-sync.js";
+import type { HoldResult, HoldState, RequestHold } from "../engine/ports/traffic-router.js";
 import { CutoverError, httpStatusOf } from "../errors.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -67,7 +68,7 @@ export class AdminServer {
       ["POST /promote", async (_q, res) => sendJson(res, 200, await this.#o.engine.promote())],
       ["POST /abort", async (_q, res) => sendJson(res, 200, await this.#o.engine.abort())],
       ["POST /pause", async (_q, res, body) => sendJson(res, 200, this.#pause(body))],
-      ["POST /resume", async (_q, res) => sendJson(res, 200, this.#hold().release())],
+      ["POST /resume", async (_q, res) => sendJson(res, 200, this.#resume())],
       ["GET /events", async (req, res) => this.#events(req, res)],
       ["GET /metrics", async (_q, res) => this.#metrics(res)],
       ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
@@ -168,6 +169,18 @@ export class AdminServer {
     return hold.holding() as HoldState;
   }
 
+  /** Releases a person's hold; a database switchover's is its own to release (it knows when it is safe). */
+  #resume(): HoldResult {
+    const hold = this.#hold();
+    const current = hold.holding();
+    if (current?.reason.startsWith(SWITCHOVER_HOLD))
+      throw new CutoverError(
+        "HOLD_ACTIVE",
+        `requests are held by a ${current.reason}, which releases them itself within database.switchoverTimeout (at ${new Date(current.releaseAt).toISOString()} at the latest); \`cutover resume\` releases only a \`cutover pause\``,
+      );
+    return hold.release();
+  }
+
   #hold(): RequestHold {
     const hold = this.#o.requestHold ?? null;
     if (hold === null)
@@ -228,6 +241,8 @@ export function pauseRequest(body: unknown): { timeoutMs: number; reason: string
   if (reason !== undefined && (typeof reason !== "string" || reason.length === 0 || reason.length > 200)) {
     throw new CutoverError("BAD_ARGUMENT", 'expected {"reason": "<1-200 characters>"}');
   }
+  if (typeof reason === "string" && reason.startsWith(SWITCHOVER_HOLD))
+    throw new CutoverError("BAD_ARGUMENT", `a pause's reason may not start with "${SWITCHOVER_HOLD}"`);
   return { timeoutMs, reason: reason ?? "cutover pause" };
 }
 

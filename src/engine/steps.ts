@@ -2,6 +2,7 @@ import type { Colour } from "../colour.js";
 import { formatDuration } from "../duration.js";
 import { CutoverError } from "../errors.js";
 import type { ColourKeeper } from "./colour-keeper.js";
+import { switchWithDatabase } from "./database-switchover.js";
 import type { EngineEvent, EngineOptions } from "./engine-options.js";
 import {
   closeSteps,
@@ -21,7 +22,7 @@ import {
 import { abortable, type Operation, type StepOutcome, skip } from "./operation.js";
 import type { AnalysisOutcome } from "./ports/deploy-analysis.js";
 import type { ServiceState } from "./ports/state-store.js";
-import type { HoldResult, SwitchResult } from "./ports/traffic-router.js";
+import type { SwitchResult } from "./ports/traffic-router.js";
 import { runSmokeChecks } from "./smoke-checks.js";
 import type { StateWriter } from "./state-writer.js";
 
@@ -314,72 +315,30 @@ export class Steps {
   }
 
   /**
-   * Points the data plane at `to`. With database.sync: logical, through a database switchover: new requests
-   * are held at the router, those in flight on the old colour finish, `to`'s database replays everything the
-   * old one wrote and takes over its sequences, the replication turns round, traffic moves, and the held
-   * requests go to `to`. Past database.switchoverTimeout, or on any error, the held requests go to the old
-   * colour, which keeps serving and writing, and this throws. Says how long requests were held.
+   * Points the data plane at `to`; with database.sync: logical, through a database switchover (requests
+   * held until `to`'s database has caught up: database-switchover.ts). A way back (after an abort) runs
+   * even though the operation's signal has fired. Returns what the record says of the database.
    */
-  async #moveTraffic(op: Operation, to: Colour): Promise<{ result: SwitchResult; database: string }> {
+  async #moveTraffic(
+    op: Operation,
+    to: Colour,
+    wayBack = false,
+  ): Promise<{ result: SwitchResult; database: string }> {
     const { o, state } = this.#c;
     const sync = o.migrator?.sync ?? null;
     if (sync === null) return { result: await o.router.switchTo(to), database: "" };
-    const from = state().active;
-    const hold = o.router.requestHold;
-    if (hold === null)
-      throw new CutoverError(
-        "SYNC_NOT_STREAMING",
-        "database.sync: logical needs a data plane that can hold requests during the switchover (the built-in router)",
-      );
-    await sync.ready(from, to);
-    op.controller.signal.throwIfAborted();
-    const timeoutMs = sync.switchoverTimeoutMs;
-    const deadline = Date.now() + timeoutMs;
-    // The hold's own timeout is a safety net a little past ours: whatever happens, requests are released.
-    hold.hold(timeoutMs + 5_000, `database switchover ${from} -> ${to}`);
-    let released: HoldResult | null = null;
-    try {
-      if (!(await hold.quiet(from, timeoutMs))) {
-        throw new CutoverError(
-          "SWITCHOVER_TIMEOUT",
-          `requests in flight on ${from} did not finish within database.switchoverTimeout (${formatDuration(timeoutMs)}); traffic and writes stay on ${from}`,
-        );
-      }
-      const caught = await sync.switchover(from, to, deadline);
-      const result = await o.router.switchTo(to);
-      released = hold.release();
-      await sync
-        .afterSwitch(from, to)
-        .catch((error: unknown) =>
-          o.logger.warn({ err: (error as Error).message }, "dropping the old replication direction failed"),
-        );
-      const database = `; database switchover: requests held ${formatDuration(released.heldMs)} (${released.held} request(s)), ${to}'s database caught up in ${formatDuration(caught.caughtUpMs)}, ${caught.sequences} sequence(s) moved on`;
-      o.logger.info(
-        {
-          deploy: op.record.id,
-          from,
-          to,
-          heldMs: released.heldMs,
-          held: released.held,
-          caughtUpMs: caught.caughtUpMs,
-        },
-        "database switchover done",
-      );
-      return { result, database };
-    } finally {
-      if (released === null) {
-        const back = hold.release();
-        o.logger.warn(
-          { deploy: op.record.id, from, to, heldMs: back.heldMs, held: back.held },
-          `database switchover failed: held requests went to ${from}`,
-        );
-        await sync
-          .abandon(from, to)
-          .catch((error: unknown) =>
-            o.logger.warn({ err: (error as Error).message }, "dropping the prepared way back failed"),
-          );
-      }
-    }
+    const moved = await switchWithDatabase(
+      {
+        router: o.router,
+        sync,
+        logger: o.logger,
+        deployId: op.record.id,
+        ...(wayBack ? {} : { signal: op.controller.signal }),
+      },
+      state().active,
+      to,
+    );
+    return { result: moved.result, database: `; ${moved.detail}` };
   }
 
   /**
@@ -406,7 +365,7 @@ export class Steps {
     const { o, keeper, writer, state } = this.#c;
     let back: SwitchResult;
     try {
-      back = (await this.#moveTraffic(op, record.from.colour)).result;
+      back = (await this.#moveTraffic(op, record.from.colour, true)).result;
     } catch (error) {
       // With database.sync: logical the way back needs the old colour's database caught up; without it,
       // traffic stays where every write is.

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Daemon } from "../../src/daemon/daemon.js";
+import { databasePlace, SyncNames } from "../../src/db/sync/sync-names.js";
 import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { startDaemon } from "../helpers/daemon.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
@@ -18,9 +19,11 @@ const APP = resolve(import.meta.dirname, "fixtures/writes-app.mjs");
 const CREATE_WRITES = `-- cutover:phase expand
 CREATE TABLE writes (
   id bigserial PRIMARY KEY,
-  token text NOT NULL UNIQUE,
+  token text NOT NULL,
   version text NOT NULL
 );
+-- Not UNIQUE: a write applied twice must show as two rows.
+CREATE INDEX writes_token ON writes (token);
 `;
 
 /** Sends one POST every 10 ms through the router, one at a time, and keeps what was acknowledged. */
@@ -86,7 +89,13 @@ afterEach(async () => {
 
 async function syncProject(
   databases: SyncDatabases,
-  options: { switchoverTimeout?: string; autoPromote?: boolean; migrations?: string } = {},
+  options: {
+    switchoverTimeout?: string;
+    autoPromote?: boolean;
+    migrations?: string;
+    scaleDownDelay?: string;
+    extra?: string;
+  } = {},
 ): Promise<Project> {
   const project = await makeProject({
     replicas: 1,
@@ -96,12 +105,15 @@ async function syncProject(
   sync: logical
   green: { url: "${databases.green}" }
   switchoverTimeout: ${options.switchoverTimeout ?? "10s"}
-`,
+${options.extra ?? ""}`,
   });
   // Rollback must find blue still warm, with the sync on (contract, which ends it, follows the scale-down).
   writeFileSync(
     project.config,
-    readFileSync(project.config, "utf8").replace("scaleDownDelay: 1s", "scaleDownDelay: 10m"),
+    readFileSync(project.config, "utf8").replace(
+      "scaleDownDelay: 1s",
+      `scaleDownDelay: ${options.scaleDownDelay ?? "10m"}`,
+    ),
   );
   mkdirSync(join(project.dir, "migrations"));
   writeFileSync(
@@ -129,6 +141,22 @@ function stepDetail(record: DeployRecord, name: string): string {
   return record.steps.find((s) => s.name === name)?.detail ?? "";
 }
 
+/** How long the switch step says requests were held, in ms ("312ms" or "1.02s"). */
+function heldMs(record: DeployRecord): number {
+  const detail = stepDetail(record, "switch");
+  const held = /requests held (\d+(?:\.\d+)?)(ms|s) /.exec(detail);
+  expect(held, detail).not.toBeNull();
+  return Number(held?.[1]) * (held?.[2] === "s" ? 1000 : 1);
+}
+
+/** The names cutover gives its replication objects for these two databases. */
+function namesOf(databases: SyncDatabases): SyncNames {
+  return new SyncNames("testsvc", {
+    blue: databasePlace(databases.blue),
+    green: databasePlace(databases.green),
+  });
+}
+
 describe("database.sync: logical, on two PostgreSQL clusters", () => {
   it("deploys with writes every 10 ms: each acknowledged write once in green, held < 1 s; rolls back with every write in blue; `db sync stop` leaves nothing", async () => {
     const databases = await syncDatabases();
@@ -144,9 +172,7 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
     expect(stepDetail(deployed, "migrate-expand")).toMatch(
       /green's database follows blue's: 1 table\(s\) copied/,
     );
-    const held = /requests held (\d+)ms \((\d+) request/.exec(stepDetail(deployed, "switch"));
-    expect(held, stepDetail(deployed, "switch")).not.toBeNull();
-    expect(Number(held?.[1])).toBeLessThan(1_000);
+    expect(heldMs(deployed)).toBeLessThan(1_000);
     await writer.more(100);
     const status = daemon.engine.status();
     expect(status.active).toBe("green");
@@ -162,7 +188,7 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
     const reading = await daemon.engine.readSync();
     expect(reading).toMatchObject({ state: "streaming", source: "green", follower: "blue" });
     expect(reading?.slots.map((s) => `${s.name} on ${s.database}${s.abandoned ? " abandoned" : ""}`)).toEqual(
-      ["cutover_testsvc_green_to_blue on green"],
+      [`${namesOf(databases).subscription("green", "blue")} on green`],
     );
     expect(daemon.engine.status().databaseSync).toEqual(reading);
     const token = readFileSync(join(project.dir, ".cutover/token"), "utf8").trim();
@@ -175,14 +201,15 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
       /cutover_database_sync_state\{source="green",follower="blue",state="streaming"\} 1/,
     );
     expect(metrics).toMatch(/cutover_database_sync_lag_bytes \d+/);
-    expect(metrics).toMatch(
-      /cutover_database_sync_slot_abandoned\{database="green",slot="cutover_testsvc_green_to_blue"\} 0/,
+    expect(metrics).toContain(
+      `cutover_database_sync_slot_abandoned{database="green",slot="${namesOf(databases).subscription("green", "blue")}"} 0`,
     );
     const shownLive = await runCli(project, "status");
     expect(shownLive.stdout).toMatch(/database sync: streaming green -> blue, \d+(\.\d)? k?B behind/);
 
-    // The way back: blue's database has followed green's since the switch.
-    await writer.more(300);
+    // The way back, 10 s later (1,000 writes at one per 10 ms at least): blue's database has followed green's
+    // since the switch.
+    await writer.more(1_000);
     const rolledBack = await (await daemon.engine.rollback()).done;
     expect(rolledBack.phase, JSON.stringify(rolledBack.steps, null, 1)).toBe("Healthy");
     console.log(`deploy: ${stepDetail(deployed, "switch")}\nrollback: ${stepDetail(rolledBack, "switch")}`);
@@ -201,14 +228,85 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
 
     const shown = await runCli(project, "db", "sync", "status");
     expect(shown.stdout).toMatch(/database sync: streaming blue -> green/);
+    expect(shown.code).toBe(0);
+    // A subscription lost without its slot (dropped by hand with slot_name = NONE): the slot keeps WAL on blue.
+    const forward = namesOf(databases).subscription("blue", "green");
+    const publication = namesOf(databases).publication;
+    for (const statement of ["DISABLE", "SET (slot_name = NONE)"])
+      await sql(databases.green, `ALTER SUBSCRIPTION ${forward} ${statement}`);
+    await sql(databases.green, `DROP SUBSCRIPTION ${forward}`);
+    const abandoned = await runCli(project, "db", "sync", "status");
+    expect(abandoned.code).toBe(1);
+    expect(abandoned.stdout).toMatch(/database sync: stopped/);
+    expect(abandoned.stdout).toMatch(
+      new RegExp(
+        `slot ${forward} on blue: inactive, keeps [\\d.]+ k?B of WAL; abandoned \\(no subscription uses it, and it fills the disk\\): \`cutover db sync stop\` drops it`,
+      ),
+    );
     const stopped = await runCli(project, "db", "sync", "stop");
     expect(stopped.code, stopped.stderr).toBe(0);
-    expect(stopped.stdout).toMatch(
-      /database sync stopped: dropped subscription cutover_testsvc_blue_to_green/,
+    expect(stopped.stdout).toContain(
+      `database sync stopped: dropped slot ${forward} on blue, publication ${publication} on blue, publication ${publication} on green`,
     );
     expect(await replicationLeftovers(databases.blue)).toEqual([]);
     expect(await replicationLeftovers(databases.green)).toEqual([]);
   }, 180_000);
+
+  it("contract, once the old colour has stopped, ends the sync: nothing of cutover's is left on either cluster", async () => {
+    const databases = await syncDatabases();
+    closers.push(() => databases.close());
+    const project = await syncProject(databases, { scaleDownDelay: "1s" });
+    const daemon = await daemonFor(project);
+    const deployed = await (await daemon.engine.deploy("2.0.0")).done;
+    expect(deployed.phase).toBe("Healthy");
+    expect(await replicationLeftovers(databases.blue)).not.toEqual([]);
+    // The scale-down (1 s after the switch) stops blue, then contract stops the sync: wait for that.
+    const deadline = Date.now() + 30_000;
+    const left = async () => [
+      ...(await replicationLeftovers(databases.blue)),
+      ...(await replicationLeftovers(databases.green)),
+    ];
+    while ((await left()).length > 0) {
+      expect(Date.now(), `still there 30 s after the switch: ${(await left()).join(", ")}`).toBeLessThan(
+        deadline,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(daemon.engine.status().colours.blue.running).toBe(false);
+    expect((await daemon.engine.readSync())?.state).toBe("stopped");
+  }, 90_000);
+
+  it("`cutover abort` after the switch takes traffic back with the database: every write green took is in blue's", async () => {
+    const databases = await syncDatabases();
+    closers.push(() => databases.close());
+    // A long post-switch analysis: the deploy is still running after the switch, for an abort to meet it.
+    const project = await syncProject(databases, {
+      extra: `analysis:
+  source: { type: router }
+  interval: 500ms
+  count: 120
+  preSwitch: false
+`,
+    });
+    const daemon = await daemonFor(project);
+    const writer = new Writer(`http://127.0.0.1:${project.listen}`);
+    closers.push(() => writer.stop());
+    const started = await daemon.engine.deploy("2.0.0");
+    for await (const record of daemon.engine.follow(started.record.id))
+      if (record.steps.find((s) => s.name === "post-analysis")?.state === "running") break;
+    await writer.more(100); // written by green
+    await daemon.engine.abort();
+    const record = await started.done;
+    expect(record.phase).toBe("Aborted");
+    expect(record.reason).toMatch(/rolled back: traffic is on blue \(1\.0\.0\) again$/);
+    expect(daemon.engine.status().active).toBe("blue");
+    await writer.more(50);
+    await writer.stop();
+    expect(writer.failures).toEqual([]);
+    await expectEveryWriteOnce(databases.blue, writer.acked);
+    const byGreen = await sql(databases.blue, "SELECT 1 FROM writes WHERE version = '2.0.0'");
+    expect(byGreen.length).toBeGreaterThanOrEqual(100);
+  }, 120_000);
 
   it("a follower that stopped replaying makes the switch run past switchoverTimeout: traffic and writes stay on blue, nothing lost", async () => {
     const databases = await syncDatabases();
@@ -219,13 +317,29 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
     closers.push(() => writer.stop());
     const started = await daemon.engine.deploy("2.0.0");
     for await (const record of daemon.engine.follow(started.record.id)) if (record.phase === "Paused") break;
-    await sql(databases.green, "ALTER SUBSCRIPTION cutover_testsvc_blue_to_green DISABLE");
+    const forward = namesOf(databases).subscription("blue", "green");
+    await sql(databases.green, `ALTER SUBSCRIPTION ${forward} DISABLE`);
     await writer.more(50);
     await daemon.engine.promote();
     const record = await started.done;
     expect(record.phase).toBe("Aborted");
-    expect(record.reason).toMatch(
-      /within database\.switchoverTimeout \(2\.00s\), so traffic and writes stay on blue: its subscription cutover_testsvc_blue_to_green is disabled/,
+    expect(record.reason).toContain(
+      `within database.switchoverTimeout (2.00s), so traffic and writes stay on blue: its subscription ${forward} is disabled`,
+    );
+    // Nothing of the way back is left: blue's database publishes and green's follows (disabled), as before.
+    const back = namesOf(databases).subscription("green", "blue");
+    const left = [
+      ...(await replicationLeftovers(databases.blue)),
+      ...(await replicationLeftovers(databases.green)),
+    ];
+    expect(left.filter((what) => what.includes(back))).toEqual([]);
+    expect(left.sort()).toEqual(
+      [
+        `publication ${namesOf(databases).publication}`,
+        `publication ${namesOf(databases).publication}`,
+        `slot ${forward}`,
+        `subscription ${forward}`,
+      ].sort(),
     );
     expect(daemon.engine.status().active).toBe("blue");
     await writer.more(50);
@@ -257,6 +371,10 @@ describe("database.sync: logical, on two PostgreSQL clusters", () => {
     // The machine's own cluster on 5432 runs with wal_level=replica: green's database is put there.
     const databases = await syncDatabases({ green: 5432 });
     closers.push(() => databases.close());
+    const [setting] = await sql<{ wal_level: string }>(databases.green, "SHOW wal_level");
+    expect(setting?.wal_level, "this test needs the cluster on 127.0.0.1:5432 at wal_level=replica").toBe(
+      "replica",
+    );
     const project = await syncProject(databases);
     const daemon = await daemonFor(project);
     const record = await (await daemon.engine.deploy("2.0.0")).done;

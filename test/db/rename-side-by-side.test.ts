@@ -67,7 +67,9 @@ ${database ? `  url: "${database.url}"\n` : ""}  requires:
     closers.push(() => migrator.close());
     const signal = new AbortController().signal;
 
-    expect(await migrator.expand("1.0.0", "green", signal)).toMatch(/^applied 0001_create_items; schema 0001/);
+    expect(await migrator.expand("1.0.0", "green", signal)).toMatch(
+      /^applied 0001_create_items; schema 0001/,
+    );
     const blueEnv = await migrator.colourEnv("blue", "1.0.0");
     expect(blueEnv.PGOPTIONS).toBe("-c search_path=cutover_v0001,public");
     expect(blueEnv.DATABASE_URL).toContain("options=-c%20search_path%3Dcutover_v0001%2Cpublic");

@@ -204,8 +204,11 @@ describe("a deploy whose runner stops or dies", () => {
 
     const record = await started.done; // the runner's smoke check ends, and it finds the lock gone
     expect(record.phase).toBe("Aborted");
+    // The runner finds out at its next write (after the smoke check: the lock is gone) or, on a busy machine
+    // where the abort takes longer, at its next renewal (the other run's lock is still there): either way
+    // it stops without a switch.
     expect(record.reason).toMatch(
-      /^another cutover took over deploy d1 \(its lock is now held by nobody \(the lock was removed\)\); this run stopped and changed nothing more$/,
+      /^another cutover took over deploy d1 \(its lock is now held by (nobody \(the lock was removed\)|\S+ pid \d+)\); this run stopped and changed nothing more$/,
     );
     expect(record.switchedAt).toBeUndefined();
     const selectorPatches = c.standIn.server.requests.filter(

@@ -31,9 +31,11 @@ export class SyncLine {
     const warning =
       abandoned.length > 0
         ? ` · ${abandoned.length} abandoned replication slot(s) keep WAL: run \`cutover db sync stop\``
-        : reading.problem
-          ? ` · could not read it: ${reading.problem}`
-          : "";
+        : reading.applyErrors
+          ? ` · ${reading.applyErrors} apply error(s) on the follower: see its server log`
+          : reading.problem
+            ? ` · could not read it: ${reading.problem}`
+            : "";
     this.#node.dataset.state = reading.state;
     this.#node.classList.toggle("warning", warning !== "" || reading.state !== "streaming");
     setText(this.#node, `Database sync: ${reading.state}${direction}${lag}${warning}`);

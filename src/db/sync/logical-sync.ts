@@ -10,6 +10,8 @@ import type {
 import { CutoverError } from "../../errors.js";
 import { connect, quoteIdent, redactUrl, type SqlClient } from "../runner/sql-client.js";
 import {
+  advanceSlot,
+  applyErrors,
   confirmedPast,
   copySequences,
   createPublication,
@@ -25,9 +27,10 @@ import {
   slots,
   subscriptions,
   unmarkReplica,
+  workersGone,
 } from "./replication-sql.js";
-import { checkGuardrails, nonEmptyTables, tableColumns } from "./sync-guardrails.js";
-import { SyncNames } from "./sync-names.js";
+import { checkGuardrails, schemaTables, tableColumns, tableProblems } from "./sync-guardrails.js";
+import { databasePlace, SyncNames } from "./sync-names.js";
 import type { SyncSide } from "./sync-side.js";
 
 export interface LogicalSyncOptions {
@@ -63,8 +66,16 @@ export class LogicalSync implements DatabaseSync {
   constructor(options: LogicalSyncOptions) {
     this.#o = options;
     this.switchoverTimeoutMs = options.switchoverTimeoutMs;
-    this.#names = new SyncNames(options.service);
+    this.#names = new SyncNames(options.service, {
+      blue: databasePlace(options.urls.blue),
+      green: databasePlace(options.urls.green),
+    });
     this.#log = options.logger.child({ component: "database-sync" });
+  }
+
+  /** The subscription (and slot) that makes `to`'s database follow `from`'s. */
+  subscriptionName(from: Colour, to: Colour): string {
+    return this.#names.subscription(from, to);
   }
 
   /** Before anything is created or migrated: refuses (SYNC_GUARDRAIL) with every problem and its fix. */
@@ -87,6 +98,13 @@ export class LogicalSync implements DatabaseSync {
       const f = sides[follower];
       const name = this.#names.subscription(source, follower);
       const started = Date.now();
+      // The deploy's migrations may have added a table replication cannot keep: refuse before subscribing.
+      const tables = await tableProblems(s, this.#o.schema);
+      if (tables.length > 0)
+        throw guardrailError(
+          tables,
+          "the migrations left a table logical replication cannot keep, so none was subscribed",
+        );
       await this.#sameSchema(s, f);
       if (plan.followsAlready) {
         // New tables from this deploy's migrations are published (FOR TABLES IN SCHEMA) but not subscribed yet.
@@ -98,28 +116,36 @@ export class LogicalSync implements DatabaseSync {
         return `${f.name} follows ${source}'s (${lag} bytes behind)${notes(plan.notes)}`;
       }
       await this.#clearAll(sides);
-      const filled = await nonEmptyTables(f.client, this.#o.schema);
-      if (filled.length > 0)
+      // Every table at once: one that references another must be emptied with it.
+      const all = await schemaTables(f.client, this.#o.schema);
+      if (all.length > 0)
         await f.client.query(
-          `TRUNCATE ${filled.map((t) => `${quoteIdent(this.#o.schema)}.${quoteIdent(t)}`).join(", ")}`,
+          `TRUNCATE ${all.map((t) => `${quoteIdent(this.#o.schema)}.${quoteIdent(t)}`).join(", ")}`,
         );
       await createPublication(s.client, this.#names.publication, this.#o.schema);
-      await createSlot(s.client, name);
-      await createSubscription(f.client, name, this.#o.urls[source], this.#names.publication, {
-        copyData: true,
-        enabled: true,
-      });
-      await markReplica(f.client, this.#o.service, source);
+      await this.#limited(
+        s.client,
+        this.#o.copyTimeoutMs,
+        () => createSlot(s.client, name),
+        `creating the slot ${name} on ${s.name}`,
+      );
       try {
+        await createSubscription(f.client, name, this.#o.urls[source], this.#names.publication, {
+          copyData: true,
+          enabled: true,
+        });
+        await markReplica(f.client, this.#o.service, source);
         await this.#copied(f.client, name, signal);
       } catch (error) {
-        await dropSubscription(f.client, name).catch(() => undefined);
-        await dropSlot(s.client, name).catch(() => undefined);
+        await dropSubscription(f.client, name).catch((e: unknown) =>
+          this.#undoFailed("dropping the subscription", e),
+        );
+        await dropSlot(s.client, name).catch((e: unknown) => this.#undoFailed("dropping the slot", e));
         throw error;
       }
-      const tables = (await subscriptions(f.client, (n) => n === name))[0]?.tables ?? 0;
-      const summary = `${f.name} follows ${source}'s: ${tables} table(s) copied in ${formatDuration(Date.now() - started)}, streaming${notes(plan.notes)}`;
-      this.#log.info({ source, follower, tables }, summary);
+      const copied = (await subscriptions(f.client, (n) => n === name))[0]?.tables ?? 0;
+      const summary = `${f.name} follows ${source}'s: ${copied} table(s) copied in ${formatDuration(Date.now() - started)}, streaming${notes(plan.notes)}`;
+      this.#log.info({ source, follower, tables: copied }, summary);
       return summary;
     });
   }
@@ -140,12 +166,19 @@ export class LogicalSync implements DatabaseSync {
           "SYNC_NOT_STREAMING",
           `${sides[to].name} is still copying ${sides[from].name} (${row.copying} table(s) left), so traffic may not move to ${to} yet`,
         );
-      // The way back, prepared now so the hold stays short: a publication on `to`, and on `from` a
-      // subscription to it, disabled, whose slot switchover() creates at the moment `to` stops following.
+      // The way back, prepared now so the hold stays short: a publication and a slot on `to` (a slot waits
+      // for every open transaction of its server: better now than with requests held), and on `from` a
+      // subscription to them, disabled. switchover() moves the slot past what `to` got from `from`.
       const back = this.#names.subscription(to, from);
       await createPublication(sides[to].client, this.#names.publication, this.#o.schema);
       await dropSubscription(sides[from].client, back);
       await dropSlot(sides[to].client, back);
+      await this.#limited(
+        sides[to].client,
+        this.switchoverTimeoutMs,
+        () => createSlot(sides[to].client, back),
+        `creating the slot ${back} on ${sides[to].name}`,
+      );
       await createSubscription(sides[from].client, back, this.#o.urls[to], this.#names.publication, {
         copyData: false,
         enabled: false,
@@ -177,26 +210,35 @@ export class LogicalSync implements DatabaseSync {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       const caughtUpMs = Date.now() - started;
-      const undo: (() => Promise<unknown>)[] = [];
+      // From here every statement is bounded by what is left of the switchover's time.
+      for (const client of [s, f]) await bound(client, deadlineMs);
       try {
         const sequences = await copySequences(s, f, this.#o.schema);
         await setSubscriptionEnabled(f, forward, false);
-        undo.push(() => setSubscriptionEnabled(f, forward, true));
-        await f.query(`SET statement_timeout = ${Math.max(1, deadlineMs - Date.now())}`);
-        await createSlot(f, back);
-        await f.query("SET statement_timeout = 0");
-        undo.push(() => dropSlot(f, back));
+        // DISABLE stops the apply worker later: a change it applied after the way back starts would be
+        // sent back to `from` (PostgreSQL 15 has no origin filter).
+        if (!(await workersGone(f, forward, deadlineMs)))
+          throw new CutoverError(
+            "SWITCHOVER_TIMEOUT",
+            `the subscription ${forward} on ${sides[to].name} did not stop within database.switchoverTimeout; traffic and writes stay on ${from}`,
+          );
+        await advanceSlot(f, back);
         await setSubscriptionEnabled(s, back, true);
-        undo.push(() => setSubscriptionEnabled(s, back, false));
         await unmarkReplica(f, this.#o.service);
         await markReplica(s, this.#o.service, to);
         this.#log.info({ from, to, caughtUpMs, sequences }, "database switchover: the direction turned");
         return { caughtUpMs, sequences };
       } catch (error) {
-        for (const step of undo.reverse()) await step().catch(() => undefined);
+        await this.#turnBack(sides, from, to);
         throw error;
+      } finally {
+        for (const client of [s, f]) await unbound(client);
       }
     });
+  }
+
+  async undo(from: Colour, to: Colour): Promise<void> {
+    await this.#with((sides) => this.#turnBack(sides, from, to));
   }
 
   async abandon(from: Colour, to: Colour): Promise<void> {
@@ -213,6 +255,47 @@ export class LogicalSync implements DatabaseSync {
       await dropSubscription(sides[to].client, forward);
       await dropSlot(sides[from].client, forward);
     });
+  }
+
+  /**
+   * Puts the direction back as it was before switchover(): the way back stopped (its worker gone) and
+   * disabled, `to` following `from` again, the markers as they were. Each part is tried; a part that fails
+   * is logged, as the others may still work.
+   */
+  async #turnBack(sides: Record<Colour, SyncSide>, from: Colour, to: Colour): Promise<void> {
+    const forward = this.#names.subscription(from, to);
+    const back = this.#names.subscription(to, from);
+    const s = sides[from].client;
+    const f = sides[to].client;
+    const steps: [string, () => Promise<unknown>][] = [
+      ["disabling the way back", () => setSubscriptionEnabled(s, back, false)],
+      ["waiting for the way back to stop", () => workersGone(s, back, Date.now() + 10_000)],
+      ["enabling the subscription again", () => setSubscriptionEnabled(f, forward, true)],
+      ["marking the databases again", () => unmarkReplica(s, this.#o.service)],
+      ["marking the databases again", () => markReplica(f, this.#o.service, from)],
+    ];
+    for (const [what, step] of steps) await step().catch((e: unknown) => this.#undoFailed(what, e));
+  }
+
+  #undoFailed(what: string, error: unknown): void {
+    this.#log.error({ err: (error as Error).message }, `undoing the database switchover: ${what} failed`);
+  }
+
+  /** Runs `work` on `client` with statement_timeout = `ms`, naming what timed out. */
+  async #limited(client: SqlClient, ms: number, work: () => Promise<unknown>, what: string): Promise<void> {
+    await client.query(`SET statement_timeout = ${Math.max(1, Math.round(ms))}`);
+    try {
+      await work();
+    } catch (error) {
+      if ((error as { code?: string }).code === "57014")
+        throw new CutoverError(
+          "SWITCHOVER_TIMEOUT",
+          `${what} did not finish within ${formatDuration(ms)}: a transaction stays open on that server (see pg_stat_activity, state "idle in transaction"); a new replication slot waits for every open transaction`,
+        );
+      throw error;
+    } finally {
+      await client.query("SET statement_timeout = 0");
+    }
   }
 
   async read(): Promise<SyncReading> {
@@ -249,7 +332,8 @@ export class LogicalSync implements DatabaseSync {
             source,
             follower,
             lagBytes: slot?.lagBytes ?? null,
-            lagSeconds: slot ? (slot.lagSeconds ?? 0) : null,
+            lagSeconds: slot?.active ? (slot.lagSeconds ?? 0) : null,
+            applyErrors: await applyErrors(sides[follower].client, name),
             slots: slotList,
             readAt,
           } satisfies SyncReading;
@@ -263,6 +347,7 @@ export class LogicalSync implements DatabaseSync {
           follower: disabled ?? null,
           lagBytes: null,
           lagSeconds: null,
+          applyErrors: null,
           slots: slotList,
           readAt,
         } satisfies SyncReading;
@@ -274,6 +359,7 @@ export class LogicalSync implements DatabaseSync {
         follower: null,
         lagBytes: null,
         lagSeconds: null,
+        applyErrors: null,
         slots: [],
         readAt,
         problem: (error as Error).message,
@@ -395,6 +481,18 @@ function guardrailError(
 ): CutoverError {
   const more = problems.length > 1 ? `\n${problems.map((p) => `  - ${p}`).join("\n")}` : "";
   return new CutoverError("SYNC_GUARDRAIL", `${lead}: ${problems[0]}${more}`);
+}
+
+/** Bounds every statement of `client` (locks included) by the time left until `deadlineMs`. */
+async function bound(client: SqlClient, deadlineMs: number): Promise<void> {
+  const ms = Math.max(1, deadlineMs - Date.now());
+  await client.query(`SET statement_timeout = ${ms}`);
+  await client.query(`SET lock_timeout = ${ms}`);
+}
+
+async function unbound(client: SqlClient): Promise<void> {
+  await client.query("RESET statement_timeout").catch(() => undefined);
+  await client.query("RESET lock_timeout").catch(() => undefined);
 }
 
 function notes(list: readonly string[]): string {

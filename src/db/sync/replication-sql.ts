@@ -143,22 +143,71 @@ export async function setSubscriptionEnabled(
   await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} ${enabled ? "ENABLE" : "DISABLE"}`);
 }
 
-/** Drops a subscription without touching its slot (on the source, which may not answer): dropSlot does that. */
+/**
+ * Drops a subscription, and with it (when its source answers) its slot and the slots of unfinished initial
+ * copies there. When the source does not answer, only the subscription goes: dropSlot on the source, later,
+ * drops its slot (an initial copy's slot, pg_<oid>_sync_..., is then reported by the source's own views).
+ */
 export async function dropSubscription(client: SqlClient, name: string): Promise<boolean> {
   const { rows } = await client.query<{ subenabled: boolean }>(
     "SELECT subenabled FROM pg_subscription WHERE subname = $1",
     [name],
   );
   if (rows.length === 0) return false;
+  try {
+    await client.query(`DROP SUBSCRIPTION ${quoteIdent(name)}`);
+    return true;
+  } catch {
+    // The source did not answer, or has no slot of that name (a way back prepared but never used).
+  }
   if (rows[0]?.subenabled) await setSubscriptionEnabled(client, name, false);
   await client.query(`ALTER SUBSCRIPTION ${quoteIdent(name)} SET (slot_name = NONE)`);
   await client.query(`DROP SUBSCRIPTION ${quoteIdent(name)}`);
   return true;
 }
 
+/**
+ * Where the connected server's WAL ends now: the insert position, not the write position, so a commit
+ * acknowledged under synchronous_commit = off (its WAL not written yet) is before it too.
+ */
 export async function currentLsn(client: SqlClient): Promise<string> {
-  const { rows } = await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn");
+  const { rows } = await client.query<{ lsn: string }>("SELECT pg_current_wal_insert_lsn()::text AS lsn");
   return (rows[0] as { lsn: string }).lsn;
+}
+
+/** Moves a logical slot on to the server's flushed WAL: what came before it is never sent. */
+export async function advanceSlot(client: SqlClient, name: string): Promise<void> {
+  await client.query("SELECT pg_replication_slot_advance($1, pg_current_wal_flush_lsn())", [name]);
+}
+
+/**
+ * Resolves once no worker of the disabled subscription runs. DISABLE alone stops them at their next wake-up
+ * (up to a second later); ended at once, they are not started again (the subscription is disabled), and what
+ * one had not committed is applied again, from its slot, whenever the subscription is enabled again.
+ */
+export async function workersGone(client: SqlClient, name: string, deadlineMs: number): Promise<boolean> {
+  await client.query(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL",
+    [name],
+  );
+  for (;;) {
+    const { rows } = await client.query(
+      "SELECT 1 FROM pg_stat_subscription WHERE subname = $1 AND pid IS NOT NULL",
+      [name],
+    );
+    if (rows.length === 0) return true;
+    if (Date.now() >= deadlineMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Apply and initial-copy errors of the subscription since it was made (pg_stat_subscription_stats). */
+export async function applyErrors(client: SqlClient, name: string): Promise<number | null> {
+  const { rows } = await client.query<{ errors: string }>(
+    "SELECT (apply_error_count + sync_error_count)::text AS errors FROM pg_stat_subscription_stats WHERE subname = $1",
+    [name],
+  );
+  return rows[0] === undefined ? null : Number(rows[0].errors);
 }
 
 /** Whether the subscriber of `slot` has confirmed (applied and flushed) everything up to `lsn`. */
@@ -170,27 +219,57 @@ export async function confirmedPast(client: SqlClient, slot: string, lsn: string
   return rows[0]?.done === true;
 }
 
-/** The last values of the schema's sequences (those ever used). */
-export async function sequenceValues(client: SqlClient, schema: string): Promise<Map<string, bigint>> {
-  const { rows } = await client.query<{ sequencename: string; last_value: string | null }>(
-    "SELECT sequencename, last_value::text FROM pg_sequences WHERE schemaname = $1",
-    [schema],
-  );
-  return new Map(
-    rows.filter((r) => r.last_value !== null).map((r) => [r.sequencename, BigInt(r.last_value as string)]),
-  );
+interface SequenceValue {
+  readonly last: bigint;
+  readonly called: boolean;
+  /** Its increment is negative: "ahead" means lower. */
+  readonly descending: boolean;
 }
 
-/** Sets each of the follower's sequences to at least the source's value; returns how many it set. */
+/** Each sequence of the schema with where it stands (last_value and is_called, read from the sequence itself). */
+export async function sequenceValues(client: SqlClient, schema: string): Promise<Map<string, SequenceValue>> {
+  const { rows } = await client.query<{ relname: string; descending: boolean }>(
+    `SELECT c.relname, s.seqincrement < 0 AS descending FROM pg_class c
+     JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence s ON s.seqrelid = c.oid
+     WHERE n.nspname = $1 AND c.relkind = 'S'`,
+    [schema],
+  );
+  const values = new Map<string, SequenceValue>();
+  for (const row of rows) {
+    const { rows: read } = await client.query<{ last_value: string; is_called: boolean }>(
+      `SELECT last_value::text, is_called FROM ${quoteIdent(schema)}.${quoteIdent(row.relname)}`,
+    );
+    const value = read[0];
+    if (value)
+      values.set(row.relname, {
+        last: BigInt(value.last_value),
+        called: value.is_called,
+        descending: row.descending,
+      });
+  }
+  return values;
+}
+
+/** Whether `a` would hand out a value `b` has handed out or will hand out first. */
+function behind(a: SequenceValue, b: SequenceValue): boolean {
+  if (a.last === b.last) return !a.called && b.called;
+  return a.descending ? a.last > b.last : a.last < b.last;
+}
+
+/**
+ * Moves each of the follower's sequences that is behind the source's to where the source's is (value and
+ * is_called), so the next value either hands out is one neither has used. Returns how many it moved.
+ */
 export async function copySequences(source: SqlClient, follower: SqlClient, schema: string): Promise<number> {
   const [from, to] = await Promise.all([sequenceValues(source, schema), sequenceValues(follower, schema)]);
   let set = 0;
   for (const [name, value] of from) {
     const own = to.get(name);
-    if (own !== undefined && own >= value) continue;
-    await follower.query("SELECT setval($1::regclass, $2::bigint, true)", [
+    if (own === undefined || !behind(own, value)) continue;
+    await follower.query("SELECT setval($1::regclass, $2::bigint, $3)", [
       `${quoteIdent(schema)}.${quoteIdent(name)}`,
-      value.toString(),
+      value.last.toString(),
+      value.called,
     ]);
     set++;
   }

@@ -34,26 +34,20 @@ export async function checkGuardrails(
       );
     if (!facts.superuser)
       problems.push(
-        `the user of ${side.name} (${side.where}) is not a superuser; PostgreSQL 15 lets only a superuser create subscriptions and replication slots: connect as one (e.g. postgres) or grant SUPERUSER`,
+        `the user of ${side.name} (${side.where}) is not a superuser; PostgreSQL 15 lets only a superuser (rds_superuser on Amazon RDS) create subscriptions and replication slots: connect as one (e.g. postgres) or grant SUPERUSER`,
       );
-    if (facts.freeSlots < 1)
+    // A subscription's slot, and one for each table copied at once by its initial copy.
+    const needed = 1 + facts.syncWorkers;
+    if (facts.freeSlots < needed)
       problems.push(
-        `${side.name} (${side.where}) has no free replication slot (max_replication_slots = ${facts.maxSlots}, all in use): raise max_replication_slots and restart, or drop an unused slot`,
+        `${side.name} (${side.where}) has ${facts.freeSlots} free replication slot(s) (max_replication_slots = ${facts.maxSlots}) and the sync needs ${needed} (one, and one per table copied at once: max_sync_workers_per_subscription = ${facts.syncWorkers}): raise max_replication_slots and restart, or drop an unused slot`,
       );
   }
   if (s.identity === f.identity)
     problems.push(
       `database.url and database.green.url name the same database (${source.where}); give green a database of its own`,
     );
-  const missingKeys = await tablesWithoutIdentity(source.client, schema);
-  for (const table of missingKeys)
-    problems.push(
-      `table ${schema}.${table} on ${source.name} has no primary key or replica identity, so its updates and deletes cannot be replicated: ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} ADD PRIMARY KEY (...); or, if it has no unique key, ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} REPLICA IDENTITY FULL;`,
-    );
-  for (const table of await relations(source.client, schema, "relpersistence = 'u'"))
-    problems.push(
-      `table ${schema}.${table} on ${source.name} is UNLOGGED, and logical replication does not copy unlogged tables: ALTER TABLE ${quoteIdent(schema)}.${quoteIdent(table)} SET LOGGED;`,
-    );
+  problems.push(...(await tableProblems(source, schema)));
   const largeObjects = await count(source.client, "SELECT count(*) FROM pg_largeobject_metadata");
   if (largeObjects > 0)
     problems.push(
@@ -79,11 +73,31 @@ export async function checkGuardrails(
   return { problems, notes };
 }
 
+/**
+ * Tables logical replication cannot keep: no primary key or replica identity (their updates and deletes
+ * would fail once published), or UNLOGGED (never copied). Checked before anything is made, and again after
+ * the deploy's migrations (which may add such a table).
+ */
+export async function tableProblems(side: SyncSide, schema: string): Promise<string[]> {
+  const problems: string[] = [];
+  const table = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
+  for (const name of await tablesWithoutIdentity(side.client, schema))
+    problems.push(
+      `table ${schema}.${name} on ${side.name} has no primary key or replica identity, so its updates and deletes cannot be replicated: ALTER TABLE ${table(name)} ADD PRIMARY KEY (...); or, without a unique key, ALTER TABLE ${table(name)} REPLICA IDENTITY FULL; (a table with json columns needs a unique index and REPLICA IDENTITY USING INDEX)`,
+    );
+  for (const name of await relations(side.client, schema, "relpersistence = 'u'"))
+    problems.push(
+      `table ${schema}.${name} on ${side.name} is UNLOGGED, and logical replication does not copy unlogged tables: ALTER TABLE ${table(name)} SET LOGGED;`,
+    );
+  return problems;
+}
+
 interface ServerFacts {
   readonly walLevel: string;
   readonly superuser: boolean;
   readonly maxSlots: number;
   readonly freeSlots: number;
+  readonly syncWorkers: number;
   /** The cluster's system identifier and the database's name: equal only for one database. */
   readonly identity: string;
 }
@@ -94,12 +108,15 @@ async function serverFacts(client: SqlClient): Promise<ServerFacts> {
     superuser: boolean;
     max_slots: string;
     used_slots: string;
+    sync_workers: string;
     identity: string;
   }>(`SELECT current_setting('wal_level') AS wal_level,
-            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser,
+            (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+              OR (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rds_superuser') AND pg_has_role('rds_superuser', 'MEMBER')) AS superuser,
             current_setting('max_replication_slots') AS max_slots,
             (SELECT count(*) FROM pg_replication_slots) AS used_slots,
-            (SELECT system_identifier FROM pg_control_system())::text || '/' || current_database() AS identity`);
+            current_setting('max_sync_workers_per_subscription') AS sync_workers,
+            concat_ws('/', (SELECT system_identifier FROM pg_control_system()), inet_server_addr(), inet_server_port(), current_database()) AS identity`);
   const row = rows[0] as (typeof rows)[number];
   const maxSlots = Number(row.max_slots);
   return {
@@ -107,6 +124,7 @@ async function serverFacts(client: SqlClient): Promise<ServerFacts> {
     superuser: row.superuser,
     maxSlots,
     freeSlots: maxSlots - Number(row.used_slots),
+    syncWorkers: Number(row.sync_workers),
     identity: row.identity,
   };
 }
@@ -127,6 +145,11 @@ async function relations(client: SqlClient, schema: string, where: string): Prom
     [schema],
   );
   return rows.map((r) => r.relname);
+}
+
+/** The schema's tables (logged ones: what is published). */
+export function schemaTables(client: SqlClient, schema: string): Promise<string[]> {
+  return relations(client, schema, "relkind IN ('r', 'p') AND relpersistence = 'p'");
 }
 
 /** The schema's tables with at least one row. */

@@ -33,14 +33,22 @@ export interface SyncReading {
   readonly follower: Colour | null;
   /** WAL the follower has not confirmed yet, in bytes; null when nothing follows. */
   readonly lagBytes: number | null;
-  /** How far behind the follower replays, in seconds (PostgreSQL's replay_lag); null when nothing follows. */
+  /** How far behind the follower replays, in seconds (PostgreSQL's replay_lag); null when nothing streams. */
   readonly lagSeconds: number | null;
+  /**
+   * Errors the follower met applying or copying rows (a key that exists there already, a missing column):
+   * replication stops at each until it is fixed; null when nothing follows.
+   */
+  readonly applyErrors: number | null;
   readonly slots: readonly SyncSlot[];
   /** When it was read (ISO 8601). */
   readonly readAt: string;
   /** Why the reading is incomplete (a database did not answer), if it is. */
   readonly problem?: string;
 }
+
+/** The reason a database switchover gives the hold it puts on (`cutover resume` may not end such a hold). */
+export const SWITCHOVER_HOLD = "database switchover";
 
 /** What the switch step learns from a database switchover. */
 export interface SwitchoverResult {
@@ -70,6 +78,11 @@ export interface DatabaseSync {
    * timeout (SWITCHOVER_TIMEOUT) or any error it undoes what it did: `to` follows `from` as before.
    */
   switchover(from: Colour, to: Colour, deadlineMs: number): Promise<SwitchoverResult>;
+  /**
+   * After a switchover() whose traffic did not move (the hold ended under it): `to` follows `from` again
+   * and the way back is stopped, as if switchover() had not run. abandon() then drops the way back.
+   */
+  undo(from: Colour, to: Colour): Promise<void>;
   /** The switchover did not happen (or failed): drops the way back ready() prepared; `to` still follows `from`. */
   abandon(from: Colour, to: Colour): Promise<void>;
   /** After traffic moved: drops the stopped subscription `from` -> `to` and its slot. */

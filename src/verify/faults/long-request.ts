@@ -45,7 +45,15 @@ export const longRequest: Fault = {
       happened: `switch ${switched.detail}; the long request ended after ${ms(took)} with ${long.status || long.error} from ${long.colour ?? "?"}; ${plural(failed, "other request")} of ${samples.length} failed`,
       passed: switched.ok && answeredAsExpected && failed === 0,
       samples,
-      figures: { longRequestMs: duration, tookMs: took, status: long.status, colour: long.colour, failed },
+      figures: {
+        longRequestMs: duration,
+        tookMs: took,
+        // From when the switch was asked for: the drain deadline (drainTimeout after the switch) comes after it.
+        endedAfterSwitchMs: long.endedAt - switchAt,
+        status: long.status,
+        colour: long.colour,
+        failed,
+      },
     };
   },
 };
