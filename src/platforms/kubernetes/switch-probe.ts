@@ -11,7 +11,7 @@ export interface ProbeVerdict {
 
 /**
  * Asks `probe.url` until `answers` answers in a row come from `version` (the `versionHeader`) — and, with a
- * `colourHeader`, from `colour` — or the timeout passes. Each request opens a new connection: kube-proxy and load balancers keep an open
+ * `colourHeader`, from `colour` — or the timeout passes; a request that failed is not an answer. Each request opens a new connection: kube-proxy and load balancers keep an open
  * connection on the pod it started with, so a kept-alive connection would keep answering from the old
  * colour (or hide that new connections still reach it).
  */
@@ -28,7 +28,9 @@ export async function confirmSwitch(
   while (Date.now() < deadline && !signal?.aborted) {
     const answer = await askOnce(probe, Math.min(5_000, Math.max(100, deadline - Date.now())));
     counts.set(answer, (counts.get(answer) ?? 0) + 1);
-    streak = answer === expected ? streak + 1 : 0;
+    // A request that failed (refused, reset, timed out) names no version: it says nothing about where
+    // traffic goes, so it neither counts nor breaks the streak; an answer from anything else breaks it.
+    if (answer !== "failed") streak = answer === expected ? streak + 1 : 0;
     if (streak >= probe.answers) return { confirmed: true, seen: describe(counts) };
     await sleep(probe.interval);
   }
