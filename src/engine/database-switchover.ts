@@ -42,8 +42,8 @@ export async function switchWithDatabase(
   let done = false;
   const ours = () => since !== null && hold.holding()?.since === since;
   try {
+    prepared = true; // what ready() made before it failed is dropped too (abandon drops what exists)
     await sync.ready(from, to);
-    prepared = true;
     c.signal?.throwIfAborted();
     const deadline = Date.now() + timeoutMs;
     // The hold's own timeout is a safety net a little past ours: whatever happens, requests are released.

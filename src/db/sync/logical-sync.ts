@@ -73,11 +73,6 @@ export class LogicalSync implements DatabaseSync {
     this.#log = options.logger.child({ component: "database-sync" });
   }
 
-  /** The subscription (and slot) that makes `to`'s database follow `from`'s. */
-  subscriptionName(from: Colour, to: Colour): string {
-    return this.#names.subscription(from, to);
-  }
-
   /** Before anything is created or migrated: refuses (SYNC_GUARDRAIL) with every problem and its fix. */
   async check(source: Colour, follower: Colour): Promise<FollowPlan> {
     return this.#with(async (sides) => {
@@ -229,6 +224,8 @@ export class LogicalSync implements DatabaseSync {
         this.#log.info({ from, to, caughtUpMs, sequences }, "database switchover: the direction turned");
         return { caughtUpMs, sequences };
       } catch (error) {
+        // The undo gets all the time it needs, not what was left of the switchover's.
+        for (const client of [s, f]) await unbound(client);
         await this.#turnBack(sides, from, to);
         throw error;
       } finally {

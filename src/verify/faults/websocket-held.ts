@@ -25,15 +25,18 @@ export const websocketHeld: Fault = {
       // asking, so a socket closed before its drain deadline can never look as if it had waited.
       const askedAt = epochNow();
       const switched = await target.driver.switchOver("switch");
+      // The deadline is drainTimeout after the switch, which is done by now: a slow switch (a rollback
+      // that starts its colour first) must not count against the drain.
+      const switchedAt = epochNow();
       const reply = await held.exchange("after the switch", 5_000);
       const fresh = await open(url);
       fresh.socket.close();
       const wait = Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS);
       const closed = await Promise.race([held.closed, sleep(wait, null)]);
       held.socket.terminate();
-      return { held, switched, askedAt, reply, fresh, closed };
+      return { held, switched, askedAt, switchedAt, reply, fresh, closed };
     });
-    const { held, switched, askedAt, reply, fresh, closed } = value;
+    const { held, switched, askedAt, switchedAt, reply, fresh, closed } = value;
     const failed = failures(samples).length;
     const closedAfter = closed ? closed.at - askedAt : null;
     const checkClose = target.drainTimeoutMs + 3_000 <= MAX_CLOSE_WAIT_MS;
@@ -43,7 +46,7 @@ export const websocketHeld: Fault = {
       fresh.colour === switched.expected &&
       held.colour === switched.from &&
       failed === 0 &&
-      (!checkClose || (closedAfter !== null && closedAfter <= target.drainTimeoutMs + 3_000));
+      (!checkClose || (closed !== null && closed.at - switchedAt <= target.drainTimeoutMs + 3_000));
     return {
       expected: `a WebSocket opened on ${held.colour ?? "?"} before the switch still answers after it, until the drain deadline (drainTimeout ${target.drainTimeoutMs} ms) closes it; a new WebSocket goes to the new colour; no request fails`,
       happened: `switch ${switched.detail}; the held socket ${reply === null ? "did not answer" : `answered "${reply}"`} after the switch and ${closed ? `was closed (code ${closed.code}) ${ms(closedAfter)} after the switch was asked for` : `was still open after ${ms(Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS))}`}; a new socket went to ${fresh.colour ?? "?"}; ${plural(failed, "request")} of ${samples.length} failed`,
@@ -54,6 +57,7 @@ export const websocketHeld: Fault = {
         newColour: fresh.colour,
         repliedAfterSwitch: reply !== null,
         closedAfterMs: closedAfter,
+        closedAfterSwitchedMs: closed ? closed.at - switchedAt : null,
         failed,
       },
     };

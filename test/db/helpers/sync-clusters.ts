@@ -7,6 +7,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { query } from "./migration-project.js";
 
 export const CLUSTERS = { blue: 5441, green: 5442 } as const;
 const SCRIPT = resolve(import.meta.dirname, "../../../scripts/sync-test-clusters.sh");
@@ -43,19 +44,8 @@ export function syncClusters(): Promise<void> {
   return started;
 }
 
-export async function sql<T extends pg.QueryResultRow = pg.QueryResultRow>(
-  url: string,
-  text: string,
-  values: unknown[] = [],
-): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<T>(text, values)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One query on a connection of its own (the migration tests' helper). */
+export const sql = query;
 
 /** The replication objects named cutover_* in `url`'s database and cluster: what must be gone after a stop. */
 export async function replicationLeftovers(url: string): Promise<string[]> {
