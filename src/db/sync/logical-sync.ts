@@ -1,17 +1,12 @@
 import type { Logger } from "pino";
-import { type Colour, otherColour } from "../../colour.js";
+import type { Colour } from "../../colour.js";
 import { formatDuration } from "../../duration.js";
-import type {
-  DatabaseSync,
-  SwitchoverResult,
-  SyncReading,
-  SyncSlot,
-} from "../../engine/ports/database-sync.js";
+import type { DatabaseSync, SwitchoverResult, SyncReading } from "../../engine/ports/database-sync.js";
 import { CutoverError } from "../../errors.js";
 import { connect, quoteIdent, redactUrl, type SqlClient } from "../runner/sql-client.js";
 import {
   advanceSlot,
-  applyErrors,
+  bound,
   confirmedPast,
   copySequences,
   createPublication,
@@ -26,11 +21,19 @@ import {
   setSubscriptionEnabled,
   slots,
   subscriptions,
+  unbound,
   unmarkReplica,
   workersGone,
 } from "./replication-sql.js";
-import { checkGuardrails, schemaTables, tableColumns, tableProblems } from "./sync-guardrails.js";
+import {
+  checkGuardrails,
+  guardrailError,
+  schemaTables,
+  tableDifferences,
+  tableProblems,
+} from "./sync-guardrails.js";
 import { databasePlace, SyncNames } from "./sync-names.js";
+import { readSync, unreadable } from "./sync-reading.js";
 import type { SyncSide } from "./sync-side.js";
 
 export interface LogicalSyncOptions {
@@ -100,7 +103,12 @@ export class LogicalSync implements DatabaseSync {
           tables,
           "the migrations left a table logical replication cannot keep, so none was subscribed",
         );
-      await this.#sameSchema(s, f);
+      const differences = await tableDifferences(s, f, this.#o.schema);
+      if (differences.length > 0)
+        throw guardrailError(
+          differences,
+          "the databases' tables differ after the migrations, so none was subscribed",
+        );
       if (plan.followsAlready) {
         // New tables from this deploy's migrations are published (FOR TABLES IN SCHEMA) but not subscribed yet.
         await f.client.query(
@@ -298,69 +306,9 @@ export class LogicalSync implements DatabaseSync {
   async read(): Promise<SyncReading> {
     const readAt = new Date().toISOString();
     try {
-      return await this.#with(async (sides) => {
-        const owns = (n: string) => this.#names.owns(n);
-        const subs = {
-          blue: await subscriptions(sides.blue.client, owns),
-          green: await subscriptions(sides.green.client, owns),
-        };
-        const slotRows = {
-          blue: await slots(sides.blue.client, owns),
-          green: await slots(sides.green.client, owns),
-        };
-        const slotList: SyncSlot[] = (["blue", "green"] as const).flatMap((database) =>
-          slotRows[database].map((slot) => ({
-            database,
-            name: slot.name,
-            active: slot.active,
-            abandoned: !subs[otherColour(database)].some((sub) => sub.name === slot.name),
-            retainedBytes: slot.retainedBytes,
-          })),
-        );
-        for (const follower of ["blue", "green"] as const) {
-          const source = otherColour(follower);
-          const name = this.#names.subscription(source, follower);
-          const sub = subs[follower].find((row) => row.name === name && row.enabled);
-          if (!sub) continue;
-          const slot = slotRows[source].find((row) => row.name === name);
-          const state = sub.copying > 0 ? "copying" : slot?.active ? "streaming" : "disconnected";
-          return {
-            state,
-            source,
-            follower,
-            lagBytes: slot?.lagBytes ?? null,
-            lagSeconds: slot?.active ? (slot.lagSeconds ?? 0) : null,
-            applyErrors: await applyErrors(sides[follower].client, name),
-            slots: slotList,
-            readAt,
-          } satisfies SyncReading;
-        }
-        const disabled = (["blue", "green"] as const).find((c) =>
-          subs[c].some((sub) => sub.name === this.#names.subscription(otherColour(c), c)),
-        );
-        return {
-          state: disabled ? "disabled" : "stopped",
-          source: disabled ? otherColour(disabled) : null,
-          follower: disabled ?? null,
-          lagBytes: null,
-          lagSeconds: null,
-          applyErrors: null,
-          slots: slotList,
-          readAt,
-        } satisfies SyncReading;
-      });
+      return await this.#with((sides) => readSync(sides, this.#names, readAt));
     } catch (error) {
-      return {
-        state: "stopped",
-        source: null,
-        follower: null,
-        lagBytes: null,
-        lagSeconds: null,
-        applyErrors: null,
-        slots: [],
-        readAt,
-        problem: (error as Error).message,
-      };
+      return unreadable(readAt, (error as Error).message);
     }
   }
 
@@ -396,31 +344,6 @@ export class LogicalSync implements DatabaseSync {
     const name = this.#names.subscription(source, follower);
     const [row] = await subscriptions(client, (n) => n === name);
     return row?.enabled === true;
-  }
-
-  /** The tables and columns must be the same on both sides, or rows cannot be applied (DDL is not replicated). */
-  async #sameSchema(source: SyncSide, follower: SyncSide): Promise<void> {
-    const [s, f] = await Promise.all([
-      tableColumns(source.client, this.#o.schema),
-      tableColumns(follower.client, this.#o.schema),
-    ]);
-    const problems: string[] = [];
-    for (const [table, columns] of s) {
-      const theirs = f.get(table);
-      if (theirs === undefined)
-        problems.push(
-          `table ${this.#o.schema}.${table} is on ${source.name} but not on ${follower.name}: create it with a migration (cutover runs the migrations on both databases; tables made outside them are not copied)`,
-        );
-      else if (theirs !== columns)
-        problems.push(
-          `table ${this.#o.schema}.${table} differs: ${source.name} has (${columns}), ${follower.name} has (${theirs}); make them equal with a migration`,
-        );
-    }
-    if (problems.length > 0)
-      throw guardrailError(
-        problems,
-        "the databases' tables differ after the migrations, so none was subscribed",
-      );
   }
 
   async #copied(client: SqlClient, name: string, signal: AbortSignal): Promise<void> {
@@ -469,27 +392,6 @@ export class LogicalSync implements DatabaseSync {
       );
     }
   }
-}
-
-/** The first problem on the first line (a deploy's history shows that one), every one below it. */
-function guardrailError(
-  problems: readonly string[],
-  lead = "database.sync: logical cannot start, nothing was created",
-): CutoverError {
-  const more = problems.length > 1 ? `\n${problems.map((p) => `  - ${p}`).join("\n")}` : "";
-  return new CutoverError("SYNC_GUARDRAIL", `${lead}: ${problems[0]}${more}`);
-}
-
-/** Bounds every statement of `client` (locks included) by the time left until `deadlineMs`. */
-async function bound(client: SqlClient, deadlineMs: number): Promise<void> {
-  const ms = Math.max(1, deadlineMs - Date.now());
-  await client.query(`SET statement_timeout = ${ms}`);
-  await client.query(`SET lock_timeout = ${ms}`);
-}
-
-async function unbound(client: SqlClient): Promise<void> {
-  await client.query("RESET statement_timeout").catch(() => undefined);
-  await client.query("RESET lock_timeout").catch(() => undefined);
 }
 
 function notes(list: readonly string[]): string {

@@ -309,3 +309,15 @@ async function hasMarkerTable(client: SqlClient): Promise<boolean> {
   ]);
   return rows[0]?.found != null;
 }
+
+/** Bounds every statement of `client` (locks included) by the time left until `deadlineMs`. */
+export async function bound(client: SqlClient, deadlineMs: number): Promise<void> {
+  const ms = Math.max(1, deadlineMs - Date.now());
+  await client.query(`SET statement_timeout = ${ms}`);
+  await client.query(`SET lock_timeout = ${ms}`);
+}
+
+export async function unbound(client: SqlClient): Promise<void> {
+  await client.query("RESET statement_timeout").catch(() => undefined);
+  await client.query("RESET lock_timeout").catch(() => undefined);
+}

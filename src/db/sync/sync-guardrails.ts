@@ -1,3 +1,4 @@
+import { CutoverError } from "../../errors.js";
 import type { SqlClient } from "../runner/sql-client.js";
 import { quoteIdent } from "../runner/sql-client.js";
 import type { SyncSide } from "./sync-side.js";
@@ -178,4 +179,38 @@ export async function tableColumns(client: SqlClient, schema: string): Promise<M
 async function count(client: SqlClient, sql: string): Promise<number> {
   const { rows } = await client.query<{ count: string }>(sql);
   return Number(rows[0]?.count ?? 0);
+}
+
+/** The tables and columns must be the same on both sides, or rows cannot be applied (DDL is not replicated). */
+export async function tableDifferences(
+  source: SyncSide,
+  follower: SyncSide,
+  schema: string,
+): Promise<string[]> {
+  const [s, f] = await Promise.all([
+    tableColumns(source.client, schema),
+    tableColumns(follower.client, schema),
+  ]);
+  const problems: string[] = [];
+  for (const [table, columns] of s) {
+    const theirs = f.get(table);
+    if (theirs === undefined)
+      problems.push(
+        `table ${schema}.${table} is on ${source.name} but not on ${follower.name}: create it with a migration (cutover runs the migrations on both databases; tables made outside them are not copied)`,
+      );
+    else if (theirs !== columns)
+      problems.push(
+        `table ${schema}.${table} differs: ${source.name} has (${columns}), ${follower.name} has (${theirs}); make them equal with a migration`,
+      );
+  }
+  return problems;
+}
+
+/** The first problem on the first line (a deploy's history shows that one), every one below it. */
+export function guardrailError(
+  problems: readonly string[],
+  lead = "database.sync: logical cannot start, nothing was created",
+): CutoverError {
+  const more = problems.length > 1 ? `\n${problems.map((p) => `  - ${p}`).join("\n")}` : "";
+  return new CutoverError("SYNC_GUARDRAIL", `${lead}: ${problems[0]}${more}`);
 }
