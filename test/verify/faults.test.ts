@@ -32,9 +32,9 @@ async function drill(fault: string, project: DrillProjectOptions, ...flags: stri
 }
 
 /**
- * All eight drills side by side (the load project's maxConcurrency): they start daemons and replicas at the
- * same time, so on 2 cores each takes as long as the whole file, ~27 s on a quiet machine and ~40 s with the
- * machine at load 15. 120 s leaves room for a machine busier still.
+ * The drills run four at a time (the load project's maxConcurrency): each starts a daemon, four replicas, a
+ * load generator and a `cutover verify`, so on 2 cores a drill takes about as long as its group, ~25 s on a
+ * quiet machine. 120 s leaves room for a busy one.
  */
 const DRILL_TIMEOUT = 120_000;
 
@@ -52,12 +52,12 @@ describe.concurrent("cutover verify --faults", { timeout: DRILL_TIMEOUT }, () =>
   });
 
   it("unhealthy-new: the deploy aborts, traffic never leaves the live colour", async () => {
-    // 15 s, not less: the same timeout holds blue's start at `up`, and with eight drills starting at once on
-    // 2 cores (CI) blue's first replica was not yet listening after 6 s.
+    // 15 s, not less: the same timeout holds blue's start at `up`, and with several drills starting at once
+    // on 2 cores (CI) blue's first replica was not yet listening after 6 s.
     const r = await drill("unhealthy-new", { readyTimeout: "15s" });
     expect(r.passed, r.happened).toBe(true);
     expect(r.figures).toMatchObject({ phase: "Aborted", failed: 0, answeredByNew: 0, idleReplicas: 0 });
-    // The reason names the replica and its last probe. Which probe that is depends on the machine: with seven
+    // The reason names the replica and its last probe. Which probe that is depends on the machine: with other
     // drills side by side on 2 cores the new version may not be listening yet (CI saw ECONNREFUSED after 6 s),
     // so its own 503 body is asserted where nothing else runs: test/platforms/local-platform.test.ts.
     expect(r.happened).toMatch(

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { epochNow } from "../clock.js";
 import { isFailure, type LoadSample } from "../load-generator.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { failures, ms, plural, underLoad } from "./fault-helpers.js";
+import { failedOf, failures, ms, underLoad } from "./fault-helpers.js";
 
 /**
  * A version that passes its health check but answers with errors once it takes traffic. With post-switch
@@ -48,7 +48,7 @@ export const errorsAfterSwitch: Fault = {
       badAfter === 0;
     return {
       expected,
-      happened: `${how}; ${plural(failed.length, "request")} of ${samples.length} failed, ${notFromApp.length} of them not ${version}'s own 5xx; after the rollback ${badAfter} of ${afterRestore.length} failed or came from elsewhere`,
+      happened: `${how}; ${failedOf(failed, samples.length)}, ${notFromApp.length} of them not ${version}'s own 5xx; after the rollback ${badAfter} of ${afterRestore.length} failed or came from elsewhere`,
       passed,
       samples,
       figures: {

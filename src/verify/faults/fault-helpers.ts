@@ -46,6 +46,20 @@ export function idleColour(status: ServiceStatus) {
 }
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/**
+ * "4 requests of 128 failed (3 × HTTP 502, 1 × timeout)": how many failed and what they were, so that a
+ * drill that did not go as expected says whether the router, the replica or the client gave up.
+ */
+export function failedOf(failed: readonly LoadSample[], total: number, word = "request"): string {
+  const kinds = new Map<string, number>();
+  for (const sample of failed) {
+    const kind = sample.status === 0 ? (sample.error ?? "no answer") : `HTTP ${sample.status}`;
+    kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  const detail = [...kinds].map(([kind, n]) => `${n} × ${kind}`).join(", ");
+  return `${plural(failed.length, word)} of ${total} failed${detail === "" ? "" : ` (${detail})`}`;
+}
 export const ms = (n: number | null) => (n === null ? "n/a" : `${Math.round(n)} ms`);
 
 /**

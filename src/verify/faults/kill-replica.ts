@@ -2,7 +2,7 @@ import type { Colour } from "../../colour.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { epochNow } from "../clock.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { ensureWarmIdle, failures, idleColour, ms, plural, poll, underLoad } from "./fault-helpers.js";
+import { ensureWarmIdle, failedOf, failures, idleColour, ms, poll, underLoad } from "./fault-helpers.js";
 
 interface Killed {
   readonly colour: Colour;
@@ -46,7 +46,7 @@ export const killReplica: Fault = {
       idleKill
         ? `killed idle ${idleKill.colour}-${idleKill.index} (pid ${idleKill.pid}), then switched: ${switched?.detail ?? "?"}`
         : "the idle colour was no longer warm (scaled down): its part was skipped",
-      `${plural(failed.length, "request")} of ${samples.length} failed`,
+      failedOf(failed, samples.length),
     ].join("; ");
     const passed =
       recovered &&

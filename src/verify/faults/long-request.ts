@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
 import { epochNow } from "../clock.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { ensureWarmIdle, failures, ms, plural, underLoad } from "./fault-helpers.js";
+import { ensureWarmIdle, failedOf, failures, ms, underLoad } from "./fault-helpers.js";
 
 interface LongAnswer {
   readonly status: number;
@@ -33,7 +33,8 @@ export const longRequest: Fault = {
     });
     const { before, sentAt, switchAt, switched, long } = value;
     const old = before.active;
-    const failed = failures(samples).length;
+    const failedSamples = failures(samples);
+    const failed = failedSamples.length;
     const took = long.endedAt - sentAt;
     const answeredAsExpected = fits
       ? long.status === 200 && long.colour === old
@@ -42,7 +43,7 @@ export const longRequest: Fault = {
       expected: fits
         ? `a ${duration} ms request sent before the switch completes with 200 from ${old} (drainTimeout ${target.drainTimeoutMs} ms lets it finish); the switch and the other requests go on without failure`
         : `a ${duration} ms request outlives drainTimeout (${target.drainTimeoutMs} ms): the router cuts it at the deadline with 503; no other request fails`,
-      happened: `switch ${switched.detail}; the long request ended after ${ms(took)} with ${long.status || long.error} from ${long.colour ?? "?"}; ${plural(failed, "other request")} of ${samples.length} failed`,
+      happened: `switch ${switched.detail}; the long request ended after ${ms(took)} with ${long.status || long.error} from ${long.colour ?? "?"}; ${failedOf(failedSamples, samples.length, "other request")}`,
       passed: switched.ok && answeredAsExpected && failed === 0,
       samples,
       figures: {

@@ -1,5 +1,5 @@
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { failures, ms, plural, underLoad } from "./fault-helpers.js";
+import { failedOf, failures, ms, underLoad } from "./fault-helpers.js";
 
 /** A version that takes a while to start: the deploy waits for health, then switches; nothing answers early. */
 export const slowStart: Fault = {
@@ -17,10 +17,11 @@ export const slowStart: Fault = {
     const early = samples.filter(
       (s) => s.colour === record.to.colour && s.status > 0 && (switchedAt === null || s.endedAt < switchedAt),
     );
-    const failed = failures(samples).length;
+    const failedSamples = failures(samples);
+    const failed = failedSamples.length;
     return {
       expected: `the deploy of ${version} stays in wait-healthy until every replica is healthy (within readyTimeout ${target.readyTimeoutMs} ms), then switches; no request fails and none is answered by the new colour before the switch`,
-      happened: `${record.id} ${record.phase}${record.reason ? `: ${record.reason}` : ""}; wait-healthy took ${ms(waited?.durationMs ?? null)}${waited?.detail ? ` (${waited.detail})` : ""}; ${plural(failed, "request")} of ${samples.length} failed; ${early.length} answered by ${record.to.colour} before the switch`,
+      happened: `${record.id} ${record.phase}${record.reason ? `: ${record.reason}` : ""}; wait-healthy took ${ms(waited?.durationMs ?? null)}${waited?.detail ? ` (${waited.detail})` : ""}; ${failedOf(failedSamples, samples.length)}; ${early.length} answered by ${record.to.colour} before the switch`,
       passed: record.phase === "Healthy" && failed === 0 && early.length === 0,
       samples,
       figures: {

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { epochNow } from "../clock.js";
 import { openWebSocket, type WebSocketClient } from "../websocket-client.js";
 import type { Fault, FaultContext, FaultVerdict } from "./fault.js";
-import { ensureWarmIdle, failures, ms, plural, underLoad } from "./fault-helpers.js";
+import { ensureWarmIdle, failedOf, failures, ms, underLoad } from "./fault-helpers.js";
 
 /** How long the drill waits, at most, to see the old WebSocket closed by the drain. */
 const MAX_CLOSE_WAIT_MS = 10_000;
@@ -37,7 +37,8 @@ export const websocketHeld: Fault = {
       return { held, switched, askedAt, switchedAt, reply, fresh, closed };
     });
     const { held, switched, askedAt, switchedAt, reply, fresh, closed } = value;
-    const failed = failures(samples).length;
+    const failedSamples = failures(samples);
+    const failed = failedSamples.length;
     const closedAfter = closed ? closed.at - askedAt : null;
     const checkClose = target.drainTimeoutMs + 3_000 <= MAX_CLOSE_WAIT_MS;
     const passed =
@@ -49,7 +50,7 @@ export const websocketHeld: Fault = {
       (!checkClose || (closed !== null && closed.at - switchedAt <= target.drainTimeoutMs + 3_000));
     return {
       expected: `a WebSocket opened on ${held.colour ?? "?"} before the switch still answers after it, until the drain deadline (drainTimeout ${target.drainTimeoutMs} ms) closes it; a new WebSocket goes to the new colour; no request fails`,
-      happened: `switch ${switched.detail}; the held socket ${reply === null ? "did not answer" : `answered "${reply}"`} after the switch and ${closed ? `was closed (code ${closed.code}) ${ms(closedAfter)} after the switch was asked for` : `was still open after ${ms(Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS))}`}; a new socket went to ${fresh.colour ?? "?"}; ${plural(failed, "request")} of ${samples.length} failed`,
+      happened: `switch ${switched.detail}; the held socket ${reply === null ? "did not answer" : `answered "${reply}"`} after the switch and ${closed ? `was closed (code ${closed.code}) ${ms(closedAfter)} after the switch was asked for` : `was still open after ${ms(Math.min(target.drainTimeoutMs + 3_000, MAX_CLOSE_WAIT_MS))}`}; a new socket went to ${fresh.colour ?? "?"}; ${failedOf(failedSamples, samples.length)}`,
       passed,
       samples,
       figures: {
