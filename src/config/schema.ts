@@ -73,6 +73,30 @@ export const routerSchema = z
       description: "How long requests and WebSockets in flight on the old colour may run on after a switch.",
     }),
     sticky: z.boolean().default(false).meta({ description: "Send each client IP to the same replica." }),
+    retry: z
+      .strictObject({
+        idempotencyHeader: z
+          .union([
+            z
+              .string()
+              .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "expected an HTTP header name")
+              .transform((name) => name.toLowerCase()),
+            z.literal(false),
+          ])
+          .default("idempotency-key")
+          .meta({
+            description:
+              "A request carrying this header is sent once more to another replica when its connection broke, whatever its method (its body is kept, up to maxBodyBytes); false: only GET, HEAD and OPTIONS are. Other requests are never sent twice; they are counted in cutover_upstream_failures_total.",
+          }),
+        maxBodyBytes: z
+          .int()
+          .min(0)
+          .max(16 * 1024 * 1024)
+          .default(64 * 1024)
+          .meta({ description: "The largest body of a marked request kept to be sent again (bytes)." }),
+      })
+      .prefault({})
+      .meta({ description: "Retries by the built-in router of requests whose replica died under them." }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:
         "builtin: cutover's own proxy; haproxy: a HAProxy driven through its runtime API (no reloads).",

@@ -1,6 +1,7 @@
 import type { Colour } from "../colour.js";
 import { InFlightSet } from "./in-flight-set.js";
 import { ReplicaSet, type ReplicaSetOptions } from "./replica-set.js";
+import type { RetryPolicy } from "./retry-policy.js";
 import type { RouterMetrics } from "./router-metrics.js";
 
 /** Everything a request needs about the colour it was sent to, built once per colour. */
@@ -11,9 +12,11 @@ export class ColourLane {
   readonly metrics: RouterMetrics;
   /** Time allowed for a replica's response head (also the WebSocket handshake). */
   readonly headersTimeoutMs: number;
+  readonly retry: RetryPolicy;
 
-  constructor(colour: Colour, replicas: ReplicaSetOptions, metrics: RouterMetrics) {
+  constructor(colour: Colour, replicas: ReplicaSetOptions, metrics: RouterMetrics, retry: RetryPolicy) {
     this.colour = colour;
+    this.retry = retry;
     this.replicas = new ReplicaSet(replicas);
     this.metrics = metrics;
     this.headersTimeoutMs = replicas.timeouts.headersMs;

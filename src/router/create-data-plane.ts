@@ -8,8 +8,17 @@ import { Router } from "./router.js";
 /** The data plane cutover.yaml asks for: `router.dataPlane: builtin` (default) or `haproxy`. */
 export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane {
   const { config, dir, stateDir } = loaded;
-  const { listen, preview, sticky, dataPlane, haproxy } = config.router;
-  if (dataPlane === "builtin") return new Router({ listen, preview, sticky, initialActive: "blue", logger });
+  const { listen, preview, sticky, dataPlane, haproxy, retry } = config.router;
+  if (dataPlane === "builtin") {
+    return new Router({
+      listen,
+      preview,
+      sticky,
+      initialActive: "blue",
+      logger,
+      retry: { idempotencyHeader: retry.idempotencyHeader || null, maxBodyBytes: retry.maxBodyBytes },
+    });
+  }
   return new HaproxyRouter({
     listen,
     preview,

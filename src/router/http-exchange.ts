@@ -7,19 +7,19 @@ import type { Mirror } from "./mirror.js";
 import { failureStatus, type ProxyFailure, sendFailure } from "./proxy-failure.js";
 import { requestHeaders } from "./request-headers.js";
 import { contentLength, responseHeaders } from "./response-headers.js";
+import { declaredBodyLength, isSafeMethod, markedIdempotent } from "./retry-policy.js";
 import type { Upstream } from "./upstream.js";
-import { connectionFailed, describeError, failureFor, neverSent } from "./upstream-errors.js";
-
-/** Methods a request without a body may be sent again with after the connection broke under it. */
-const IDEMPOTENT: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "DELETE"]);
+import { connectionFailed, describeError, failureFor, neverSent, reasonOf } from "./upstream-errors.js";
 
 /** Status counted when the client went away before its answer was complete (nginx's convention). */
 export const CLIENT_CLOSED = 499;
 
 /**
  * One HTTP request proxied to a replica of one colour: the undici dispatch handler, streaming both
- * bodies, retrying once when the connection failed before any byte of the answer, and the entry the
- * colour's in-flight set tracks for drain.
+ * bodies, and the entry the colour's in-flight set tracks for drain. When the connection to the replica
+ * failed before any byte of the answer, the request is sent once more, to another replica of the colour, if
+ * that is safe: it never left (refused), or sending it twice changes nothing (a safe method, or a request the
+ * client marked with the idempotency header, whose body is then kept, up to the policy's limit).
  */
 export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #req: IncomingMessage;
@@ -27,7 +27,10 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #lane: ColourLane;
   readonly #started = performance.now();
   readonly #clientIp: string;
-  readonly #body: IncomingMessage | null;
+  /** The body to send: streamed from the client, kept whole (a marked request, to send again), or none. */
+  #body: IncomingMessage | Buffer | null;
+  /** The client marked the request as safe to send twice (RetryPolicy.idempotencyHeader). */
+  readonly #marked: boolean;
   readonly #mirror: Mirror | null;
   #headers: string[] = [];
   #upstream: Upstream | undefined;
@@ -49,6 +52,7 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#lane = lane;
     this.#clientIp = req.socket.remoteAddress ?? "";
     this.#body = hasBody(req) ? req : null;
+    this.#marked = markedIdempotent(req, lane.retry);
   }
 
   start(): void {
@@ -64,7 +68,10 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#headers = requestHeaders(this.#req, this.#clientIp, false);
     this.#lane.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
-    this.#send(upstream);
+    const length = this.#body === null ? 0 : declaredBodyLength(this.#req);
+    if (this.#marked && length > 0 && length <= this.#lane.retry.maxBodyBytes)
+      this.#keepBodyThenSend(upstream);
+    else this.#send(upstream);
   }
 
   cancel(): void {
@@ -95,6 +102,7 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
       else this.#res.writeHead(statusCode, statusText, headers);
     } catch (error) {
       this.#status = 0;
+      this.#lane.metrics.recordUpstreamFailure(this.#lane.colour, "bad-response", false);
       this.#fail("upstream-failed", error instanceof Error ? error.message : "invalid response head");
       this.#abort?.();
     }
@@ -130,13 +138,16 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   onError(error: Error): void {
     if (this.#finished) return;
+    const { metrics, colour } = this.#lane;
     if (this.#status !== 0) {
       // The head is already on its way to the client: all we can do is cut the answer short.
+      metrics.recordUpstreamFailure(colour, reasonOf(error), false);
       this.#res.destroy();
       this.#finish(502);
       return;
     }
     const retryOn = this.#retryTarget(error);
+    metrics.recordUpstreamFailure(colour, reasonOf(error), retryOn !== undefined);
     if (retryOn !== undefined) {
       this.#retried = true;
       this.#abort = null;
@@ -144,6 +155,19 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
       return;
     }
     this.#fail(failureFor(error), describeError(error));
+  }
+
+  /** Reads the whole body of a marked request (short, by the policy's limit) so that it can be sent twice. */
+  #keepBodyThenSend(upstream: Upstream): void {
+    const chunks: Buffer[] = [];
+    const req = this.#req;
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", () => {
+      if (this.#finished) return;
+      this.#body = Buffer.concat(chunks);
+      this.#send(upstream);
+    });
+    // A client that goes away mid-body closes the response too: #onClientClose counts it.
   }
 
   #send(upstream: Upstream): void {
@@ -162,10 +186,14 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   /** Another replica to send a failed request to, when that is safe and has not been done yet. */
   #retryTarget(error: Error): Upstream | undefined {
-    if (this.#retried || this.#body !== null || this.#upstream === undefined || !connectionFailed(error)) {
+    // A streamed body is gone once read: a request can go again without one, with one kept whole, or when
+    // the connection was never had and undici has not read a byte of it yet.
+    const body = this.#body;
+    const resendable = body === null || Buffer.isBuffer(body) || (neverSent(error) && !body.readableDidRead);
+    if (this.#retried || !resendable || this.#upstream === undefined || !connectionFailed(error)) {
       return undefined;
     }
-    if (!IDEMPOTENT.has(this.#req.method ?? "") && !neverSent(error)) return undefined;
+    if (!isSafeMethod(this.#req.method) && !this.#marked && !neverSent(error)) return undefined;
     return this.#lane.replicas.pickAfter(this.#upstream, this.#clientIp);
   }
 
@@ -200,17 +228,5 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
 
 /** A request carries a body when it says how long it is (and that is not 0) or that it is chunked. */
 function hasBody(req: IncomingMessage): boolean {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 17 && name.toLowerCase() === "transfer-encoding") return true;
-    if (
-      name.length === 14 &&
-      name.toLowerCase() === "content-length" &&
-      (raw[i + 1] as string).trim() !== "0"
-    ) {
-      return true;
-    }
-  }
-  return false;
+  return declaredBodyLength(req) !== 0;
 }

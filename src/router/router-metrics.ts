@@ -1,6 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import { COLOURS, type Colour } from "../colour.js";
 import { DurationHistogram } from "./duration-histogram.js";
+import type { UpstreamFailureReason } from "./upstream-errors.js";
 
 /** What the metrics read at scrape time instead of counting on every request. */
 export interface RouterState {
@@ -50,6 +51,8 @@ export class RouterMetrics {
     green: new Float64Array(STATUS_SLOTS),
   };
   readonly #duration: DurationHistogram;
+  /** Upstream failures by "colour reason retried" (rare: a map, not arrays). */
+  readonly #upstreamFailures = new Map<string, number>();
 
   constructor(state: RouterState, hold: { counts(): HoldCounts }) {
     const counts = this.#statusCounts;
@@ -103,6 +106,20 @@ export class RouterMetrics {
         this.inc(state.switches);
       },
     });
+    const upstreamFailures = this.#upstreamFailures;
+    new Counter({
+      name: "cutover_upstream_failures_total",
+      help: "Requests whose replica failed them before a whole answer, by colour, reason (connect, reset, timeout, bad-response, other) and whether the router sent them again to another replica (only safe methods and requests with the idempotency header are)",
+      labelNames: ["colour", "reason", "retried"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [key, count] of upstreamFailures) {
+          const [colour, reason, retried] = key.split(" ") as [string, string, string];
+          this.inc({ colour, reason, retried }, count);
+        }
+      },
+    });
     registerHoldMetrics(registers, hold);
   }
 
@@ -119,6 +136,12 @@ export class RouterMetrics {
   /** Counts a finished WebSocket (or other upgrade) by the status of its handshake. */
   recordTunnel(colour: Colour, status: number): void {
     this.#countStatus(colour, status);
+  }
+
+  /** Counts a request whose replica failed it; `retried` when it was sent again to another replica. */
+  recordUpstreamFailure(colour: Colour, reason: UpstreamFailureReason, retried: boolean): void {
+    const key = `${colour} ${reason} ${retried}`;
+    this.#upstreamFailures.set(key, (this.#upstreamFailures.get(key) ?? 0) + 1);
   }
 
   metrics(): Promise<string> {

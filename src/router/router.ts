@@ -12,6 +12,7 @@ import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
 import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
@@ -47,6 +48,8 @@ export interface RouterOptions {
   readonly activeColour?: SharedActiveColour;
   /** Requests held at most at once while new requests are held (requestHold); the next get 503. Default 10,000. */
   readonly holdLimit?: number;
+  /** Which requests are sent again to another replica when their connection broke. Default DEFAULT_RETRY. */
+  readonly retry?: RetryPolicy;
 }
 
 /**
@@ -89,8 +92,8 @@ export class Router implements TrafficRouter {
       },
     };
     this.#lanes = {
-      blue: new ColourLane("blue", replicas, this.#metrics),
-      green: new ColourLane("green", replicas, this.#metrics),
+      blue: new ColourLane("blue", replicas, this.#metrics, options.retry ?? DEFAULT_RETRY),
+      green: new ColourLane("green", replicas, this.#metrics, options.retry ?? DEFAULT_RETRY),
     };
     this.#main = this.#createServer(() => this.#lanes[this.#active.colour], true);
     this.#preview =

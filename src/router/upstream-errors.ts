@@ -24,6 +24,22 @@ const TIMEOUTS: ReadonlySet<string> = new Set([
 
 const INVALID_REQUEST: ReadonlySet<string> = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
 
+/**
+ * Why a request's upstream failed, as counted in cutover_upstream_failures_total: connect (the connection
+ * could not be had, the request never left), reset (the connection broke under it), timeout, bad-response (an
+ * answer head that is not valid HTTP), other.
+ */
+export const UPSTREAM_FAILURE_REASONS = ["connect", "reset", "timeout", "bad-response", "other"] as const;
+export type UpstreamFailureReason = (typeof UPSTREAM_FAILURE_REASONS)[number];
+
+export function reasonOf(error: Error): UpstreamFailureReason {
+  const code = codeOf(error);
+  if (NEVER_SENT.has(code) && code !== "UND_ERR_CONNECT_TIMEOUT") return "connect";
+  if (CONNECTION_LOST.has(code)) return "reset";
+  if (TIMEOUTS.has(code)) return "timeout";
+  return "other";
+}
+
 function codeOf(error: Error): string {
   const code = (error as NodeJS.ErrnoException).code;
   return typeof code === "string" ? code : "";

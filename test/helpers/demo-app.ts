@@ -53,7 +53,8 @@ export async function startDemoApp(
     endpoint: { id: `${colour}-0`, host: "127.0.0.1", port },
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        // Killed by a signal, a child has a signalCode and no exitCode: either means it is gone.
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once("exit", () => resolve());
         child.kill("SIGKILL");
       }),

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { PassThrough, Readable } from "node:stream";
 import { Client, request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
@@ -201,6 +202,40 @@ describe("Router: HTTP proxy", () => {
     for (let i = 0; i < 6; i++) answers.push(await get(mainUrl(r)));
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(new Set(answers.map((answer) => answer.body))).toEqual(new Set(["blue-1"]));
+  });
+
+  it("sends a POST marked with Idempotency-Key, body and all, to another replica when its connection broke under it; an unmarked one gets 502", async () => {
+    // A replica that dies with the request in flight: it reads the request, then drops the connection.
+    const dying = createNetServer((socket) => socket.once("data", () => socket.destroy()));
+    await new Promise<void>((resolve) => dying.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => dying.close(() => resolve())));
+    const port = (dying.address() as AddressInfo).port;
+    const b = await upstream("blue-1");
+    const r = await router();
+    r.setEndpoints("blue", [{ id: "blue-0", host: "127.0.0.1", port }, b.endpoint]);
+    const body = "order 42: ".repeat(500);
+    const post = async (headers: Record<string, string>) => {
+      // Round robin: the first request of each pair goes to the dying replica.
+      const answers = [];
+      for (let i = 0; i < 2; i++) {
+        const answer = await request(`${mainUrl(r)}/echo`, { method: "POST", headers, body });
+        answers.push({ status: answer.statusCode, body: await answer.body.text() });
+      }
+      return answers;
+    };
+    expect(await post({ "idempotency-key": "k1" })).toEqual([
+      { status: 200, body },
+      { status: 200, body },
+    ]);
+    const unmarked = await post({});
+    expect(unmarked.map((a) => a.status).sort()).toEqual([200, 502]);
+    const metrics = await r.metrics();
+    expect(metrics).toContain(
+      'cutover_upstream_failures_total{colour="blue",reason="reset",retried="true"} 1',
+    );
+    expect(metrics).toContain(
+      'cutover_upstream_failures_total{colour="blue",reason="reset",retried="false"} 1',
+    );
   });
 
   it("stops the upstream request when the client goes away", async () => {
