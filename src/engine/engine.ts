@@ -4,9 +4,7 @@ import { ColourKeeper } from "./colour-keeper.js";
 import type { EngineEvent, EngineOptions, StartedOperation } from "./engine-options.js";
 import { followDeploy, settled } from "./follow-deploy.js";
 import {
-  closeInterrupted,
   type DeployRecord,
-  followEnds,
   type HolderAction,
   isUnfinished,
   leavePause,

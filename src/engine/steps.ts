@@ -4,34 +4,24 @@ import { CutoverError } from "../errors.js";
 import type { ColourKeeper } from "./colour-keeper.js";
 import { switchWithDatabase } from "./database-switchover.js";
 import type { EngineEvent, EngineOptions } from "./engine-options.js";
+import { analyse, promotion, smoke } from "./gate-steps.js";
 import {
   closeSteps,
   DEPLOY_STEPS,
   type DeployRecord,
   type DeployStep,
-  enterPause,
   failureOutcome,
   findStep,
-  leavePause,
   mayScaleDown,
   ROLLBACK_STEPS,
   type RollbackStep,
   type StepName,
   setPhase,
 } from "./lifecycle.js";
-import { abortable, type Operation, type StepOutcome, skip } from "./operation.js";
-import type { AnalysisOutcome } from "./ports/deploy-analysis.js";
+import { type Operation, type StepOutcome, skip } from "./operation.js";
 import type { ServiceState } from "./ports/state-store.js";
 import type { SwitchResult } from "./ports/traffic-router.js";
-import { runSmokeChecks } from "./smoke-checks.js";
 import type { StateWriter } from "./state-writer.js";
-
-export class AnalysisFailedError extends CutoverError {
-  constructor(when: string, outcome: AnalysisOutcome) {
-    super("ANALYSIS_FAILED", `${when} analysis: ${outcome.verdict}: ${outcome.summary}`);
-    this.name = "AnalysisFailedError";
-  }
-}
 
 /** What the steps share with the engine that runs them. */
 export interface StepsContext {
@@ -60,6 +50,7 @@ export class Steps {
   constructor(context: StepsContext) {
     this.#c = context;
     const { o, keeper } = context;
+    const gate = { o, changed: context.changed };
     this.#deploy = {
       "migrate-expand": (op) =>
         o.migrator
@@ -72,11 +63,11 @@ export class Steps {
         return `${o.replicas} replica(s) of ${op.record.version} on ${idle}`;
       },
       "wait-healthy": (op) => this.#waitHealthy(op, op.record.to.colour),
-      "smoke-checks": (op) => this.#smoke(op),
-      "pre-analysis": (op) => this.#analyse(op, "pre-switch"),
-      promotion: (op) => this.#promotion(op),
+      "smoke-checks": (op) => smoke(o, op),
+      "pre-analysis": (op) => analyse(gate, op, "pre-switch"),
+      promotion: (op) => promotion(gate, op),
       switch: (op) => this.#switch(op),
-      "post-analysis": (op) => this.#analyse(op, "post-switch"),
+      "post-analysis": (op) => analyse(gate, op, "post-switch"),
     };
     this.#rollback = {
       "start-previous": (op) => this.#startPrevious(op),
@@ -210,82 +201,6 @@ export class Steps {
     const restarts = this.#c.o.platform.status(colour).replicas.reduce((sum, r) => sum + r.restarts, 0);
     const note = restarts > 0 ? ` after ${restarts} restart(s)` : "";
     return `all replicas ready in ${formatDuration(Date.now() - started)}${note}`;
-  }
-
-  async #smoke(op: Operation): Promise<StepOutcome> {
-    const { o } = this.#c;
-    if (o.smoke.length === 0) return skip("none configured");
-    const results = await runSmokeChecks(o.smoke, o.preview, op.record.version, op.controller.signal);
-    op.controller.signal.throwIfAborted();
-    const failed = results.find((r) => !r.passed);
-    if (failed)
-      throw new CutoverError("SMOKE_FAILED", `smoke check "${failed.name}" failed: ${failed.detail}`);
-    return `${results.length} passed`;
-  }
-
-  /** Runs one analysis: Fail throws, Inconclusive pauses for a person, Pass and Marginal go on. */
-  async #analyse(op: Operation, when: "pre-switch" | "post-switch"): Promise<StepOutcome> {
-    const analysis = this.#c.o.analysis;
-    if (!analysis) return skip("no analysis configured");
-    const { record, controller } = op;
-    const context = {
-      deployId: record.id,
-      version: record.version,
-      baseline: record.from.colour,
-      canary: record.to.colour,
-      signal: controller.signal,
-    };
-    const running = when === "pre-switch" ? analysis.preSwitch(context) : analysis.postSwitch(context);
-    const outcome = await abortable(running, controller.signal);
-    if (outcome === null) return skip(`no ${when} analysis configured`);
-    const line = `${outcome.verdict}: ${outcome.summary}`;
-    if (outcome.verdict === "Fail") throw new AnalysisFailedError(when, outcome);
-    if (outcome.verdict === "Inconclusive") {
-      const next = when === "pre-switch" ? "switch" : "keep the new version";
-      await this.#pause(
-        op,
-        `${when} analysis was inconclusive (${outcome.summary}); \`cutover promote\` to ${next}, \`cutover abort\` to ${when === "pre-switch" ? "stop" : "roll back"}`,
-      );
-      return `${line}; accepted by \`cutover promote\``;
-    }
-    return line;
-  }
-
-  async #promotion(op: Operation): Promise<string> {
-    const mode = this.#c.o.autoPromote;
-    if (mode.mode === "on") return "automatic";
-    if (mode.mode === "off") {
-      return this.#pause(op, "waiting for `cutover promote` (or `cutover abort`)");
-    }
-    const at = Date.now() + mode.delayMs;
-    const reason = `switches by itself at ${new Date(at).toISOString()}; \`cutover promote\` switches now, \`cutover abort\` stops`;
-    return this.#pause(op, reason, mode.delayMs);
-  }
-
-  /** Phase Paused until `cutover promote` (or the delay, when given); `cutover abort` rejects. */
-  async #pause(op: Operation, reason: string, delayMs?: number): Promise<string> {
-    const signal = op.controller.signal;
-    enterPause(op.record, reason, delayMs === undefined ? undefined : new Date(Date.now() + delayMs));
-    this.#c.changed(op.record);
-    try {
-      return await new Promise<string>((resolve, reject) => {
-        const timer =
-          delayMs === undefined ? undefined : setTimeout(() => resolve("automatic after the delay"), delayMs);
-        op.promote = (by) => {
-          clearTimeout(timer);
-          resolve(`promoted by \`cutover promote\`${by ? ` from ${by}` : ""}`);
-        };
-        signal.addEventListener("abort", () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        });
-      });
-    } finally {
-      op.promote = undefined;
-      // Promoted, or aborted: either way it no longer waits, and must never be seen as waiting for a person
-      // while its holder closes it (another run could take it over).
-      leavePause(op.record);
-    }
   }
 
   async #switch(op: Operation): Promise<string> {

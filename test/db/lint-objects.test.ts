@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { lintSql } from "../../src/db/lint/lint-migration.js";
 import { renderFinding } from "../../src/db/lint/render-findings.js";
-import { type RuleId, ruleById } from "../../src/db/lint/rule-catalogue.js";
+import type { RuleId } from "../../src/db/lint/rule.js";
+import { ruleById } from "../../src/db/lint/rule-catalogue.js";
 
 /** Dropping or replacing an object the running version may use: views, functions, types, sequences, ... */
 interface ObjectCase {

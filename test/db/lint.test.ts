@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { blockingFindings, lintMigrations, lintSql } from "../../src/db/lint/lint-migration.js";
 import { renderLintReports } from "../../src/db/lint/render-findings.js";
-import { allRules, RULE_IDS } from "../../src/db/lint/rule-catalogue.js";
+import { RULE_IDS } from "../../src/db/lint/rule.js";
+import { allRules } from "../../src/db/lint/rule-catalogue.js";
 import { parseMigrationFile } from "../../src/db/parse-migration-file.js";
 import { loadPgParser } from "../../src/db/pg-parser.js";
 import { SAFE } from "./corpus/safe.js";

@@ -2,7 +2,7 @@ import type { DropStmt, Node, ObjectType } from "libpg-query";
 import { functionName, names, objectNameParts } from "./ast.js";
 import type { LintState, ObjectKind } from "./lint-state.js";
 import type { RawFinding } from "./raw-finding.js";
-import type { RuleId } from "./rule-catalogue.js";
+import type { RuleId } from "./rule.js";
 
 /** How a DROP of one kind of object the running version may use is reported. */
 interface DroppedKind {

@@ -3,7 +3,7 @@ import { isServedByViews, renameOf } from "../rename-of.js";
 import { functionName, objectNameParts } from "./ast.js";
 import type { LintState, ObjectKind } from "./lint-state.js";
 import type { RawFinding } from "./raw-finding.js";
-import type { RuleId } from "./rule-catalogue.js";
+import type { RuleId } from "./rule.js";
 
 /** How a rename of one kind of object (other than a table) the running version may use is reported. */
 interface RenamedKind {

@@ -10,7 +10,8 @@ import {
 import { checkStatement } from "./check-statement.js";
 import { LintContext, type LintOptions, LintState } from "./lint-state.js";
 import type { RawFinding } from "./raw-finding.js";
-import { isRuleId, type RuleId, ruleById, type Severity } from "./rule-catalogue.js";
+import type { RuleId, Severity } from "./rule.js";
+import { isRuleId, ruleById } from "./rule-catalogue.js";
 
 /** One problem in one statement of one migration. */
 export interface Finding {

@@ -1,4 +1,4 @@
-import type { RuleId, Severity } from "./rule-catalogue.js";
+import type { RuleId, Severity } from "./rule.js";
 
 /** What a check reports about one statement, before phase, suppression and position are added. */
 export interface RawFinding {

@@ -1,4 +1,4 @@
-import type { RuleId } from "../../../src/db/lint/rule-catalogue.js";
+import type { RuleId } from "../../../src/db/lint/rule.js";
 import type { Phase } from "../../../src/db/migration.js";
 
 /** A migration that breaks the running version or blocks traffic, and the rule that must flag it. */
