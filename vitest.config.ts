@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import LongFirstSequencer from "./test/long-first-sequencer.js";
 
 /**
  * Files that put the machine under load for a minute or more (thousands of requests, many daemons at
@@ -21,6 +22,7 @@ const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: "forks" } as co
 export default defineConfig({
   test: {
     reporters: ["default", "json"],
+    sequence: { sequencer: LongFirstSequencer },
     outputFile: { json: "test-artifacts/vitest.json" },
     projects: [
       {

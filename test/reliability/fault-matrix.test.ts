@@ -45,6 +45,17 @@ const FAULTS = ["kill-new", "kill-daemon", "disk-full", "bad-config"] as const;
 type Step = (typeof STEPS)[number];
 type Fault = (typeof FAULTS)[number];
 
+/**
+ * The faults each data plane meets. The HAProxy data plane writes nothing once started (switches go through its
+ * runtime API), so a full disk or a broken cutover.yaml meet the same engine and state code behind both; those
+ * two columns run on the built-in router only. Killing the new replicas or the daemon (which started HAProxy)
+ * touches the data plane itself, and runs on both.
+ */
+const FAULTS_OF: Readonly<Record<DataPlaneName, readonly Fault[]>> = {
+  builtin: FAULTS,
+  haproxy: ["kill-new", "kill-daemon"],
+};
+
 interface Cell {
   readonly step: Step;
   readonly fault: Fault;
@@ -389,13 +400,13 @@ function limiter(limit: number): <R>(work: () => Promise<R>) => Promise<R> {
 const CELLS_AT_ONCE = 4;
 const cellSlot = limiter(CELLS_AT_ONCE);
 
-function render(cells: readonly Cell[]): string {
+function render(cells: readonly Cell[], faults: readonly Fault[]): string {
   const lines = [
     `deploy step x fault (after recovery: served by a healthy colour, state consistent, no record lost or duplicated)`,
   ];
   for (const step of STEPS) {
     lines.push(`  ${step}`);
-    for (const fault of FAULTS) {
+    for (const fault of faults) {
       const c = cells.find((x) => x.step === step && x.fault === fault) as Cell;
       const known = KNOWN_DEFECTS[`${step} x ${fault}`] !== undefined;
       const verdict =
@@ -422,14 +433,15 @@ describe.concurrent.each(DATA_PLANES)(
   "reliability: deploy steps x faults, router.dataPlane %s",
   (dataPlane) => {
     it("recovers from every fault at every step: healthy colour, consistent state, no lost or duplicate record", {
-      // Both halves together: 40 cells, 4 at a time, ~80 s on a quiet 2-core machine; room for a busy one.
+      // Both halves together: 30 cells, 4 at a time, ~110 s on a quiet 2-core machine; room for a busy one.
       timeout: 600_000,
     }, async () => {
-      const cells = STEPS.flatMap((step) => FAULTS.map((fault) => ({ step, fault })));
+      const faults = FAULTS_OF[dataPlane];
+      const cells = STEPS.flatMap((step) => faults.map((fault) => ({ step, fault })));
       const results = await Promise.all(
         cells.map(({ step, fault }) => cellSlot(() => runCell(step, fault, dataPlane))),
       );
-      console.log(`router.dataPlane: ${dataPlane}\n${render(results)}`);
+      console.log(`router.dataPlane: ${dataPlane}\n${render(results, faults)}`);
       const known = Object.entries(KNOWN_DEFECTS).map(([cell, why]) => `  ${cell}: ${why}`);
       console.log(`known defects (KNOWN above, when they showed):\n${known.join("\n")}`);
       const failed = results.filter(
