@@ -51,8 +51,8 @@ describe("npm run demo", () => {
   });
 });
 
-// The two demos that go wrong side by side: neither counts on a quiet machine (each asserts what happened, not
-// how fast), and together they take the time of one.
+// The two demos that go wrong, side by side: together they take the time of one (~20 s each alone), well
+// inside --regress's 90 s bound; neither counts answers against a deadline the other could make it miss.
 describe.concurrent("npm run demo, going wrong", () => {
   it("--bad: the deploy aborts, traffic never leaves blue, and the summary says why", {
     timeout: 120_000,
