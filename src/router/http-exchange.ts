@@ -29,6 +29,8 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #clientIp: string;
   /** The body to send: streamed from the client, kept whole (a marked request, to send again), or none. */
   #body: IncomingMessage | Buffer | null;
+  /** What the request says of its body: 0 none, -1 chunked, else its Content-Length. */
+  readonly #bodyLength: number;
   /** The client marked the request as safe to send twice (RetryPolicy.idempotencyHeader). */
   readonly #marked: boolean;
   readonly #mirror: Mirror | null;
@@ -51,7 +53,8 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#res = res;
     this.#lane = lane;
     this.#clientIp = req.socket.remoteAddress ?? "";
-    this.#body = hasBody(req) ? req : null;
+    this.#bodyLength = declaredBodyLength(req);
+    this.#body = this.#bodyLength === 0 ? null : req;
     this.#marked = markedIdempotent(req, lane.retry);
   }
 
@@ -68,8 +71,7 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#headers = requestHeaders(this.#req, this.#clientIp, false);
     this.#lane.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
-    const length = this.#body === null ? 0 : declaredBodyLength(this.#req);
-    if (this.#marked && length > 0 && length <= this.#lane.retry.maxBodyBytes)
+    if (this.#marked && this.#bodyLength > 0 && this.#bodyLength <= this.#lane.retry.maxBodyBytes)
       this.#keepBodyThenSend(upstream);
     else this.#send(upstream);
   }
@@ -224,9 +226,4 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#finish(CLIENT_CLOSED);
     this.#abort?.();
   };
-}
-
-/** A request carries a body when it says how long it is (and that is not 0) or that it is chunked. */
-function hasBody(req: IncomingMessage): boolean {
-  return declaredBodyLength(req) !== 0;
 }

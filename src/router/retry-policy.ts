@@ -20,9 +20,19 @@ export function isSafeMethod(method: string | undefined): boolean {
   return SAFE.has(method ?? "");
 }
 
-/** True when the client marked the request as safe to send twice. */
+/**
+ * True when the client marked the request as safe to send twice. Reads rawHeaders, as the exchange does:
+ * `req.headers` would build an object for every request.
+ */
 export function markedIdempotent(req: IncomingMessage, policy: RetryPolicy): boolean {
-  return policy.idempotencyHeader !== null && req.headers[policy.idempotencyHeader] !== undefined;
+  const wanted = policy.idempotencyHeader;
+  if (wanted === null) return false;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === wanted.length && name.toLowerCase() === wanted) return true;
+  }
+  return false;
 }
 
 /**
