@@ -9,7 +9,15 @@ const written = (raw: Raw, section: string): Raw | null => {
 };
 
 /** Router fields that only the local platform's data plane reads. */
-const LOCAL_ROUTER_FIELDS = ["listen", "admin", "drainTimeout", "sticky", "dataPlane", "haproxy"] as const;
+const LOCAL_ROUTER_FIELDS = [
+  "listen",
+  "admin",
+  "drainTimeout",
+  "sticky",
+  "retry",
+  "dataPlane",
+  "haproxy",
+] as const;
 
 /**
  * The sections and fields of cutover.yaml that the chosen platform cannot honour, each with why and what to
@@ -94,6 +102,10 @@ function localMisfits(raw: Raw, config: Config): string[] {
   if (router?.haproxy !== undefined && config.router.dataPlane !== "haproxy")
     problems.push(
       "router.haproxy: is read only with router.dataPlane: haproxy; set dataPlane: haproxy, or leave router.haproxy out",
+    );
+  if (router?.retry !== undefined && config.router.dataPlane !== "builtin")
+    problems.push(
+      "router.retry: is read only by the built-in router; HAProxy retries refused connections only (retries 1, option redispatch), so use router.dataPlane: builtin, or leave router.retry out",
     );
   if (config.database?.sync === "logical" && config.router.dataPlane !== "builtin")
     problems.push(

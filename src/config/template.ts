@@ -88,6 +88,8 @@ function localRouter(): string {
   admin: 127.0.0.1:8079   # the admin API and /metrics; keep it on loopback
   drainTimeout: 30s       # how long requests and WebSockets on the old colour may go on after a switch
   sticky: false           # true: each client IP keeps its replica
+  # A replica that dies under a request: GET/HEAD/OPTIONS, and requests with this header, go to another one.
+  # retry: { idempotencyHeader: idempotency-key, maxBodyBytes: 65536 }
 `;
 }
 

@@ -154,13 +154,23 @@ const SECTIONS: Record<
       expect(() => load({ ...LOCAL, router: { haproxy: { threads: 1 } } })).toThrow(
         /router\.haproxy: is read only with router\.dataPlane: haproxy/,
       );
+      // router.retry reaches the built-in router (test/router/retry.test.ts shows what it does); HAProxy refuses it.
+      const retry = { idempotencyHeader: "X-Idempotent", maxBodyBytes: 1024 };
+      expect(load({ ...LOCAL, router: { retry } }).config.router.retry).toEqual({
+        idempotencyHeader: "x-idempotent",
+        maxBodyBytes: 1024,
+      });
+      expect(() => load({ ...LOCAL, router: { retry, dataPlane: "haproxy" } })).toThrow(
+        /router\.retry: is read only by the built-in router/,
+      );
     },
     kubernetes: () => {
-      for (const field of ["listen", "admin", "sticky", "dataPlane", "drainTimeout"]) {
+      for (const field of ["listen", "admin", "sticky", "retry", "dataPlane", "drainTimeout"]) {
         const value = {
           listen: "127.0.0.1:1",
           admin: "127.0.0.1:2",
           sticky: true,
+          retry: { idempotencyHeader: false },
           dataPlane: "haproxy",
           drainTimeout: "1s",
         }[field];
