@@ -31,8 +31,6 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
   #body: IncomingMessage | Buffer | null;
   /** What the request says of its body: 0 none, -1 chunked, else its Content-Length. */
   readonly #bodyLength: number;
-  /** The client marked the request as safe to send twice (RetryPolicy.idempotencyHeader). */
-  readonly #marked: boolean;
   readonly #mirror: Mirror | null;
   #headers: string[] = [];
   #upstream: Upstream | undefined;
@@ -55,7 +53,6 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#clientIp = req.socket.remoteAddress ?? "";
     this.#bodyLength = declaredBodyLength(req);
     this.#body = this.#bodyLength === 0 ? null : req;
-    this.#marked = markedIdempotent(req, lane.retry);
   }
 
   start(): void {
@@ -71,7 +68,9 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     this.#headers = requestHeaders(this.#req, this.#clientIp, false);
     this.#lane.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
-    if (this.#marked && this.#bodyLength > 0 && this.#bodyLength <= this.#lane.retry.maxBodyBytes)
+    // Only a body the policy lets keep costs a look for the idempotency header here; the rest look on failure.
+    const { retry } = this.#lane;
+    if (this.#bodyLength > 0 && this.#bodyLength <= retry.maxBodyBytes && markedIdempotent(this.#req, retry))
       this.#keepBodyThenSend(upstream);
     else this.#send(upstream);
   }
@@ -195,7 +194,9 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     if (this.#retried || !resendable || this.#upstream === undefined || !connectionFailed(error)) {
       return undefined;
     }
-    if (!isSafeMethod(this.#req.method) && !this.#marked && !neverSent(error)) return undefined;
+    const safe =
+      isSafeMethod(this.#req.method) || neverSent(error) || markedIdempotent(this.#req, this.#lane.retry);
+    if (!safe) return undefined;
     return this.#lane.replicas.pickAfter(this.#upstream, this.#clientIp);
   }
 

@@ -87,8 +87,9 @@ describe("the router's retries when a replica is killed under load", () => {
     const { router, victim } = await twoReplicas();
     const sent = await underKill(router, victim, 1_500, { method: "GET" });
     expect(failed(sent)).toEqual([]);
-    // After the kill, every other request went to the dead replica first: refused, then sent to the other one.
+    // Those in flight on the replica when it died lost their connection, and were sent again.
     expect(await upstreamFailures(router, "reset", true)).toBeGreaterThan(0);
+    // After the kill, every other request went to the dead replica first: refused, then sent to the other one.
     expect(await upstreamFailures(router, "connect", true)).toBeGreaterThan(100);
     expect(await upstreamFailures(router, "connect", false)).toBe(0);
     expect(await upstreamFailures(router, "reset", false)).toBe(0);
