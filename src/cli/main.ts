@@ -238,6 +238,8 @@ const LAZY_COMMANDS: Readonly<Record<string, () => Promise<void>>> = {
   wait: async () =>
     (await import("./commands/wait.js")).registerWaitCommand(program, { config, output, withControl }),
   logs: async () => (await import("./commands/logs.js")).registerLogsCommand(program, { config }),
+  global: async () =>
+    (await import("./commands/global.js")).registerGlobalCommand(program, { config, output }),
   pause: async () =>
     (await import("./commands/pause.js")).registerPauseCommand(program, { output, withControl }),
   resume: async () =>

@@ -60,7 +60,7 @@ const scalingRules = (window: string, percent: number, pods: number, period: str
     })
     .prefault({});
 
-const autoscaling = z
+export const autoscalingSchema = z
   .strictObject({
     minReplicas: z.int().min(1).optional().meta({
       description: "Lowest replica count of the live colour; default: `replicas`.",
@@ -211,7 +211,7 @@ export const kubernetesSchema = z
         "Replicas the old colour keeps after its scale-down delay (0: none; its HPA minimum follows).",
     }),
     disruptionBudget,
-    autoscaling: autoscaling.optional(),
+    autoscaling: autoscalingSchema.optional(),
     service,
     readinessGate: z.boolean().default(false).meta({
       description:

@@ -4,6 +4,7 @@ import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
 import { interpolateEnv, redactSecrets, rememberSecrets } from "./interpolate.js";
+import { fleetMisfits } from "./fleet-fit.js";
 import { platformMisfits } from "./platform-fit.js";
 import { type Config, configSchema } from "./schema.js";
 
@@ -83,7 +84,7 @@ export function parseConfig(
       path,
       result.error.issues.map((issue) => redactSecrets(describeIssue(issue))),
     );
-  const misfits = platformMisfits(isRecord(raw) ? raw : {}, result.data);
+  const misfits = [...platformMisfits(isRecord(raw) ? raw : {}, result.data), ...fleetMisfits(result.data)];
   if (misfits.length > 0) throw new ConfigError(path, misfits.map(redactSecrets));
   const dir = dirname(path);
   return { file: path, dir, config: result.data, stateDir: resolve(dir, result.data.stateDir) };

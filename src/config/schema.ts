@@ -5,6 +5,7 @@ import { address } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
 import { duration } from "./duration-field.js";
+import { fleetSchema, globalFrontSchema, regionSchema, waveSchema } from "./fleet-schema.js";
 import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
 
 export { type Address, parseAddress } from "./address.js";
@@ -197,6 +198,16 @@ export const configSchema = z
     analysis: analysisSchema,
     kubernetes: kubernetesSchema,
     logs: logsSchema,
+    regions: z.array(regionSchema).min(1).optional().meta({
+      description:
+        "The regions of a fleet, each with its own cutover (an admin API) or Kubernetes cluster; leave out for one region.",
+    }),
+    waves: z.array(waveSchema).min(1).optional().meta({
+      description:
+        "The order a fleet deploys in, e.g. [[westeurope], [eastus, westus]]; default: one region at a time, as listed.",
+    }),
+    fleet: fleetSchema,
+    globalFront: globalFrontSchema.optional(),
     stateDir: z
       .string()
       .default(".cutover")
@@ -208,7 +219,9 @@ export const configSchema = z
       const start: unknown = config?.start;
       const command =
         typeof start === "object" && start !== null ? (start as { command?: unknown }).command : "";
-      if (config?.platform !== "kubernetes" && command === undefined)
+      // A fleet of local regions runs no replica here: each region's own cutover.yaml says how to start one.
+      const fleetOfDaemons = Array.isArray(config?.regions);
+      if (config?.platform !== "kubernetes" && command === undefined && !fleetOfDaemons)
         ctx.addIssue({
           code: "custom",
           path: ["start", "command"],
