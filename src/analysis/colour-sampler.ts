@@ -41,6 +41,11 @@ export class ColourSampler {
     this.#log = (options.logger ?? pino({ enabled: false })).child({ component: "sampler" });
   }
 
+  /** Where the readings come from. */
+  get source(): MetricSource {
+    return this.#source;
+  }
+
   get running(): boolean {
     return this.#timer !== null;
   }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from "undici";
 import type { LoadedConfig } from "../config/load.js";
 import { readDaemonInfo, readToken } from "../daemon/state-files.js";
 import { CutoverError, DaemonNotRunningError, isErrorCode } from "../errors.js";
@@ -6,10 +7,18 @@ import { CutoverError, DaemonNotRunningError, isErrorCode } from "../errors.js";
 export class AdminClient {
   readonly #base: string;
   readonly #token: string;
+  /** A dispatcher of its own (a region's admin API over TLS with its own CA); else the global fetch's. */
+  readonly #dispatcher: Dispatcher | undefined;
 
-  constructor(base: string, token: string) {
-    this.#base = base;
+  constructor(base: string, token: string, dispatcher?: Dispatcher) {
+    this.#base = base.replace(/\/+$/, "");
     this.#token = token;
+    this.#dispatcher = dispatcher;
+  }
+
+  /** Where it asks, for messages: "https://eu.example.com:8079". */
+  get base(): string {
+    return this.#base;
   }
 
   static forConfig(loaded: LoadedConfig): AdminClient {
@@ -21,6 +30,11 @@ export class AdminClient {
 
   get<T>(path: string): Promise<T> {
     return this.#json<T>("GET", path);
+  }
+
+  /** GET of a text answer (the Prometheus text of /metrics). */
+  async text(path: string): Promise<string> {
+    return (await this.#fetch("GET", path)).text();
   }
 
   post<T>(path: string, body: unknown = {}): Promise<T> {
@@ -52,15 +66,21 @@ export class AdminClient {
 
   async #fetch(method: string, path: string, body?: unknown): Promise<Response> {
     let response: Response;
+    const init = {
+      method,
+      headers: {
+        authorization: `Bearer ${this.#token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? null : JSON.stringify(body),
+    };
     try {
-      response = await fetch(this.#base + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? null : JSON.stringify(body),
-      });
+      response = this.#dispatcher
+        ? ((await (await import("undici")).fetch(this.#base + path, {
+            ...init,
+            dispatcher: this.#dispatcher,
+          })) as unknown as Response)
+        : await fetch(this.#base + path, init);
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
       throw new DaemonNotRunningError(`${this.#base} did not answer: ${cause}`);

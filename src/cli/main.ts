@@ -17,6 +17,7 @@ import { Output } from "./output.js";
 interface GlobalOptions {
   config?: string;
   json?: boolean;
+  region?: string;
 }
 
 /** config/load.ts's CONFIG_FILE, written out here so that the default does not load the config's schema. */
@@ -51,6 +52,7 @@ const program = new Command()
     ),
   )
   .option("--json", "print machine-readable JSON")
+  .option("--region <name>", "on a fleet (cutover.yaml with regions:), act on this region alone")
   .showHelpAfterError()
   .exitOverride();
 
@@ -65,10 +67,31 @@ const config = (): LoadedConfig => {
   if (!configModule) throw new Error("config/load.js is not loaded yet");
   return configModule.loadConfig(configModule.findConfigFile(globals().config));
 };
-/** Runs `action` with the control plane of the config's platform, and closes it after. */
+/**
+ * The fleet commands' module when cutover.yaml has regions: and no --region names one of them (then the
+ * command acts on the whole fleet); null for a single-region service or a command aimed at one region.
+ */
+async function fleetCommands(loaded: LoadedConfig) {
+  if (!loaded.config.regions || globals().region !== undefined) return null;
+  return import("./commands/fleet.js");
+}
+
+/**
+ * Runs `action` with the control plane of the config's platform (on a fleet, of the region --region names),
+ * and closes it after.
+ */
 async function withControl<T>(action: (control: ControlPlane) => Promise<T>): Promise<T> {
-  const { controlFor } = await import("./control-for-config.js");
-  const control = await controlFor(config());
+  const loaded = config();
+  const region = globals().region;
+  let control: ControlPlane;
+  if (region !== undefined || loaded.config.regions) {
+    if (region === undefined)
+      throw new CutoverError(
+        "BAD_ARGUMENT",
+        `this is a fleet (${loaded.file} has regions:); name one region with --region NAME for this command`,
+      );
+    control = await (await import("./commands/fleet.js")).regionControl(loaded, region);
+  } else control = await (await import("./control-for-config.js")).controlFor(loaded);
   try {
     return await action(control);
   } finally {
@@ -153,6 +176,16 @@ program
   .argument("<version>", "the version to deploy (replaces {version} in start.command)")
   .option("--detach", "return once the deploy has started")
   .action(async (version: string, options: { detach?: boolean }) => {
+    const fleet = await fleetCommands(config());
+    if (fleet) {
+      if (options.detach)
+        throw new CutoverError(
+          "BAD_ARGUMENT",
+          "--detach: a fleet deploy runs its waves in this process; run it without --detach",
+        );
+      process.exitCode = await fleet.fleetDeployCommand(config(), version, output());
+      return;
+    }
     const { followOperation } = await import("./commands/deploy.js");
     process.exitCode = await withControl((c) =>
       followOperation(c, "deploy", version, options.detach === true, output()),
@@ -164,6 +197,11 @@ program
   .description("switch traffic back to the previous colour (starting it again if it was scaled down)")
   .option("--detach", "return once the rollback has started")
   .action(async (options: { detach?: boolean }) => {
+    const fleet = await fleetCommands(config());
+    if (fleet) {
+      process.exitCode = await fleet.fleetRollbackCommand(config(), output());
+      return;
+    }
     const { followOperation } = await import("./commands/deploy.js");
     process.exitCode = await withControl((c) =>
       followOperation(c, "rollback", undefined, options.detach === true, output()),
@@ -174,6 +212,11 @@ program
   .command("promote")
   .description("switch a paused deploy now")
   .action(async () => {
+    const fleet = await fleetCommands(config());
+    if (fleet) {
+      process.exitCode = await fleet.fleetPromoteCommand(config(), output());
+      return;
+    }
     const { finish } = await import("./commands/deploy.js");
     process.exitCode = finish(await withControl((c) => c.promote()), output());
   });
@@ -182,6 +225,11 @@ program
   .command("abort")
   .description("stop the deploy in progress; traffic stays on the live colour")
   .action(async () => {
+    const fleet = await fleetCommands(config());
+    if (fleet) {
+      process.exitCode = await fleet.fleetAbortCommand(config(), output());
+      return;
+    }
     const record = await withControl((c) => c.abort());
     output().result(record, () => `aborted ${record.id}: ${record.reason ?? ""}`);
   });
@@ -196,8 +244,15 @@ program
     "show it again at every change, until Ctrl-C (one line per change when not on a terminal)",
   )
   .action(async (options: { watch?: boolean }) => {
-    const { statusCommand, watchStatus } = await import("./commands/status.js");
     const loaded = config();
+    const fleet = await fleetCommands(loaded);
+    if (fleet) {
+      if (options.watch)
+        throw new CutoverError("BAD_ARGUMENT", "--watch on a fleet: add --region NAME to watch one region");
+      process.exitCode = await fleet.fleetStatusCommand(loaded, output());
+      return;
+    }
+    const { statusCommand, watchStatus } = await import("./commands/status.js");
     process.exitCode = options.watch
       ? await withControl((c) => watchStatus(loaded, c, output()))
       : await statusCommand(loaded, withControl, output());
@@ -208,6 +263,8 @@ program
   .description("finished deploys and rollbacks, oldest first")
   .option("--limit <n>", "show only the last n", (v) => positiveInt(v, "--limit"))
   .action(async (options: { limit?: number }) => {
+    const fleet = await fleetCommands(config());
+    if (fleet) return fleet.fleetHistoryCommand(config(), output(), options.limit);
     const { historyCommand } = await import("./commands/status.js");
     await historyCommand(config(), withControl, output(), options.limit);
   });

@@ -9,15 +9,20 @@ export function fleetMisfits(config: Config): string[] {
   const regions = config.regions;
   if (!regions) {
     return [
-      ...(config.waves ? ["waves: needs regions: (the regions the waves name); leave waves out for one region"] : []),
+      ...(config.waves
+        ? ["waves: needs regions: (the regions the waves name); leave waves out for one region"]
+        : []),
       ...(config.globalFront ? ["globalFront: needs regions: (the regions it sends users to)"] : []),
     ];
   }
   const problems: string[] = [];
   const names = regions.map((r) => r.name);
   const twice = names.filter((name, i) => names.indexOf(name) !== i);
-  if (twice.length > 0) problems.push(`regions: ${quoted(twice)} named twice; each region needs a name of its own`);
-  regions.forEach((region, i) => problems.push(...regionMisfits(config, region, i)));
+  if (twice.length > 0)
+    problems.push(`regions: ${quoted(twice)} named twice; each region needs a name of its own`);
+  regions.forEach((region, i) => {
+    problems.push(...regionMisfits(config, region, i));
+  });
   if (config.waves) {
     const seen = new Map<string, number>();
     config.waves.forEach((wave, w) => {
@@ -25,13 +30,17 @@ export function fleetMisfits(config: Config): string[] {
         if (!names.includes(name))
           problems.push(`waves[${w}]: no region "${name}" in regions: (regions are ${quoted(names)})`);
         else if (seen.has(name))
-          problems.push(`waves[${w}]: region "${name}" is already in waves[${seen.get(name)}]; a region deploys once`);
+          problems.push(
+            `waves[${w}]: region "${name}" is already in waves[${seen.get(name)}]; a region deploys once`,
+          );
         else seen.set(name, w);
       }
     });
     const missing = names.filter((name) => !seen.has(name));
     if (missing.length > 0)
-      problems.push(`waves: ${quoted(missing)} in no wave; add them to a wave (or leave waves out: one region at a time)`);
+      problems.push(
+        `waves: ${quoted(missing)} in no wave; add them to a wave (or leave waves out: one region at a time)`,
+      );
   }
   if (config.globalFront) {
     const without = regions.filter((r) => r.endpoint === undefined).map((r) => r.name);
@@ -48,16 +57,22 @@ function regionMisfits(config: Config, region: NonNullable<Config["regions"]>[nu
   const kube = config.platform === "kubernetes";
   if (kube) {
     if (region.admin)
-      return [`${at}: admin: is for a region run by a cutover daemon (platform: local); on Kubernetes write kubernetes: { context, namespace }`];
+      return [
+        `${at}: admin: is for a region run by a cutover daemon (platform: local); on Kubernetes write kubernetes: { context, namespace }`,
+      ];
     return [];
   }
   const problems: string[] = [];
   if (!region.admin)
-    problems.push(`${at}: needs admin: { url, token }, the region's cutover admin API (or platform: kubernetes with kubernetes: { context })`);
+    problems.push(
+      `${at}: needs admin: { url, token }, the region's cutover admin API (or platform: kubernetes with kubernetes: { context })`,
+    );
   if (region.kubernetes) problems.push(`${at}: kubernetes: needs platform: kubernetes`);
   for (const field of ["replicas", "autoscaling"] as const)
     if (region[field] !== undefined)
-      problems.push(`${at}: ${field}: is set in that region's own cutover.yaml (its daemon reads it), not here`);
+      problems.push(
+        `${at}: ${field}: is set in that region's own cutover.yaml (its daemon reads it), not here`,
+      );
   return problems;
 }
 

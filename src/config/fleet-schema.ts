@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { address } from "./address.js";
-import { duration } from "./duration-field.js";
+import { duration, optionalDuration } from "./duration-field.js";
 import { autoscalingSchema } from "./kubernetes-schema.js";
 
 /*
@@ -35,9 +35,12 @@ export const regionAdminSchema = z
       description:
         "The region's cutover admin API (its router.admin), e.g. https://eu.example.com:8079; http:// only on loopback.",
     }),
-    token: z.string().min(16, "expected the region's admin token (its .cutover/token), e.g. ${EU_TOKEN}").meta({
-      description: "The region's admin token: write ${A_VARIABLE}, never the token itself.",
-    }),
+    token: z
+      .string()
+      .min(16, `expected the region's admin token (its .cutover/token), e.g. \${EU_TOKEN}`)
+      .meta({
+        description: `The region's admin token: write \${A_VARIABLE}, never the token itself.`,
+      }),
     ca: z.string().min(1).optional().meta({
       description: "A PEM file of the CA that signed the region's certificate, relative to cutover.yaml.",
     }),
@@ -46,11 +49,17 @@ export const regionAdminSchema = z
 
 export const regionKubernetesSchema = z
   .strictObject({
-    context: z.string().min(1).optional().meta({ description: "The kubeconfig context of the region's cluster." }),
+    context: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "The kubeconfig context of the region's cluster." }),
     namespace: regionName.optional().meta({ description: "Default: kubernetes.namespace." }),
     kubeconfig: z.string().min(1).optional().meta({ description: "Default: kubernetes.kubeconfig." }),
   })
-  .meta({ description: "A region that is a Kubernetes cluster (platform: kubernetes); overrides kubernetes:." });
+  .meta({
+    description: "A region that is a Kubernetes cluster (platform: kubernetes); overrides kubernetes:.",
+  });
 
 export const regionSchema = z
   .strictObject({
@@ -61,16 +70,25 @@ export const regionSchema = z
       description: "Replicas per colour in this region (Kubernetes regions); default: replicas.",
     }),
     autoscaling: autoscalingSchema.optional().meta({
-      description: "This region's HorizontalPodAutoscaler (Kubernetes regions); default: kubernetes.autoscaling.",
-    }),
-    endpoint: z.url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" }).optional().meta({
       description:
-        "Where the region serves its users (its router.listen, or its load balancer): the global front's target.",
+        "This region's HorizontalPodAutoscaler (Kubernetes regions); default: kubernetes.autoscaling.",
     }),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: "expected an http:// or https:// URL" })
+      .optional()
+      .meta({
+        description:
+          "Where the region serves its users (its router.listen, or its load balancer): the global front's target.",
+      }),
     priority: z.int().min(1).max(1000).optional().meta({
       description: "Priority routing: lower first; default: the region's place in the list.",
     }),
-    weight: z.int().min(1).max(1000).default(1).meta({ description: "Weighted routing: the region's share." }),
+    weight: z
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .meta({ description: "Weighted routing: the region's share." }),
   })
   .meta({ description: "One region of the fleet." });
 
@@ -79,7 +97,7 @@ export const waveSchema = z
     z.array(regionName).min(1, "expected at least one region in a wave"),
     z.strictObject({
       regions: z.array(regionName).min(1, "expected at least one region in a wave"),
-      bake: duration("5m").optional(),
+      bake: optionalDuration(),
       maxParallel: z.int().min(1).optional(),
     }),
   ])
@@ -137,7 +155,7 @@ export const builtinFrontSchema = z.strictObject({
     description: "The front's admin API as the runner reaches it; default: http://<admin>.",
   }),
   token: z.string().min(16).optional().meta({
-    description: "The front's admin token (${VAR}); default: the token `cutover global` wrote in its state dir.",
+    description: `The front's admin token (\${VAR}); default: the token \`cutover global\` wrote in its state dir.`,
   }),
   probe: probeSchema,
   ...frontShared,
@@ -153,7 +171,8 @@ export const azureFrontSchema = z.strictObject({
   }),
   probe: probeSchema,
   armEndpoint: z.url().optional().meta({
-    description: "Azure Resource Manager's address; default https://management.azure.com (tests use a stand-in).",
+    description:
+      "Azure Resource Manager's address; default https://management.azure.com (tests use a stand-in).",
   }),
   ...frontShared,
 });

@@ -1,0 +1,136 @@
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Logger } from "pino";
+import { Agent } from "undici";
+import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
+import { AdminClient } from "../cli/admin-client.js";
+import { DaemonControl } from "../cli/daemon-control.js";
+import { EngineControl } from "../cli/engine-control.js";
+import type { RegionConfig } from "../config/fleet-schema.js";
+import type { LoadedConfig } from "../config/load.js";
+import { CutoverError } from "../errors.js";
+import type { Region } from "./region.js";
+
+/** Test seams: Kubernetes clients per region (stand-in API servers). */
+export interface RegionExtras {
+  readonly kubernetesClients?: (
+    region: string,
+  ) => import("../platforms/kubernetes/kube-clients.js").KubeClients;
+}
+
+/** The regions cutover.yaml names, each with its control plane; close() ends what was opened here. */
+export async function regionsFor(
+  loaded: LoadedConfig,
+  logger: Logger,
+  extras: RegionExtras = {},
+): Promise<Region[]> {
+  const configs = loaded.config.regions;
+  if (!configs)
+    throw new CutoverError("BAD_ARGUMENT", `${loaded.file} has no regions:; this is a single-region service`);
+  const regions: Region[] = [];
+  try {
+    for (const config of configs)
+      regions.push(
+        config.admin ? adminRegion(loaded, config) : await kubernetesRegion(loaded, config, logger, extras),
+      );
+  } catch (error) {
+    await Promise.allSettled(regions.map((r) => r.control.close()));
+    throw error;
+  }
+  return regions;
+}
+
+/** One region of cutover.yaml (`--region NAME`), opened alone. */
+export async function regionNamed(
+  loaded: LoadedConfig,
+  name: string,
+  logger: Logger,
+  extras: RegionExtras = {},
+): Promise<Region> {
+  const configs = loaded.config.regions ?? [];
+  const config = configs.find((r) => r.name === name);
+  if (!config)
+    throw new CutoverError(
+      "BAD_ARGUMENT",
+      `--region ${name}: no such region in ${loaded.file}${configs.length > 0 ? ` (regions are ${configs.map((r) => r.name).join(", ")})` : " (it has no regions:)"}`,
+    );
+  return config.admin ? adminRegion(loaded, config) : kubernetesRegion(loaded, config, logger, extras);
+}
+
+function adminRegion(loaded: LoadedConfig, config: RegionConfig): Region {
+  const admin = config.admin as NonNullable<RegionConfig["admin"]>;
+  const ca = admin.ca ? readCa(resolve(loaded.dir, admin.ca), config.name) : undefined;
+  const client = new AdminClient(admin.url, admin.token, ca ? new Agent({ connect: { ca } }) : undefined);
+  return {
+    name: config.name,
+    control: new DaemonControl(client),
+    metrics: new RouterMetricSource({ metrics: () => client.text("/metrics") }),
+    where: client.base,
+  };
+}
+
+function readCa(path: string, region: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new CutoverError(
+      "CONFIG_INVALID",
+      `regions (${region}): admin.ca ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}); give the PEM file of the CA that signed the region's certificate`,
+    );
+  }
+}
+
+/** A Kubernetes region: the same service, with the region's context, namespace, replicas and autoscaling. */
+async function kubernetesRegion(
+  loaded: LoadedConfig,
+  config: RegionConfig,
+  logger: Logger,
+  extras: RegionExtras,
+): Promise<Region> {
+  const { createKubernetesEngine } = await import("../compose/kubernetes-engine.js");
+  const regional = regionalConfig(loaded, config);
+  const clients = extras.kubernetesClients?.(config.name);
+  const kube = await createKubernetesEngine(
+    regional,
+    logger.child({ region: config.name }),
+    clients ? { clients } : {},
+  );
+  const sampler = kube.composed.sampler;
+  return {
+    name: config.name,
+    control: new EngineControl({
+      engine: kube.engine,
+      finish: () => kube.settle(),
+      leave: () => kube.close(),
+    }),
+    metrics: sampler ? sampler.source : unmeasured(config.name),
+    where: `kubernetes context ${regional.config.kubernetes?.context ?? "(current)"}, namespace ${regional.config.kubernetes?.namespace}`,
+  };
+}
+
+/** The config one region runs: the fleet's, with the region's overrides, and no fleet sections of its own. */
+export function regionalConfig(loaded: LoadedConfig, region: RegionConfig): LoadedConfig {
+  const { regions: _regions, waves: _waves, globalFront: _front, ...config } = loaded.config;
+  const base = config.kubernetes;
+  const own = region.kubernetes ?? {};
+  const kubernetes = base && {
+    ...base,
+    namespace: own.namespace ?? base.namespace,
+    context: own.context ?? base.context,
+    kubeconfig: own.kubeconfig ?? base.kubeconfig,
+    autoscaling: region.autoscaling ?? base.autoscaling,
+  };
+  return {
+    ...loaded,
+    config: { ...config, replicas: region.replicas ?? config.replicas, kubernetes },
+  };
+}
+
+function unmeasured(region: string): Region["metrics"] {
+  return {
+    kind: "none",
+    read: async () => {
+      throw new Error(`region ${region} has no metric source (analysis: is not set)`);
+    },
+  };
+}
