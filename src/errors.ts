@@ -59,9 +59,18 @@ export const ERRORS = {
   NO_DAEMON: badInput("--detach on a platform without a daemon to carry the deploy on"),
   NO_DATABASE: badInput("a migrate command without a `database:` section in cutover.yaml"),
   NO_FILES: badInput("`cutover migrate lint` without files and without cutover.yaml"),
+  NO_FRONT_TOKEN: badInput(
+    "no token for the global front's admin API: no globalFront.token, none written by `cutover global`",
+  ),
+  NO_GLOBAL_FRONT: badInput(
+    "`cutover global` without a `globalFront: { type: builtin }` section in cutover.yaml",
+  ),
   NO_JOURNAL: badInput("no deploy journal for that deploy (or none at all)"),
   NO_ROUTER_METRICS: badInput("analysis.source.type router without the built-in router"),
   NO_TOKEN: badInput("`cutover dashboard --admin` without the daemon's token"),
+  NO_TRAFFIC_MANAGER: badInput(
+    "`cutover render traffic-manager` without `globalFront: { type: azure-traffic-manager }`",
+  ),
   ROUTER_LISTEN_FAILED: badInput("the router cannot listen on a configured address"),
   START_CWD_MISSING: badInput("start.cwd is not a directory"),
   TARGET_NOT_ALLOWED: badInput("`cutover verify` would send load to an address it may not"),
@@ -87,6 +96,7 @@ export const ERRORS = {
   NOT_PAUSED: refused("no deploy is paused (for promote, or to take over)"),
   NOTHING_TO_ROLL_BACK: refused("the other colour has never run a version"),
   NOTHING_TO_SWITCH: refused("no colour has a version to switch to yet"),
+  REGION_NOT_READY: refused("a fleet deploy found a region that does not answer or has a deploy of its own"),
   SCHEMA_OUT_OF_RANGE: refused("the database lacks the schema range a service version needs"),
   SECRET_NOT_OURS: refused("a Secret cutover would write exists and was not made by cutover"),
   STATE_NOT_HELD: refused("this run does not hold the deploy, so it writes no state for it"),
@@ -103,12 +113,19 @@ export const ERRORS = {
   DAEMON_NOT_RUNNING: unavailable("the cutover daemon is not running or does not answer"),
   DATABASE_CONNECTION_LOST: unavailable("the connection to the database was lost during a migration"),
   DATABASE_UNREACHABLE: unavailable("the database could not be reached"),
+  FRONT_UNREACHABLE: unavailable("the global front's admin API could not be reached"),
   HAPROXY_SOCKET: unavailable("HAProxy's admin socket could not be reached or did not answer"),
   KUBERNETES_API: unavailable("the Kubernetes API could not be reached, or refused a call"),
   NO_DASHBOARD: unavailable("the daemon does not serve the dashboard"),
   ROUTER_NOT_LISTENING: unavailable("the router is not listening yet"),
   SERVICE_MISSING: unavailable("the active Kubernetes Service does not exist; apply the rendered manifests"),
   SHUTDOWN: unavailable("the cutover daemon was shut down"),
+  TRAFFIC_MANAGER_API: unavailable(
+    "Azure Resource Manager could not be reached, or refused a Traffic Manager call",
+  ),
+  TRAFFIC_MANAGER_MISSING: unavailable(
+    "the Traffic Manager profile, or a region's endpoint in it, does not exist; render and deploy it",
+  ),
 
   // Failed.
   ABANDONED: failed("the deploy's run stopped; the deploy was closed by `cutover abort`"),
@@ -116,6 +133,9 @@ export const ERRORS = {
   ANALYSIS_FAILED: failed("the analysis judged the new version worse"),
   BAD_DEPLOY_ID: failed("a deploy id that cannot name a Kubernetes ConfigMap"),
   DAEMON_FAILED: failed("the cutover daemon did not start, or exited"),
+  FRONT_NOT_CONFIRMED: failed(
+    "the global front did not confirm a region drained or restored before the wait was stopped",
+  ),
   HAPROXY_COMMAND: failed("HAProxy refused a runtime API command"),
   HAPROXY_START: failed("HAProxy did not start"),
   INTERRUPTED: failed("cutover got SIGINT or SIGTERM"),
@@ -130,6 +150,7 @@ export const ERRORS = {
   SMOKE_FAILED: failed("a smoke check failed"),
   STATE_CORRUPT: failed("the deploy state or history cannot be read"),
   STATE_NOT_WRITTEN: failed("the deploy state could not be written before the switch"),
+  RUNNER_STILL_RUNNING: failed("a fleet deploy's runner was asked to halt and has not ended it in time"),
   STOP_TIMEOUT: failed("the daemon is still running after `cutover down`"),
   SWITCHOVER_TIMEOUT: failed("the database switchover did not finish within database.switchoverTimeout"),
   SYNC_COPY_FAILED: failed("the initial copy of the live database to the other colour's did not finish"),
@@ -148,6 +169,7 @@ export const ERRORS = {
   METHOD_NOT_ALLOWED: request(405, "the endpoint does not take that method"),
   NOT_FOUND: request(404, "no such endpoint or file"),
   UNAUTHORISED: request(401, "the request's token is missing or wrong"),
+  UNKNOWN_REGION: request(404, "the global front has no region of that name"),
 } as const satisfies Record<string, ErrorSpec>;
 
 /** Every code in ERRORS: comparing `error.code` to a string that is not one fails to compile. */

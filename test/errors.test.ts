@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join, relative, resolve } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AdminClient } from "../src/cli/admin-client.js";
+import { AdminClient } from "../src/control/admin-client.js";
 import { AdminServer } from "../src/daemon/admin-server.js";
 import type { Engine } from "../src/engine/engine.js";
 import {

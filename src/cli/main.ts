@@ -11,7 +11,7 @@ import { redactSecrets, redactStandardStreams } from "../config/interpolate.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
-import type { ControlPlane } from "./control-plane.js";
+import type { ControlPlane } from "../control/control-plane.js";
 import { Output } from "./output.js";
 
 interface GlobalOptions {
@@ -91,7 +91,7 @@ async function withControl<T>(action: (control: ControlPlane) => Promise<T>): Pr
         `this is a fleet (${loaded.file} has regions:); name one region with --region NAME for this command`,
       );
     control = await (await import("./commands/fleet.js")).regionControl(loaded, region);
-  } else control = await (await import("./control-for-config.js")).controlFor(loaded);
+  } else control = await (await import("../control/control-for-config.js")).controlFor(loaded);
   try {
     return await action(control);
   } finally {
@@ -120,7 +120,7 @@ program
     const pid = runningDaemonPid(loaded);
     if (pid !== null) {
       const [{ AdminClient }, { renderStatus }] = await Promise.all([
-        import("./admin-client.js"),
+        import("../control/admin-client.js"),
         import("./render.js"),
       ]);
       const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
@@ -159,7 +159,7 @@ program
       output().result({ stopped: false }, () => "cutover is not running");
       return;
     }
-    const { AdminClient } = await import("./admin-client.js");
+    const { AdminClient } = await import("../control/admin-client.js");
     await AdminClient.forConfig(loaded).post("/shutdown");
     const { isProcessAlive } = await import("../daemon/state-files.js");
     // Until the process has exited, not only until it removed daemon.json (its last step before exiting).

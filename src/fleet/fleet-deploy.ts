@@ -4,11 +4,11 @@ import type { Logger } from "pino";
 import { type DeployRecord, isFinal, waitsForPerson } from "../engine/lifecycle.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError } from "../errors.js";
+import type { GlobalFront } from "../front/global-front.js";
 import { haltFleet } from "./fleet-halt.js";
 import type { FleetJudge, LiveColours } from "./fleet-judge.js";
 import { describeRegions, endFleet, type FleetRecord, newFleetRecord, setRegion } from "./fleet-record.js";
 import type { FleetStore } from "./fleet-store.js";
-import type { GlobalFront } from "./global-front.js";
 import { liveVersion } from "./live-version.js";
 import type { Region } from "./region.js";
 

@@ -3,9 +3,10 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { type AnalysisConfig, analysisSchema } from "../config/analysis-schema.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { Config } from "../config/schema.js";
 import { isProcessAlive } from "../daemon/state-files.js";
 import { CutoverError } from "../errors.js";
-import { runFleetDeploy } from "./fleet-deploy.js";
+import { type FleetWave, runFleetDeploy } from "./fleet-deploy.js";
 import { haltFleet } from "./fleet-halt.js";
 import { FleetJudge } from "./fleet-judge.js";
 import type { FleetRecord } from "./fleet-record.js";
@@ -60,7 +61,7 @@ export class Fleet {
       return await runFleetDeploy({
         version,
         regions: this.regions,
-        waves: this.waves(),
+        waves: fleetWaves(config),
         store: this.store,
         judge,
         checkEveryMs: Math.min(config.fleet.judgeInterval, 2_000),
@@ -73,20 +74,6 @@ export class Fleet {
     } finally {
       await front?.close();
     }
-  }
-
-  /** The waves in order, each with its bake and parallelism (default: one region at a time, as listed). */
-  waves(): { regions: readonly string[]; bakeMs: number; maxParallel?: number }[] {
-    const { config } = this.loaded;
-    const waves = config.waves ?? (config.regions ?? []).map((r) => ({ regions: [r.name] }));
-    return waves.map((wave: { regions: string[]; bake?: number; maxParallel?: number }) => {
-      const limit = wave.maxParallel ?? config.fleet.maxParallel;
-      return {
-        regions: wave.regions,
-        bakeMs: wave.bake ?? config.fleet.bake,
-        ...(limit !== undefined ? { maxParallel: limit } : {}),
-      };
-    });
   }
 
   /**
@@ -133,6 +120,19 @@ export class Fleet {
   async close(): Promise<void> {
     await Promise.allSettled(this.regions.map((r) => r.control.close()));
   }
+}
+
+/** The waves in order, each with its bake and parallelism (default: one region at a time, as listed). */
+export function fleetWaves(config: Config): FleetWave[] {
+  const waves = config.waves ?? (config.regions ?? []).map((r) => ({ regions: [r.name] }));
+  return waves.map((wave: { regions: string[]; bake?: number; maxParallel?: number }) => {
+    const limit = wave.maxParallel ?? config.fleet.maxParallel;
+    return {
+      regions: wave.regions,
+      bakeMs: wave.bake ?? config.fleet.bake,
+      ...(limit !== undefined ? { maxParallel: limit } : {}),
+    };
+  });
 }
 
 /** A runner that still runs: on this machine, its pid alive; on another, assumed alive (said so). */

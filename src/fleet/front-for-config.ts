@@ -1,5 +1,5 @@
 import type { LoadedConfig } from "../config/load.js";
-import type { GlobalFront } from "./global-front.js";
+import type { GlobalFront } from "../front/global-front.js";
 
 /** The global front cutover.yaml names (globalFront:), as the runner drives it; null without one. */
 export async function frontFor(loaded: LoadedConfig): Promise<GlobalFront | null> {

@@ -1,5 +1,5 @@
 import type { MetricSource } from "../analysis/metric-source.js";
-import type { ControlPlane } from "../cli/control-plane.js";
+import type { ControlPlane } from "../control/control-plane.js";
 
 /**
  * One region of a fleet, as the runner sees it: the control plane of the region's own cutover (its daemon's

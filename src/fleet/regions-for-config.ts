@@ -3,11 +3,11 @@ import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { Agent } from "undici";
 import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
-import { AdminClient } from "../cli/admin-client.js";
-import { DaemonControl } from "../cli/daemon-control.js";
-import { EngineControl } from "../cli/engine-control.js";
 import type { RegionConfig } from "../config/fleet-schema.js";
 import type { LoadedConfig } from "../config/load.js";
+import { AdminClient } from "../control/admin-client.js";
+import { DaemonControl } from "../control/daemon-control.js";
+import { EngineControl } from "../control/engine-control.js";
 import { CutoverError } from "../errors.js";
 import type { Region } from "./region.js";
 

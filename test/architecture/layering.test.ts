@@ -26,8 +26,11 @@ const RANKS: Readonly<Record<string, number>> = {
   compose: 5, // the composition root: config + one platform's parts -> an engine
   dashboard: 5,
   daemon: 6,
+  control: 7, // what the CLI and the fleet talk to: the daemon's admin API, or an engine in this process
+  front: 7, // the global front before a fleet's regions (cutover's own, or Azure Traffic Manager)
   verify: 7,
-  cli: 8,
+  fleet: 8, // a service in several regions: waves, the fleet's judge, halt
+  cli: 9,
 };
 
 function roomOf(file: string): string {

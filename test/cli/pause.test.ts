@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { Pool } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineControl } from "../../src/cli/engine-control.js";
+import { EngineControl } from "../../src/control/engine-control.js";
 import { AdminServer, pauseRequest } from "../../src/daemon/admin-server.js";
 import type { Engine } from "../../src/engine/engine.js";
 import type { HoldResult, HoldState } from "../../src/engine/ports/traffic-router.js";

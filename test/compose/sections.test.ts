@@ -16,6 +16,9 @@ import { localParts } from "../../src/compose/local-parts.js";
 import { type LoadedConfig, parseConfig } from "../../src/config/load.js";
 import { configSchema } from "../../src/config/schema.js";
 import { ConfigError } from "../../src/errors.js";
+import { Fleet, fleetWaves } from "../../src/fleet/fleet-runner.js";
+import { frontFor } from "../../src/fleet/front-for-config.js";
+import { regionalConfig } from "../../src/fleet/regions-for-config.js";
 import { silentLogger } from "../../src/log.js";
 import { renderManifests } from "../../src/platforms/kubernetes/render-manifests.js";
 import { CLI, freePort } from "../helpers/project.js";
@@ -37,6 +40,30 @@ const ANALYSIS = {
   interval: "1s",
   count: 3,
   conditions: [{ metric: "errorRate", max: 0.05 }],
+};
+
+const TOKEN = "0123456789abcdef0123456789abcdef";
+const REGION_A = {
+  name: "eu",
+  admin: { url: "http://127.0.0.1:7101", token: TOKEN },
+  endpoint: "http://127.0.0.1:8101",
+};
+/** A fleet of two local regions, each run by its own cutover daemon. */
+const FLEET = {
+  service: "shop",
+  version: "1.0.0",
+  regions: [
+    REGION_A,
+    {
+      name: "us",
+      admin: { url: "https://us.example.com:8079", token: TOKEN },
+      endpoint: "https://us.example.com",
+    },
+  ],
+  waves: [
+    { regions: ["eu"], bake: "90s" },
+    { regions: ["us"], bake: "1s", maxParallel: 1 },
+  ],
 };
 
 const load = (config: object): LoadedConfig => parseConfig(stringify(config), join(dir, "cutover.yaml"));
@@ -284,6 +311,105 @@ const SECTIONS: Record<
       const refused = refusal({ ...KUBE, logs: { keep: 3 } });
       expect(refused.exitCode).toBe(2);
       expect(refused.message).toMatch(/logs: rotates .* which only platform: local writes/);
+    },
+  },
+  regions: {
+    // Each region is reached through its own cutover's admin API; only https off this machine.
+    local: async () => {
+      const fleet = await Fleet.open(load(FLEET), silentLogger());
+      expect(fleet.regions.map((r) => r.where)).toEqual([
+        "http://127.0.0.1:7101",
+        "https://us.example.com:8079",
+      ]);
+      await fleet.close();
+      const plain = refusal({
+        ...FLEET,
+        regions: [{ ...REGION_A, admin: { url: "http://eu.example.com:8079", token: TOKEN } }],
+      });
+      expect(plain.message).toMatch(/over https:\/\/ only/);
+    },
+    // Each region is a cluster: its context and namespace, its replicas and autoscaling, on the fleet's manifests.
+    kubernetes: () => {
+      const loaded = load({
+        ...KUBE,
+        regions: [
+          {
+            name: "eu",
+            kubernetes: { context: "eu-ctx", namespace: "shop-eu" },
+            replicas: 5,
+            autoscaling: { maxReplicas: 9 },
+          },
+        ],
+      });
+      const eu = regionalConfig(
+        loaded,
+        loaded.config.regions?.[0] as NonNullable<typeof loaded.config.regions>[number],
+      );
+      expect(eu.config.kubernetes).toMatchObject({
+        context: "eu-ctx",
+        namespace: "shop-eu",
+        autoscaling: { maxReplicas: 9 },
+      });
+      expect(eu.config.regions).toBeUndefined();
+      const objects = renderManifests(eu.config);
+      expect(JSON.stringify(objects.find((o) => o.kind === "Deployment"))).toContain('"replicas":5');
+      expect(objects.every((o) => o.metadata?.namespace === "shop-eu")).toBe(true);
+      expect(refusal({ ...KUBE, regions: [REGION_A] }).message).toMatch(
+        /admin: is for a region run by a cutover daemon/,
+      );
+    },
+  },
+  waves: {
+    local: () => {
+      expect(fleetWaves(load(FLEET).config)).toEqual([
+        { regions: ["eu"], bakeMs: 90_000 },
+        { regions: ["us"], bakeMs: 1_000, maxParallel: 1 },
+      ]);
+      expect(refusal({ ...FLEET, waves: [["eu"]] }).message).toMatch(/"us" in no wave/);
+    },
+    kubernetes: () => {
+      const loaded = load({ ...KUBE, regions: [{ name: "eu" }, { name: "us" }], waves: [["us", "eu"]] });
+      expect(fleetWaves(loaded.config)).toEqual([{ regions: ["us", "eu"], bakeMs: 300_000 }]);
+    },
+  },
+  fleet: {
+    local: () => {
+      const loaded = load({
+        ...FLEET,
+        waves: undefined,
+        fleet: { bake: "2m", maxParallel: 3, stateDir: "fleet-state" },
+      });
+      expect(fleetWaves(loaded.config)).toEqual([
+        { regions: ["eu"], bakeMs: 120_000, maxParallel: 3 },
+        { regions: ["us"], bakeMs: 120_000, maxParallel: 3 },
+      ]);
+      expect(loaded.config.fleet.stateDir).toBe("fleet-state");
+    },
+    kubernetes: () => {
+      const loaded = load({ ...KUBE, regions: [{ name: "eu" }], fleet: { judgeInterval: "3s" } });
+      expect(loaded.config.fleet.judgeInterval).toBe(3_000);
+    },
+  },
+  globalFront: {
+    local: async () => {
+      const front = await frontFor(load({ ...FLEET, globalFront: { type: "builtin", token: TOKEN } }));
+      expect(front?.kind).toBe("builtin");
+      await front?.close();
+      expect(refusal({ ...LOCAL, globalFront: { type: "builtin" } }).message).toMatch(
+        /globalFront: needs regions/,
+      );
+    },
+    kubernetes: async () => {
+      const regions = [{ name: "eu", endpoint: "https://eu.example.com" }];
+      const azure = {
+        type: "azure-traffic-manager",
+        subscriptionId: "s",
+        resourceGroup: "rg",
+        profile: "shop",
+      };
+      const front = await frontFor(load({ ...KUBE, regions, globalFront: azure }));
+      expect(front?.kind).toBe("azure-traffic-manager");
+      await front?.close();
     },
   },
   stateDir: {

@@ -4,7 +4,7 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineControl } from "../../src/cli/engine-control.js";
+import { EngineControl } from "../../src/control/engine-control.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Engine } from "../../src/engine/engine.js";
 import type { EngineOptions } from "../../src/engine/engine-options.js";

@@ -4,7 +4,7 @@
  * the state the cluster holds. Two engines on one stand-in play the two runs.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineControl } from "../../src/cli/engine-control.js";
+import { EngineControl } from "../../src/control/engine-control.js";
 import type { KubernetesEngine } from "../../src/compose/kubernetes-engine.js";
 import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { eventually } from "../helpers/eventually.js";

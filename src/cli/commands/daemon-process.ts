@@ -11,7 +11,7 @@ import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { type LogRotation, RotatingLog, rotateIfFull } from "../../process/rotating-log.js";
 import { redactSecrets } from "../../secrets.js";
-import { AdminClient } from "../admin-client.js";
+import { AdminClient } from "../../control/admin-client.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
 /** Set by `cutover up` for the daemon it starts: the daemon then writes daemon.log itself, rotated by size. */

@@ -7,7 +7,7 @@ import { DASHBOARD_PREFIX } from "../../dashboard/dashboard-files.js";
 import { dashboardUrl } from "../../dashboard/dashboard-url.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError, DaemonNotRunningError } from "../../errors.js";
-import { AdminClient } from "../admin-client.js";
+import { AdminClient } from "../../control/admin-client.js";
 import type { Output } from "../output.js";
 
 export interface DashboardCommandContext {

@@ -8,7 +8,7 @@ import type { FleetRecord } from "../../fleet/fleet-record.js";
 import { Fleet, runnerAlive } from "../../fleet/fleet-runner.js";
 import { liveVersion } from "../../fleet/live-version.js";
 import { regionNamed } from "../../fleet/regions-for-config.js";
-import type { ControlPlane } from "../control-plane.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 import { summary } from "../render.js";
 import { fleetChanges, type RegionView, renderFleetRecord, renderFleetStatus } from "../render-fleet.js";

@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { type Colour, isColour } from "../../colour.js";
+import type { AzureFrontConfig, RegionConfig } from "../../config/fleet-schema.js";
 import type { LoadedConfig } from "../../config/load.js";
 import { CutoverError } from "../../errors.js";
 import type { Output } from "../output.js";
@@ -18,9 +19,14 @@ interface RenderKubernetesOptions {
   readonly greenVersion?: string;
 }
 
-/** `cutover render kubernetes`: the manifests for cutover.yaml as YAML (or `--json`), to stdout or `--out`. */
+/**
+ * `cutover render kubernetes`: the manifests for cutover.yaml as YAML (or `--json`), to stdout or `--out`;
+ * `cutover render traffic-manager`: the Azure Traffic Manager profile as an ARM template (JSON).
+ */
 export function registerRenderCommand(program: Command, context: RenderCommandContext): void {
-  const render = program.command("render").description("write manifests for a platform");
+  const render = program
+    .command("render")
+    .description("write manifests for a platform, or the template of the global front");
   render
     .command("kubernetes")
     .description(
@@ -55,6 +61,49 @@ export function registerRenderCommand(program: Command, context: RenderCommandCo
       const { writeUnredacted } = await import("../../config/interpolate.js");
       writeUnredacted(process.stdout, out.json ? `${JSON.stringify(objects, null, 2)}\n` : yaml);
     });
+  render
+    .command("traffic-manager")
+    .description(
+      "an ARM template of the Azure Traffic Manager profile in front of the regions (globalFront: azure-traffic-manager)",
+    )
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .action(async (options: { readonly out?: string }) => {
+      const loaded = context.config();
+      const { front, regions } = azureFrontOf(loaded);
+      const { renderTrafficManager } = await import("../../front/azure/render-traffic-manager.js");
+      const rendered = renderTrafficManager({
+        front,
+        regions,
+        healthPath: loaded.config.health.path,
+        file: loaded.file,
+      });
+      // What Traffic Manager could not take as written goes to stderr, so stdout stays the template alone.
+      for (const note of rendered.notes) process.stderr.write(`note: ${note}\n`);
+      const json = `${JSON.stringify(rendered.template, null, 2)}\n`;
+      if (!options.out) {
+        process.stdout.write(json);
+        return;
+      }
+      const path = resolve(options.out);
+      writeFileSync(path, json);
+      const endpoints = regions.length;
+      context
+        .output()
+        .result(
+          { written: path, profile: front.profile, endpoints, notes: rendered.notes },
+          () => `wrote the Traffic Manager profile ${front.profile} with ${endpoints} endpoints to ${path}`,
+        );
+    });
+}
+
+function azureFrontOf(loaded: LoadedConfig): { front: AzureFrontConfig; regions: readonly RegionConfig[] } {
+  const { globalFront, regions } = loaded.config;
+  if (globalFront?.type !== "azure-traffic-manager" || regions === undefined)
+    throw new CutoverError(
+      "NO_TRAFFIC_MANAGER",
+      `${loaded.file} needs \`globalFront: { type: azure-traffic-manager, subscriptionId, resourceGroup, profile }\` and regions: (each with an endpoint:) to render a Traffic Manager profile; add them`,
+    );
+  return { front: globalFront, regions };
 }
 
 function colourOption(value: string): Colour {

@@ -3,7 +3,7 @@ import { readDaemonInfo, readToken } from "../../daemon/state-files.js";
 import type { DeployRecord } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { DaemonNotRunningError } from "../../errors.js";
-import type { ControlPlane } from "../control-plane.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 
 /** What `status --watch` and `wait` hear: a whole status, a deploy's record, or "the colours changed". */
 export type FeedEvent =

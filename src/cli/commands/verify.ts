@@ -16,7 +16,7 @@ import { renderVerifyReport } from "../../verify/render-verify-report.js";
 import type { SwitchDriver } from "../../verify/switch-driver.js";
 import { checkLoadTarget } from "../../verify/target-guard.js";
 import type { LoadSettings } from "../../verify/verify-report.js";
-import { AdminClient } from "../admin-client.js";
+import { AdminClient } from "../../control/admin-client.js";
 import type { Output } from "../output.js";
 import { startDaemonInBackground } from "./daemon-process.js";
 

@@ -1,0 +1,201 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Dispatcher } from "undici";
+import type { InFlight, InFlightSet } from "../router/in-flight-set.js";
+import { failureStatus } from "../router/proxy-failure.js";
+import { requestHeaders } from "../router/request-headers.js";
+import {
+  declaredBodyLength,
+  isSafeMethod,
+  markedIdempotent,
+  type RetryPolicy,
+} from "../router/retry-policy.js";
+import { connectionFailed, describeError, failureFor, neverSent } from "../router/upstream-errors.js";
+import { type FrontMetrics, type FrontOutcome, NO_REGION } from "./front-metrics.js";
+import type { FrontRegion } from "./front-region.js";
+import { frontResponseHeaders } from "./front-response-headers.js";
+import { sendPlain } from "./plain-answer.js";
+
+/** What every exchange of one front shares. */
+export interface FrontExchangeContext {
+  readonly inFlight: InFlightSet;
+  readonly metrics: FrontMetrics;
+  readonly retry: RetryPolicy;
+}
+
+/**
+ * One request through the global front: sent to the first region of its route, both bodies streamed. When
+ * that region fails before any byte of an answer and sending the request again is safe (it never left, or
+ * its method is safe, or the client marked it idempotent) it goes once more, to the next region of the route
+ * that still takes requests: a region that dies costs as few requests as possible.
+ */
+export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #route: readonly FrontRegion[];
+  readonly #context: FrontExchangeContext;
+  readonly #body: IncomingMessage | null;
+  #headers: string[] = [];
+  #region: FrontRegion | undefined;
+  #abort: ((error?: Error) => void) | null = null;
+  #resume: (() => void) | null = null;
+  #status = 0;
+  #retried = false;
+  #finished = false;
+  #awaitingDrain = false;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: readonly FrontRegion[],
+    context: FrontExchangeContext,
+  ) {
+    this.#req = req;
+    this.#res = res;
+    this.#route = route;
+    this.#context = context;
+    this.#body = declaredBodyLength(req) === 0 ? null : req;
+  }
+
+  start(): void {
+    const first = this.#route[0];
+    if (first === undefined) {
+      this.#answer(503, "no healthy region to send the request to; retry shortly");
+      return;
+    }
+    if (this.#req.url?.startsWith("/") !== true) {
+      this.#answer(400, "expected a path starting with /");
+      return;
+    }
+    this.#headers = requestHeaders(this.#req, this.#req.socket.remoteAddress ?? "", false);
+    this.#context.inFlight.add(this);
+    this.#res.once("close", this.#onClientClose);
+    this.#send(first);
+  }
+
+  cancel(): void {
+    if (this.#finished) return;
+    if (this.#status === 0) this.#answer(503, "the global front is shutting down; retry", "cancelled");
+    else {
+      this.#res.destroy();
+      this.#finish("cancelled");
+    }
+    this.#abort?.();
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.#finished) abort();
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200 || this.#finished) return true;
+    this.#status = statusCode;
+    this.#resume = resume;
+    try {
+      const headers = frontResponseHeaders(rawHeaders, (this.#region as FrontRegion).name);
+      if (statusText === "") this.#res.writeHead(statusCode, headers);
+      else this.#res.writeHead(statusCode, statusText, headers);
+    } catch (error) {
+      this.#status = 0;
+      this.#answer(
+        502,
+        `the region sent an answer head that cannot be forwarded: ${(error as Error).message}`,
+      );
+      this.#abort?.();
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.#finished || this.#res.write(chunk)) return true;
+    if (!this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.#res.once("drain", () => {
+        this.#awaitingDrain = false;
+        this.#resume?.();
+      });
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.#finished) return;
+    this.#res.end();
+    this.#finish("answered");
+  }
+
+  onError(error: Error): void {
+    if (this.#finished) return;
+    if (this.#status !== 0) {
+      // The head is on its way to the client: all that can be done is to cut the answer short.
+      this.#res.destroy();
+      this.#finish("failed");
+      return;
+    }
+    const next = this.#retryTarget(error);
+    if (next === undefined) {
+      const region = (this.#region as FrontRegion).name;
+      this.#answer(failureStatus(failureFor(error)), `region ${region} failed: ${describeError(error)}`);
+      return;
+    }
+    this.#context.metrics.count((this.#region as FrontRegion).name, "retried");
+    this.#retried = true;
+    this.#abort = null;
+    this.#send(next);
+  }
+
+  #send(region: FrontRegion): void {
+    this.#region = region;
+    const req = this.#req;
+    region.pool.dispatch(
+      {
+        path: region.basePath + (req.url as string),
+        method: req.method as Dispatcher.HttpMethod,
+        headers: this.#headers,
+        body: this.#body,
+      },
+      this,
+    );
+  }
+
+  /** The region to send a failed request to, when that is safe and has not been done yet. */
+  #retryTarget(error: Error): FrontRegion | undefined {
+    if (this.#retried || !connectionFailed(error)) return undefined;
+    // A streamed body is gone once read: the request can go again without one, or when it never left.
+    const body = this.#body;
+    const unsent = neverSent(error);
+    if (body !== null && !(unsent && !body.readableDidRead)) return undefined;
+    const safe = unsent || isSafeMethod(this.#req.method) || markedIdempotent(this.#req, this.#context.retry);
+    if (!safe) return undefined;
+    // Read now, not when the request arrived: a region drained (or found failing) meanwhile is passed over.
+    return this.#route.find(
+      (region) => region !== this.#region && region.enabled && region.healthy !== false,
+    );
+  }
+
+  /** Answers with the front's own short message, or cuts the answer when its head has gone already. */
+  #answer(status: number, message: string, why?: FrontOutcome): void {
+    const res = this.#res;
+    const outcome: FrontOutcome = why ?? (this.#region === undefined ? "no-region" : "failed");
+    if (res.headersSent || res.destroyed) {
+      res.destroy();
+      this.#finish(res.destroyed && !res.headersSent ? "client-closed" : outcome);
+      return;
+    }
+    sendPlain(res, status, message);
+    this.#finish(outcome);
+  }
+
+  #finish(outcome: FrontOutcome): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#context.inFlight.delete(this);
+    this.#context.metrics.count(this.#region?.name ?? NO_REGION, outcome);
+  }
+
+  readonly #onClientClose = (): void => {
+    if (this.#finished) return;
+    this.#finish("client-closed");
+    this.#abort?.();
+  };
+}
