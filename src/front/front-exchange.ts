@@ -15,6 +15,9 @@ import type { FrontRegion } from "./front-region.js";
 import { frontResponseHeaders } from "./front-response-headers.js";
 import { sendPlain } from "./plain-answer.js";
 
+/** Answers of a region that cannot serve now: its router has no ready replica, or it is shutting down. */
+const REGION_UNAVAILABLE: ReadonlySet<number> = new Set([502, 503, 504]);
+
 /** What every exchange of one front shares. */
 export interface FrontExchangeContext {
   readonly inFlight: InFlightSet;
@@ -26,7 +29,9 @@ export interface FrontExchangeContext {
  * One request through the global front: sent to the first region of its route, both bodies streamed. When
  * that region fails before any byte of an answer and sending the request again is safe (it never left, or
  * its method is safe, or the client marked it idempotent) it goes once more, to the next region of the route
- * that still takes requests: a region that dies costs as few requests as possible.
+ * that still takes requests: a region that dies costs as few requests as possible. So does a request
+ * without a body that is safe to send twice when its region answers 502, 503 or 504 (nginx's
+ * proxy_next_upstream http_502 http_503 http_504): that answer is dropped and the next region answers.
  */
 export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #req: IncomingMessage;
@@ -40,6 +45,8 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
   #resume: (() => void) | null = null;
   #status = 0;
   #retried = false;
+  /** The region a request answered 502/503/504 goes to next, once the first answer is cut off. */
+  #after: FrontRegion | undefined;
   #finished = false;
   #awaitingDrain = false;
 
@@ -89,6 +96,12 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200 || this.#finished) return true;
+    // A region that answers it cannot serve (no ready replica, shutting down) is passed over like a dead one.
+    this.#after = REGION_UNAVAILABLE.has(statusCode) ? this.#retryAfterAnswer() : undefined;
+    if (this.#after !== undefined) {
+      this.#abort?.(new Error(`region answered ${statusCode}`));
+      return false;
+    }
     this.#status = statusCode;
     this.#resume = resume;
     try {
@@ -126,6 +139,10 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   onError(error: Error): void {
     if (this.#finished) return;
+    if (this.#after !== undefined) {
+      this.#retryOn(this.#after);
+      return;
+    }
     if (this.#status !== 0) {
       // The head is on its way to the client: all that can be done is to cut the answer short.
       this.#res.destroy();
@@ -138,8 +155,13 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
       this.#answer(failureStatus(failureFor(error)), `region ${region} failed: ${describeError(error)}`);
       return;
     }
+    this.#retryOn(next);
+  }
+
+  #retryOn(next: FrontRegion): void {
     this.#context.metrics.count((this.#region as FrontRegion).name, "retried");
     this.#retried = true;
+    this.#after = undefined;
     this.#abort = null;
     this.#send(next);
   }
@@ -168,6 +190,21 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     const safe = unsent || isSafeMethod(this.#req.method) || markedIdempotent(this.#req, this.#context.retry);
     if (!safe) return undefined;
     // Read now, not when the request arrived: a region drained (or found failing) meanwhile is passed over.
+    return this.#nextRegion();
+  }
+
+  /**
+   * The region to send a request to after its region answered 502, 503 or 504: only a request without a
+   * body whose method is safe (or that the client marked idempotent), once.
+   */
+  #retryAfterAnswer(): FrontRegion | undefined {
+    if (this.#retried || this.#body !== null) return undefined;
+    if (!isSafeMethod(this.#req.method) && !markedIdempotent(this.#req, this.#context.retry))
+      return undefined;
+    return this.#nextRegion();
+  }
+
+  #nextRegion(): FrontRegion | undefined {
     return this.#route.find(
       (region) => region !== this.#region && region.enabled && region.healthy !== false,
     );

@@ -2,7 +2,8 @@
  * The global front as a reverse proxy over real sockets: bodies streamed both ways, X-Forwarded headers,
  * hop-by-hop headers stripped, routing by priority and weight, 503 without a healthy region.
  */
-import { request as httpRequest } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { REGION_HEADER } from "../../src/front/front-response-headers.js";
 import { eventually } from "../helpers/eventually.js";
@@ -111,6 +112,33 @@ describe("the global front's proxy", () => {
     await eventually("eu is found unhealthy", () => front.state("eu").healthy === false);
     for (let i = 0; i < 5; i++) expect(await regionOf()).toBe("us");
     expect(front.state("eu").detail).toBe("HTTP 503");
+  });
+
+  it("sends a safe request on to the next region when its region answers 503; a POST gets the 503", async () => {
+    // eu's probe still passes, but its router answers 503 (no ready replica, or shutting down).
+    const unavailable = createServer((req, res) => {
+      res.writeHead(req.url === "/health" ? 200 : 503, { "content-type": "text/plain" });
+      res.end(req.url === "/health" ? "ok" : "no ready replica");
+    });
+    await new Promise<void>((resolve) => unavailable.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => unavailable.close(() => resolve())));
+    const us = await startRegion("us");
+    cleanups.push(us.kill);
+    const port = (unavailable.address() as AddressInfo).port;
+    const front = await startTestFront([
+      regionConfig("eu", `http://127.0.0.1:${port}`, { priority: 1 }),
+      regionConfig("us", us.url, { priority: 2 }),
+    ]);
+    fronts.push(front);
+    await front.allHealthy();
+    const get = await fetch(front.url);
+    expect(get.status).toBe(200);
+    expect(get.headers.get(REGION_HEADER)).toBe("us");
+    expect(await get.text()).toBe("us");
+    const post = await fetch(front.url, { method: "POST", body: "order" });
+    expect(post.status).toBe(503);
+    expect(post.headers.get(REGION_HEADER)).toBe("eu");
+    expect(us.requests).toBe(1);
   });
 
   it("shares requests by weight with weighted routing", async () => {
