@@ -4,17 +4,31 @@
  * cutover.yaml naming them over their admin APIs, as a runner elsewhere would.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import type { Daemon } from "../../src/daemon/daemon.js";
+import { isProcessAlive, readDaemonInfo } from "../../src/daemon/state-files.js";
 import { silentLogger } from "../../src/log.js";
 import { startDaemon } from "../helpers/daemon.js";
-import { makeProject, type Project } from "../helpers/project.js";
+import { eventually } from "../helpers/eventually.js";
+import { makeProject, type Project, runCli } from "../helpers/project.js";
 
 export interface RegionUnderTest {
   readonly name: string;
   readonly project: Project;
+  /** Where its router serves users (router.listen): the region's endpoint in the fleet's cutover.yaml. */
+  readonly url: string;
   daemon: Daemon;
+}
+
+export interface StartRegionsOptions {
+  /**
+   * Region i's router listens on 127.0.0.(i+2) and one port shared by every region, instead of 127.0.0.1 and
+   * a port of its own: a Traffic Manager profile probes all its endpoints on one port. Use `url` then, not
+   * project.listen.
+   */
+  readonly sharedPort?: boolean;
 }
 
 /**
@@ -33,25 +47,91 @@ const REGION_ANALYSIS = `analysis:
   report: { enabled: false }
 `;
 
+/** A region whose daemon is a process of its own (`cutover up`), so that it can be killed with -9. */
+export interface RegionProcess extends Omit<RegionUnderTest, "daemon"> {
+  /** Kills the daemon with SIGKILL; its replicas' guards stop them: the whole region goes down. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRegionProcess(name: string): Promise<RegionProcess> {
+  const project = await regionProject({});
+  const up = await runCli(project, "up");
+  if (up.code !== 0) throw new Error(`cutover up for region ${name} failed: ${up.stderr}`);
+  const stateDir = loadConfig(project.config).stateDir;
+  return {
+    name,
+    project,
+    url: `http://127.0.0.1:${project.listen}`,
+    async kill() {
+      const info = readDaemonInfo(stateDir);
+      if (!info) throw new Error(`no daemon.json in ${stateDir}`);
+      process.kill(info.pid, "SIGKILL");
+      await eventually("the daemon is gone", () => !isProcessAlive(info.pid), 10_000);
+    },
+    async stop() {
+      await runCli(project, "down");
+    },
+  };
+}
+
+async function regionProject(releases: Record<string, Record<string, string>>): Promise<Project> {
+  const project = await makeProject({ extra: REGION_ANALYSIS, deploy: "  scaleDownDelay: 5m" });
+  // makeProject writes scaleDownDelay: 1s; a fleet keeps the old colour warm until the whole fleet is done.
+  const file = readFileSync(project.config, "utf8").replace("  scaleDownDelay: 1s\n", "");
+  writeFileSync(project.config, file);
+  for (const [version, env] of Object.entries({ "2.0.0": {}, ...releases })) project.release(version, env);
+  return project;
+}
+
 export async function startRegions(
   names: readonly string[],
   releases: Readonly<Record<string, Record<string, Record<string, string>>>> = {},
+  options: StartRegionsOptions = {},
 ): Promise<RegionUnderTest[]> {
+  const hosts = names.map((_, i) => (options.sharedPort ? `127.0.0.${i + 2}` : "127.0.0.1"));
+  const port = options.sharedPort ? await portFreeOn(hosts) : null;
   return Promise.all(
-    names.map(async (name) => {
+    names.map(async (name, i) => {
       const project = await makeProject({ extra: REGION_ANALYSIS, deploy: "  scaleDownDelay: 5m" });
+      const listen = `${hosts[i]}:${port ?? project.listen}`;
       // makeProject writes scaleDownDelay: 1s; a fleet keeps the old colour warm until the whole fleet is done.
-      const file = readFileSync(project.config, "utf8").replace("  scaleDownDelay: 1s\n", "");
+      const file = readFileSync(project.config, "utf8")
+        .replace("  scaleDownDelay: 1s\n", "")
+        .replace(`  listen: 127.0.0.1:${project.listen}\n`, `  listen: ${listen}\n`);
+      if (!file.includes(`  listen: ${listen}\n`))
+        throw new Error(`makeProject no longer writes router.listen as ${project.listen}`);
       writeFileSync(project.config, file);
       for (const [version, env] of Object.entries({ "2.0.0": {}, ...(releases[name] ?? {}) }))
         project.release(version, env);
-      return { name, project, daemon: await startDaemon(project) };
+      return { name, project, url: `http://${listen}`, daemon: await startDaemon(project) };
     }),
   );
 }
 
+/** A port below the ephemeral range that every one of `hosts` can listen on (see freePort in project.ts). */
+async function portFreeOn(hosts: readonly string[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await Promise.all(hosts.map((host) => canListen(host, port)));
+    if (free.every(Boolean)) return port;
+  }
+  throw new Error(`no port below 32000 is free on every one of ${hosts.join(", ")}`);
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
 /** The fleet's cutover.yaml (in region 0's folder, as fleet.yaml), and where its runner keeps its state. */
-export function fleetConfig(regions: readonly RegionUnderTest[], extra: string): string {
+export function fleetConfig(
+  regions: readonly Pick<RegionUnderTest, "name" | "project" | "url">[],
+  extra: string,
+): string {
   const lines = ["service: testsvc", "version: 1.0.0", "regions:"];
   for (const region of regions) {
     const loaded = loadConfig(region.project.config);
@@ -59,7 +139,7 @@ export function fleetConfig(regions: readonly RegionUnderTest[], extra: string):
     lines.push(
       `  - name: ${region.name}`,
       `    admin: { url: "http://127.0.0.1:${region.project.admin}", token: "${token}" }`,
-      `    endpoint: "http://127.0.0.1:${region.project.listen}"`,
+      `    endpoint: "${region.url}"`,
     );
   }
   const file = join(regions[0]?.project.dir ?? ".", "fleet.yaml");
