@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { address } from "./address.js";
+import { dnsLabel } from "./dns-label.js";
 import { duration, optionalDuration } from "./duration-field.js";
 import { autoscalingSchema } from "./kubernetes-schema.js";
 
@@ -9,12 +10,7 @@ import { autoscalingSchema } from "./kubernetes-schema.js";
  * A config without `regions:` is a single-region config, exactly as before.
  */
 
-const regionName = z
-  .string()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-    "expected lower-case letters, digits and dashes (like a DNS label)",
-  );
+const regionName = dnsLabel;
 
 /** An http(s) URL; plain http only to a loopback address (the admin token would cross the network in clear). */
 const adminUrl = z

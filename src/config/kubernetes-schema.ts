@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseAddress } from "./address.js";
+import { dnsLabel } from "./dns-label.js";
 import { duration } from "./duration-field.js";
 import { gatekeeperSchema } from "./gatekeeper-schema.js";
 import { databaseSecretSchema, envFromSchema, envSchema } from "./kubernetes-env-schema.js";
@@ -8,13 +9,6 @@ import { databaseSecretSchema, envFromSchema, envSchema } from "./kubernetes-env
 export const platformSchema = z.enum(["local", "kubernetes"]).default("local").meta({
   description: "local: child processes behind the built-in router; kubernetes: Deployments and Services.",
 });
-
-const dnsLabel = z
-  .string()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-    "expected lower-case letters, digits and dashes (like a DNS label)",
-  );
 
 /** A resource quantity: "250m", "0.5", "256Mi", "1Gi"; numbers are written as they are. */
 const quantity = z

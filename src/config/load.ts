@@ -3,8 +3,8 @@ import { dirname, join, resolve } from "node:path";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError } from "../errors.js";
-import { interpolateEnv, redactSecrets, rememberSecrets } from "./interpolate.js";
 import { fleetMisfits } from "./fleet-fit.js";
+import { interpolateEnv, redactSecrets, rememberSecrets } from "./interpolate.js";
 import { platformMisfits } from "./platform-fit.js";
 import { type Config, configSchema } from "./schema.js";
 

@@ -4,18 +4,14 @@ import { logsSchema } from "../log-settings.js";
 import { address } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
+import { dnsLabel } from "./dns-label.js";
 import { duration } from "./duration-field.js";
 import { fleetSchema, globalFrontSchema, regionSchema, waveSchema } from "./fleet-schema.js";
 import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
 
 export { type Address, parseAddress } from "./address.js";
 
-const name = z
-  .string()
-  .regex(
-    /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/,
-    "expected lower-case letters, digits and dashes (like a DNS label)",
-  );
+const name = dnsLabel;
 
 export const startSchema = z
   .strictObject({

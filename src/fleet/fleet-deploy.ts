@@ -182,6 +182,14 @@ async function deployRegion(
       last = await waitForEnd(o, region, last);
     }
     if (last?.phase === "Healthy") setRegion(record, region.name, "switched", "");
+    else if (o.signal.aborted)
+      // Aborted by the halt: before its switch it stayed where it was; after it, its cutover switched back.
+      setRegion(
+        record,
+        region.name,
+        last?.switchedAt ? "rolled-back" : "stopped",
+        `${last?.switchedAt ? "sent back" : "stopped before its switch"}: ${reasonOf(o.signal.reason)}`,
+      );
     else setRegion(record, region.name, "failed", last?.reason ?? "its deploy ended without an answer");
   } catch (error) {
     setRegion(record, region.name, "failed", (error as Error).message);
