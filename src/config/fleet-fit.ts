@@ -42,6 +42,14 @@ export function fleetMisfits(config: Config): string[] {
         `waves: ${quoted(missing)} in no wave; add them to a wave (or leave waves out: one region at a time)`,
       );
   }
+  if (config.globalFront?.drainDuringDeploy) {
+    const waves = config.waves ?? regions.map((r) => ({ regions: [r.name] }));
+    const whole = waves.findIndex((wave) => names.every((name) => wave.regions.includes(name)));
+    if (whole >= 0)
+      problems.push(
+        `globalFront.drainDuringDeploy: ${config.waves ? `waves[${whole}] holds` : "the only region is"} every region, so all of them would be out of the front at once and users would reach none; split the waves, or set drainDuringDeploy: false`,
+      );
+  }
   if (config.globalFront) {
     const without = regions.filter((r) => r.endpoint === undefined).map((r) => r.name);
     if (without.length > 0)

@@ -111,6 +111,10 @@ export const fleetSchema = z
     maxParallel: z.int().min(1).max(64).optional().meta({
       description: "At most this many regions of a wave deploy at once; default: all of the wave.",
     }),
+    frontTimeout: duration("10m").meta({
+      description:
+        "How long the global front may take to confirm a region is out or back in (Traffic Manager: its DNS TTL and probes); past it the move fails.",
+    }),
     judgeInterval: duration("10s").meta({
       description: "During a bake, how often each region's metrics are read for the fleet's judge.",
     }),

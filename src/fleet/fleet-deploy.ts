@@ -9,6 +9,7 @@ import { haltFleet } from "./fleet-halt.js";
 import type { FleetJudge, LiveColours } from "./fleet-judge.js";
 import { describeRegions, endFleet, type FleetRecord, newFleetRecord, setRegion } from "./fleet-record.js";
 import type { FleetStore } from "./fleet-store.js";
+import { type FrontMoves, putBack, putBackAll, takeOut } from "./front-moves.js";
 import { liveVersion } from "./live-version.js";
 import type { Region } from "./region.js";
 
@@ -28,6 +29,8 @@ export interface FleetDeployOptions {
   readonly checkEveryMs: number;
   readonly front: GlobalFront | null;
   readonly drainDuringDeploy: boolean;
+  /** How long the front may take to confirm a region is out or back in (fleet.frontTimeout). */
+  readonly frontTimeoutMs: number;
   readonly logger: Logger;
   /** Aborted: halt, and send every region this deploy switched back (Ctrl-C, `cutover abort`). */
   readonly signal: AbortSignal;
@@ -61,11 +64,12 @@ export async function runFleetDeploy(o: FleetDeployOptions): Promise<FleetRecord
   };
   save();
   o.judge.start();
-  const drained = new Set<string>();
+  const moves =
+    o.front && o.drainDuringDeploy ? { front: o.front, record, save, timeoutMs: o.frontTimeoutMs } : null;
   try {
     for (const [w, wave] of o.waves.entries()) {
-      const failure = await runWave(o, record, w, wave, drained, save);
-      if (failure !== null) return await halt(o, record, failure, drained, save);
+      const failure = await runWave(o, record, w, wave, moves, save);
+      if (failure !== null) return await halt(o, record, failure, moves, save);
     }
     endFleet(record, "Healthy");
     save();
@@ -75,7 +79,7 @@ export async function runFleetDeploy(o: FleetDeployOptions): Promise<FleetRecord
     const reason = o.signal.aborted
       ? reasonOf(o.signal.reason)
       : `the runner failed: ${(error as Error).message}`;
-    return await halt(o, record, reason, drained, save);
+    return await halt(o, record, reason, moves, save);
   } finally {
     o.judge.stop();
   }
@@ -116,7 +120,7 @@ async function runWave(
   record: FleetRecord,
   w: number,
   wave: FleetWave,
-  drained: Set<string>,
+  moves: FrontMoves | null,
   save: () => void,
 ): Promise<string | null> {
   const waveRecord = record.waves[w] as FleetRecord["waves"][number];
@@ -127,7 +131,7 @@ async function runWave(
   // A region that fails stops the wave: the regions of the wave not yet started never are.
   const waveFailed = () => regions.some((r) => record.regions[r.name]?.state === "failed");
   await inBatches(regions, wave.maxParallel ?? regions.length, async (region) => {
-    if (!waveFailed()) await deployRegion(o, record, region, drained, save);
+    if (!waveFailed()) await deployRegion(o, record, region, moves, save);
   });
   const failed = regions.filter((r) => record.regions[r.name]?.state === "failed");
   if (o.signal.aborted) return reasonOf(o.signal.reason);
@@ -142,7 +146,14 @@ async function runWave(
     save();
     return failure;
   }
-  for (const region of regions) await restore(o, region.name, drained);
+  if (moves) {
+    const problems = await Promise.all(regions.map((r) => putBack(moves, r.name, o.signal)));
+    const problem = problems.find((p) => p !== null);
+    if (problem) {
+      waveRecord.state = "failed";
+      return `wave ${w + 1} after its bake: ${problem}`;
+    }
+  }
   waveRecord.state = "passed";
   waveRecord.endedAt = new Date().toISOString();
   save();
@@ -154,7 +165,7 @@ async function deployRegion(
   o: FleetDeployOptions,
   record: FleetRecord,
   region: Region,
-  drained: Set<string>,
+  moves: FrontMoves | null,
   save: () => void,
 ): Promise<void> {
   if (o.signal.aborted) return;
@@ -163,10 +174,7 @@ async function deployRegion(
   const onAbort = () => void region.control.abort().catch(() => {});
   o.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    if (o.front && o.drainDuringDeploy) {
-      drained.add(region.name);
-      await o.front.drain(region.name, o.signal);
-    }
+    if (moves) await takeOut(moves, region.name, o.signal);
     let last: DeployRecord | null = null;
     for await (const step of region.control.follow("deploy", o.version)) {
       last = step;
@@ -293,20 +301,14 @@ async function halt(
   o: FleetDeployOptions,
   record: FleetRecord,
   reason: string,
-  drained: Set<string>,
+  moves: FrontMoves | null,
   save: () => void,
 ): Promise<FleetRecord> {
   o.logger.warn({ fleet: record.id, reason }, "fleet deploy halted; sending switched regions back");
   await haltFleet({ record, regions: o.regions, reason, save, logger: o.logger });
-  for (const name of drained) await restore(o, name, drained).catch(() => {});
+  if (moves) await putBackAll(moves, o.logger);
   o.logger.warn({ fleet: record.id, regions: describeRegions(record) }, "fleet deploy aborted");
   return record;
-}
-
-async function restore(o: FleetDeployOptions, name: string, drained: Set<string>): Promise<void> {
-  if (!o.front || !drained.has(name)) return;
-  await o.front.restore(name);
-  drained.delete(name);
 }
 
 function regionNamed(o: FleetDeployOptions, name: string): Region {

@@ -35,6 +35,8 @@ export interface FleetRegionRecord {
   deployId?: string;
   /** Why it failed, or what the halt did to it. */
   reason?: string;
+  /** Taken out of the global front by this deploy and not yet put back. */
+  frontOut?: boolean;
   updatedAt: string;
 }
 

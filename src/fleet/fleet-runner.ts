@@ -6,14 +6,22 @@ import type { LoadedConfig } from "../config/load.js";
 import type { Config } from "../config/schema.js";
 import { isProcessAlive } from "../daemon/state-files.js";
 import { CutoverError } from "../errors.js";
+import type { GlobalFront } from "../front/global-front.js";
 import { type FleetWave, runFleetDeploy } from "./fleet-deploy.js";
 import { haltFleet } from "./fleet-halt.js";
 import { FleetJudge } from "./fleet-judge.js";
 import type { FleetRecord } from "./fleet-record.js";
 import { FleetStore } from "./fleet-store.js";
 import { frontFor } from "./front-for-config.js";
+import { putBackAll } from "./front-moves.js";
 import type { Region } from "./region.js";
 import { type RegionExtras, regionsFor } from "./regions-for-config.js";
+
+/** Test seams: the regions' (see RegionExtras), and a global front to drive instead of the one globalFront: names. */
+export interface FleetExtras extends RegionExtras {
+  /** Used by deploy() as is, and left open: the caller that made it closes it. */
+  readonly front?: GlobalFront;
+}
 
 /** The fleet of cutover.yaml, opened: its regions, its store, its front; close() ends what was opened. */
 export class Fleet {
@@ -21,16 +29,18 @@ export class Fleet {
   readonly regions: readonly Region[];
   readonly store: FleetStore;
   readonly #logger: Logger;
+  readonly #front: GlobalFront | undefined;
 
-  private constructor(loaded: LoadedConfig, regions: readonly Region[], logger: Logger) {
+  private constructor(loaded: LoadedConfig, regions: readonly Region[], logger: Logger, front?: GlobalFront) {
     this.loaded = loaded;
     this.regions = regions;
     this.store = new FleetStore(resolve(loaded.dir, loaded.config.fleet.stateDir));
     this.#logger = logger;
+    this.#front = front;
   }
 
-  static async open(loaded: LoadedConfig, logger: Logger, extras: RegionExtras = {}): Promise<Fleet> {
-    return new Fleet(loaded, await regionsFor(loaded, logger, extras), logger);
+  static async open(loaded: LoadedConfig, logger: Logger, extras: FleetExtras = {}): Promise<Fleet> {
+    return new Fleet(loaded, await regionsFor(loaded, logger, extras), logger, extras.front);
   }
 
   region(name: string): Region {
@@ -50,7 +60,7 @@ export class Fleet {
     onChange?: (record: FleetRecord) => void,
   ): Promise<FleetRecord> {
     const { config } = this.loaded;
-    const front = await frontFor(this.loaded);
+    const front = this.#front ?? (await frontFor(this.loaded));
     const analysis = config.analysis ?? defaultAnalysis();
     const judge = new FleetJudge(this.regions, {
       intervalMs: config.fleet.judgeInterval,
@@ -67,12 +77,14 @@ export class Fleet {
         checkEveryMs: Math.min(config.fleet.judgeInterval, 2_000),
         front,
         drainDuringDeploy: config.globalFront?.drainDuringDeploy ?? false,
+        frontTimeoutMs: config.fleet.frontTimeout,
         logger: this.#logger,
         signal,
         ...(onChange ? { onChange } : {}),
       });
     } finally {
-      await front?.close();
+      // A front the caller gave is the caller's to close.
+      if (front !== this.#front) await front?.close();
     }
   }
 
@@ -92,14 +104,25 @@ export class Fleet {
       return this.#waitForEnd(record.id, waitMs);
     }
     const reason = `aborted by \`cutover abort\`: its runner (pid ${record.runner.pid} on ${record.runner.host}) is gone`;
-    await haltFleet({
-      record,
-      regions: this.regions,
-      reason,
-      save: () => this.store.save(record),
-      logger: this.#logger,
-    });
+    const save = () => this.store.save(record);
+    await haltFleet({ record, regions: this.regions, reason, save, logger: this.#logger });
+    await this.#putBackAll(record, save);
     return record;
+  }
+
+  /** Puts back in the global front every region the fleet deploy took out (its runner did not). */
+  async #putBackAll(record: FleetRecord, save: () => void): Promise<void> {
+    if (!Object.values(record.regions).some((r) => r.frontOut)) return;
+    const front = this.#front ?? (await frontFor(this.loaded));
+    if (!front) return;
+    try {
+      await putBackAll(
+        { front, record, save, timeoutMs: this.loaded.config.fleet.frontTimeout },
+        this.#logger,
+      );
+    } finally {
+      if (front !== this.#front) await front.close();
+    }
   }
 
   async #waitForEnd(id: string, waitMs: number): Promise<FleetRecord> {

@@ -6,16 +6,16 @@ import { RouterMetricSource } from "../analysis/sources/router-metric-source.js"
 import type { RegionConfig } from "../config/fleet-schema.js";
 import type { LoadedConfig } from "../config/load.js";
 import { AdminClient } from "../control/admin-client.js";
+import type { ControlPlane } from "../control/control-plane.js";
 import { DaemonControl } from "../control/daemon-control.js";
 import { EngineControl } from "../control/engine-control.js";
 import { CutoverError } from "../errors.js";
+import type { KubeClients } from "../platforms/kubernetes/kube-clients.js";
 import type { Region } from "./region.js";
 
 /** Test seams: Kubernetes clients per region (stand-in API servers). */
 export interface RegionExtras {
-  readonly kubernetesClients?: (
-    region: string,
-  ) => import("../platforms/kubernetes/kube-clients.js").KubeClients;
+  readonly kubernetesClients?: (region: string) => KubeClients;
 }
 
 /** The regions cutover.yaml names, each with its control plane; close() ends what was opened here. */
@@ -80,32 +80,75 @@ function readCa(path: string, region: string): string {
   }
 }
 
-/** A Kubernetes region: the same service, with the region's context, namespace, replicas and autoscaling. */
+/**
+ * A Kubernetes region: the same service, with the region's context, namespace, replicas and autoscaling.
+ * Its kubeconfig (relative to cutover.yaml) and context are read here, so a mistake in them is the config's
+ * (exit 2). A cluster that does not answer makes a region whose every call says why, instead of failing
+ * the whole fleet: `cutover status` still shows the other regions, `cutover abort` still sends them back,
+ * and a deploy is refused before any region is touched (as for a region whose daemon is down).
+ */
 async function kubernetesRegion(
   loaded: LoadedConfig,
   config: RegionConfig,
   logger: Logger,
   extras: RegionExtras,
 ): Promise<Region> {
-  const { createKubernetesEngine } = await import("../compose/kubernetes-engine.js");
+  // Loaded here, not at the top: a fleet of daemons never loads the Kubernetes client.
+  const [{ createKubernetesEngine }, { createKubeClients, loadKubeConfig }, { kubernetesSection }] =
+    await Promise.all([
+      import("../compose/kubernetes-engine.js"),
+      import("../platforms/kubernetes/kube-clients.js"),
+      import("../platforms/kubernetes/render-manifests.js"),
+    ]);
   const regional = regionalConfig(loaded, config);
-  const clients = extras.kubernetesClients?.(config.name);
-  const kube = await createKubernetesEngine(
-    regional,
-    logger.child({ region: config.name }),
-    clients ? { clients } : {},
-  );
-  const sampler = kube.composed.sampler;
+  const kube = kubernetesSection(regional.config, loaded.file);
+  const clients =
+    extras.kubernetesClients?.(config.name) ??
+    createKubeClients(loadKubeConfig(kube, loaded.dir), kube.namespace);
+  const where = clusterOf(clients);
+  const built = await createKubernetesEngine(regional, logger.child({ region: config.name }), {
+    clients,
+  }).catch((error: unknown) => {
+    if (error instanceof CutoverError && error.code === "KUBERNETES_API") return error;
+    throw error;
+  });
+  if (built instanceof CutoverError) return unreachable(config.name, where, built);
+  const sampler = built.composed.sampler;
   return {
     name: config.name,
     control: new EngineControl({
-      engine: kube.engine,
-      finish: () => kube.settle(),
-      leave: () => kube.close(),
+      engine: built.engine,
+      finish: () => built.settle(),
+      leave: () => built.close(),
     }),
     metrics: sampler ? sampler.source : unmeasured(config.name),
-    where: `kubernetes context ${regional.config.kubernetes?.context ?? "(current)"}, namespace ${regional.config.kubernetes?.namespace}`,
+    where,
   };
+}
+
+/** The context, API server and namespace a region's clients use, for messages. */
+function clusterOf(clients: KubeClients): string {
+  const server = clients.config.getCurrentCluster()?.server;
+  return `kubernetes context ${clients.config.getCurrentContext()}${server ? ` (${server})` : ""}, namespace ${clients.namespace}`;
+}
+
+/** A region whose cluster did not answer when the fleet was opened: every call rejects with why. */
+function unreachable(name: string, where: string, error: CutoverError): Region {
+  const refuse = async (): Promise<never> => {
+    throw error;
+  };
+  const control: ControlPlane = {
+    status: refuse,
+    history: refuse,
+    start: refuse,
+    follow: () => ({ [Symbol.asyncIterator]: () => ({ next: refuse }) }),
+    promote: refuse,
+    abort: refuse,
+    pause: refuse,
+    resume: refuse,
+    close: async () => {},
+  };
+  return { name, control, metrics: { kind: "none", read: refuse }, where };
 }
 
 /** The config one region runs: the fleet's, with the region's overrides, and no fleet sections of its own. */

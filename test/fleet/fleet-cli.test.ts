@@ -7,11 +7,20 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
 import type { FleetRecord } from "../../src/fleet/fleet-record.js";
+import { Fleet } from "../../src/fleet/fleet-runner.js";
+import { silentLogger } from "../../src/log.js";
 import { eventually } from "../helpers/eventually.js";
 import { CLI, runCli } from "../helpers/project.js";
 import { type SteadyLoad, steadyLoad } from "../helpers/steady-load.js";
-import { fleetConfig, type RegionUnderTest, startRegions, stopRegions } from "./fleet-helpers.js";
+import {
+  fleetConfig,
+  type RegionUnderTest,
+  startRegions,
+  stopRegions,
+  usersOnBlue,
+} from "./fleet-helpers.js";
 
 const FLEET = `waves:
   - [a]
@@ -43,8 +52,10 @@ function current(config: string): FleetRecord | null {
   }
 }
 
-/** Starts `cutover deploy 2.0.0` on the fleet and resolves once its first wave bakes. */
+/** Starts `cutover deploy 2.0.0` on the fleet (once users are on 1.0.0) and resolves once its first wave bakes. */
 async function runnerInFirstBake(config: string) {
+  const fleet = await Fleet.open(loadConfig(config), silentLogger());
+  await usersOnBlue(fleet).finally(() => fleet.close());
   const child = spawn(process.execPath, [CLI, "--config", config, "deploy", "2.0.0"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, NO_COLOR: "1" },
@@ -60,12 +71,18 @@ async function runnerInFirstBake(config: string) {
       resolve(exit);
     }),
   );
-  await eventually("the first wave bakes", () => {
-    if (code !== undefined) throw new Error(`the runner exited ${code} before: ${stderr}`);
-    return current(config)?.waves[0]?.state === "baking";
-  }, 60_000).catch((error: Error) => {
+  await eventually(
+    "the first wave bakes",
+    () => {
+      if (code !== undefined) throw new Error(`the runner exited ${code} before: ${stderr}`);
+      return current(config)?.waves[0]?.state === "baking";
+    },
+    60_000,
+  ).catch((error: Error) => {
     child.kill("SIGKILL");
-    throw new Error(`${error.message}; the runner said: ${stderr}; record: ${JSON.stringify(current(config))}`);
+    throw new Error(
+      `${error.message}; the runner said: ${stderr}; record: ${JSON.stringify(current(config))}`,
+    );
   });
   return { child, exited, stderr: () => stderr };
 }

@@ -16,11 +16,15 @@ import { eventually } from "../helpers/eventually.js";
 import { freePort } from "../helpers/project.js";
 import { type LoadResult, steadyLoad } from "../helpers/steady-load.js";
 import {
+  deployWithin,
+  failedRequests,
   fleetConfig,
+  liveVersions,
   type RegionUnderTest,
   startRegionProcess,
   startRegions,
   stopRegions,
+  usersOnBlue,
 } from "./fleet-helpers.js";
 
 const TOKEN = "front-token-0123456789abcdef0123";
@@ -81,19 +85,6 @@ globalFront:
   return { loaded, url: `http://127.0.0.1:${listen}` };
 }
 
-function failed(result: LoadResult): number {
-  let count = result.failures.length;
-  for (const [status, n] of result.statuses) if (status >= 500) count += n;
-  return count;
-}
-
-async function versions(fleet: Fleet): Promise<Record<string, string | null>> {
-  const entries = await Promise.all(
-    fleet.regions.map(async (r) => [r.name, liveVersion(await r.control.status())] as const),
-  );
-  return Object.fromEntries(entries);
-}
-
 describe("a fleet behind the global front", { timeout: 120_000 }, () => {
   it("waves [[a], [b, c]] deploy 2.0.0 under load through the front: 0 failed requests, every region on 2.0.0", async () => {
     regions = await startRegions(["a", "b", "c"]);
@@ -113,12 +104,12 @@ describe("a fleet behind the global front", { timeout: 120_000 }, () => {
         ),
       );
       expect(record.phase, record.reason).toBe("Healthy");
-      expect(await versions(fleet)).toEqual({ a: "2.0.0", b: "2.0.0", c: "2.0.0" });
+      expect(await liveVersions(fleet)).toEqual({ a: "2.0.0", b: "2.0.0", c: "2.0.0" });
     } finally {
       const result = await users.stop();
       await fleet.close();
       expect(result.sent).toBeGreaterThan(500);
-      expect(failed(result)).toBe(0);
+      expect(failedRequests(result)).toBe(0);
     }
   });
 
@@ -137,13 +128,14 @@ describe("a fleet behind the global front", { timeout: 120_000 }, () => {
       steadyLoad(`http://127.0.0.1:${r.project.listen}`, { ratePerSecond: 40, maxDurationMs: 60_000 }),
     );
     try {
-      const record = await fleet.deploy("2.0.0", new AbortController().signal);
+      await usersOnBlue(fleet);
+      const record = await deployWithin(fleet, "2.0.0");
       expect(record.phase).toBe("Aborted");
       expect(record.reason).toMatch(/wave 2: b failed/);
       expect(record.regions.a?.state).toBe("rolled-back");
       expect(record.regions.b?.state).toBe("failed");
       expect(record.regions.c?.state).toBe("pending");
-      expect(await versions(fleet)).toEqual({ a: "1.0.0", b: "1.0.0", c: "1.0.0" });
+      expect(await liveVersions(fleet)).toEqual({ a: "1.0.0", b: "1.0.0", c: "1.0.0" });
       // Every region the runner took out of the front is back in it.
       expect(front?.states().map((s) => [s.region, s.enabled])).toEqual([
         ["a", true],
@@ -156,9 +148,9 @@ describe("a fleet behind the global front", { timeout: 120_000 }, () => {
       await fleet.close();
       // Users came through the front, which had b out while its bad version was live: none of them failed.
       expect(result.sent).toBeGreaterThan(300);
-      expect(failed(result)).toBe(0);
+      expect(failedRequests(result)).toBe(0);
       // The bad version's own answers reached only the synthetic checks sent to b directly, before b judged it.
-      const bad = failed(b as LoadResult);
+      const bad = failedRequests(b as LoadResult);
       expect(bad).toBeGreaterThan(0);
       expect(bad).toBeLessThan(40);
       console.log(
@@ -188,12 +180,12 @@ describe("a fleet behind the global front", { timeout: 120_000 }, () => {
     await new Promise((r) => setTimeout(r, 500));
     const result = await users.stop();
     console.log(
-      `a down: marked unhealthy after ${detectedMs} ms; ${failed(result)} of ${result.sent} requests failed`,
+      `a down: marked unhealthy after ${detectedMs} ms; ${failedRequests(result)} of ${result.sent} requests failed`,
     );
     // 100 ms x 3 failures, plus one probe timeout's worth of slack.
     expect(detectedMs).toBeLessThan(100 * 3 + 500 + 1_000);
     // Requests the dead region refused or dropped are sent on to b (GETs): the failed ones are bounded.
-    expect(failed(result)).toBeLessThanOrEqual(5);
+    expect(failedRequests(result)).toBeLessThanOrEqual(5);
     expect(result.sent).toBeGreaterThan(150);
   });
 });

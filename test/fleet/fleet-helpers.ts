@@ -9,10 +9,14 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { isProcessAlive, readDaemonInfo } from "../../src/daemon/state-files.js";
+import { describeRegions, type FleetRecord } from "../../src/fleet/fleet-record.js";
+import type { Fleet } from "../../src/fleet/fleet-runner.js";
+import { liveVersion } from "../../src/fleet/live-version.js";
 import { silentLogger } from "../../src/log.js";
 import { startDaemon } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
+import type { LoadResult } from "../helpers/steady-load.js";
 
 export interface RegionUnderTest {
   readonly name: string;
@@ -152,3 +156,51 @@ export async function stopRegions(regions: readonly RegionUnderTest[]): Promise<
 }
 
 export const quietLogger = silentLogger;
+
+/**
+ * Runs a fleet deploy that the test halts after `ms` (a hang then fails with the record's reasons, not a
+ * bare timeout): the runner aborts, sends switched regions back, and the record says where each region was.
+ */
+export async function deployWithin(fleet: Fleet, version: string, ms = 90_000): Promise<FleetRecord> {
+  const deadline = AbortSignal.timeout(ms);
+  const record = await fleet.deploy(version, deadline);
+  if (deadline.aborted)
+    throw new Error(
+      `the fleet deploy was still running after ${ms} ms: ${record.reason}; ${describeRegions(record)}`,
+    );
+  return record;
+}
+
+/** Requests of a load that failed: no answer, or a 5xx. */
+export function failedRequests(result: LoadResult): number {
+  let count = result.failures.length;
+  for (const [status, n] of result.statuses) if (status >= 500) count += n;
+  return count;
+}
+
+/** The version each region of the fleet serves its users. */
+export async function liveVersions(fleet: Fleet): Promise<Record<string, string | null>> {
+  const entries = await Promise.all(
+    fleet.regions.map(async (r) => [r.name, liveVersion(await r.control.status())] as const),
+  );
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Waits until users have been on 1.0.0 for a while in every region, as before any real deploy: each region's
+ * blue served `requests` (its metrics say so), so each region's post-switch analysis has a baseline of blue
+ * from before its switch. Without it, a region's analysis finds too little traffic and pauses for a person.
+ */
+export async function usersOnBlue(fleet: Fleet, requests = 100): Promise<void> {
+  for (const region of fleet.regions)
+    await eventually(
+      `${region.name}'s blue served ${requests} requests`,
+      async () => {
+        const reading = await region.metrics.read(AbortSignal.timeout(2_000));
+        if (reading.kind !== "counters") throw new Error(`expected counters from ${region.metrics.kind}`);
+        const served = reading.series.filter((s) => s.colour === "blue").reduce((n, s) => n + s.requests, 0);
+        return served >= requests;
+      },
+      15_000,
+    );
+}
