@@ -9,9 +9,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError, Option } from "commander";
 import { redactSecrets, redactStandardStreams } from "../config/interpolate.js";
 import type { LoadedConfig } from "../config/load.js";
+import type { ControlPlane } from "../control/control-plane.js";
 import type { ServiceStatus } from "../engine/service-status.js";
 import { CutoverError, EXIT_BAD_INPUT, EXIT_FAILED } from "../errors.js";
-import type { ControlPlane } from "../control/control-plane.js";
 import { Output } from "./output.js";
 
 interface GlobalOptions {

@@ -1,16 +1,11 @@
 import pc from "picocolors";
-import type { ServiceStatus } from "../engine/service-status.js";
-import type { FleetRecord, FleetWaveRecord } from "../fleet/fleet-record.js";
+import type { FleetRecord, FleetWaveRecord } from "../fleet/model/fleet-record.js";
+import type { RegionReading } from "../fleet/model/fleet-view.js";
 import { phaseText, summary } from "./render.js";
-
-/** What `cutover status` knows of one region: its status, or why it could not be read. */
-export type RegionView =
-  | { readonly region: string; readonly status: ServiceStatus }
-  | { readonly region: string; readonly error: string };
 
 /** `cutover status` on a fleet: the fleet deploy (if any), then one block per region. */
 export function renderFleetStatus(
-  views: readonly RegionView[],
+  views: readonly RegionReading[],
   record: FleetRecord | null,
   runnerGone: boolean,
 ): string {
@@ -41,10 +36,11 @@ function waveText(wave: FleetWaveRecord): string {
   return `${wave.state}${verdict}`;
 }
 
-function renderRegion(view: RegionView, record: FleetRecord | null): string[] {
+function renderRegion(view: RegionReading, record: FleetRecord | null): string[] {
   const inFleet = record?.regions[view.region];
   const fleet = inFleet ? `  fleet: ${inFleet.state}${inFleet.reason ? ` (${inFleet.reason})` : ""}` : "";
-  if ("error" in view) return [`${pc.bold(view.region)}  ${pc.red("unreachable")}: ${view.error}${fleet}`];
+  if ("error" in view)
+    return [`${pc.bold(view.region)}  ${pc.red("unreachable")} (${view.where}): ${view.error}${fleet}`];
   const { status } = view;
   const live = status.colours[status.active];
   const idle = status.colours[status.active === "blue" ? "green" : "blue"];

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { address } from "./address.js";
 import { dnsLabel } from "./dns-label.js";
 import { duration, optionalDuration } from "./duration-field.js";
-import { autoscalingSchema } from "./kubernetes-schema.js";
+import { autoscalingSchema, previewAddress, switchProbeSchema } from "./kubernetes-schema.js";
 
 /*
  * A fleet: one service in several regions, deployed region by region in waves (issue 13). `regions:` names
@@ -52,6 +52,13 @@ export const regionKubernetesSchema = z
       .meta({ description: "The kubeconfig context of the region's cluster." }),
     namespace: regionName.optional().meta({ description: "Default: kubernetes.namespace." }),
     kubeconfig: z.string().min(1).optional().meta({ description: "Default: kubernetes.kubeconfig." }),
+    preview: previewAddress.optional().meta({
+      description: "Where smoke checks reach this cluster's preview Service; default: kubernetes.preview.",
+    }),
+    switchProbe: switchProbeSchema.optional().meta({
+      description:
+        "Confirms this cluster's switch through its active Service; default: kubernetes.switchProbe.",
+    }),
   })
   .meta({
     description: "A region that is a Kubernetes cluster (platform: kubernetes); overrides kubernetes:.",

@@ -144,7 +144,7 @@ const service = z
   })
   .prefault({});
 
-const switchProbe = z
+export const switchProbeSchema = z
   .strictObject({
     url: z
       .url()
@@ -167,6 +167,11 @@ const switchProbe = z
   .meta({
     description: "Confirms a switch by asking the active Service until only the new version answers.",
   });
+
+/** host:port of the preview Service as cutover reaches it. */
+export const previewAddress = z
+  .string()
+  .refine((value) => parseAddress(value) !== undefined, "expected host:port such as 127.0.0.1:8081");
 
 /** `kubernetes:` in cutover.yaml: the manifests `cutover render kubernetes` writes, and how the driver reaches the cluster. */
 export const kubernetesSchema = z
@@ -216,15 +221,11 @@ export const kubernetesSchema = z
       description:
         "A rollout that makes no progress this long fails (the Deployment's progressDeadlineSeconds).",
     }),
-    preview: z
-      .string()
-      .refine((value) => parseAddress(value) !== undefined, "expected host:port such as 127.0.0.1:8081")
-      .optional()
-      .meta({
-        description:
-          "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
-      }),
-    switchProbe: switchProbe.optional(),
+    preview: previewAddress.optional().meta({
+      description:
+        "host:port where smoke checks reach the preview Service from where cutover runs; default: router.preview.",
+    }),
+    switchProbe: switchProbeSchema.optional(),
     lockLease: duration("30s")
       .refine((ms) => ms >= 1_000 && ms <= 3_600_000, 'expected a lease between "1s" and "1h"')
       .meta({

@@ -76,7 +76,9 @@ export class AdminClient {
     };
     try {
       response = this.#dispatcher
-        ? ((await (await import("undici")).fetch(this.#base + path, {
+        ? ((await (
+            await import("undici")
+          ).fetch(this.#base + path, {
             ...init,
             dispatcher: this.#dispatcher,
           })) as unknown as Response)

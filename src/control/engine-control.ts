@@ -22,6 +22,11 @@ export interface EngineControlOptions {
   readonly finish?: () => Promise<void>;
   /** When this process ends with a deploy paused: close connections, leave the deploy as it is. */
   readonly leave?: () => Promise<void>;
+  /**
+   * SIGINT and SIGTERM are the owner's (a fleet runner, which halts every region itself): this control
+   * installs no handler of its own, and a signal aborts nothing here but what the owner asks.
+   */
+  readonly signalsToOwner?: boolean;
 }
 
 export class EngineControl implements ControlPlane {
@@ -51,7 +56,7 @@ export class EngineControl implements ControlPlane {
   async *follow(kind: OperationKind, version?: string): AsyncGenerator<DeployRecord> {
     let id = "";
     let interrupted: CutoverError | null = null;
-    const stopHandling = onSignal((signal, first) => {
+    const stopHandling = this.#onSignal((signal, first) => {
       if (!first) return;
       interrupted = interruption(signal, id || "the deploy");
       if (id) this.#abort(interrupted);
@@ -72,7 +77,7 @@ export class EngineControl implements ControlPlane {
    * it), or asks the live run that holds it (a signal then stops only the waiting; the request stays).
    */
   async promote(): Promise<DeployRecord> {
-    const stopHandling = onSignal((signal, first) => {
+    const stopHandling = this.#onSignal((signal, first) => {
       if (!first) return;
       if (this.#engine.running) {
         this.#abort(interruption(signal, "the promoted deploy"));
@@ -92,7 +97,7 @@ export class EngineControl implements ControlPlane {
 
   /** Aborting runs to its end unless the same signal comes twice. */
   async abort(): Promise<DeployRecord> {
-    const stopHandling = onSignal(() => {});
+    const stopHandling = this.#onSignal(() => {});
     try {
       return await this.#engine.abort();
     } finally {
@@ -119,7 +124,7 @@ export class EngineControl implements ControlPlane {
     const finish = this.#o.finish;
     if (!finish) return this.#engine.close();
     // The deploy is over and recorded; what is left is the old colour's scale-down.
-    const stopHandling = onSignal((signal) => {
+    const stopHandling = this.#onSignal((signal) => {
       process.stderr.write(
         `cutover: got ${signal} while waiting to scale the old colour down; it stays up until the next deploy reuses it\n`,
       );
@@ -130,6 +135,10 @@ export class EngineControl implements ControlPlane {
     } finally {
       stopHandling();
     }
+  }
+
+  #onSignal(handler: (signal: "SIGINT" | "SIGTERM", first: boolean) => void): () => void {
+    return this.#o.signalsToOwner ? () => {} : onSignal(handler);
   }
 
   /** Aborts what runs; when it is already over, follow() ends on its own. */

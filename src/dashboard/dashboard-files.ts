@@ -29,21 +29,24 @@ const HEADERS = {
 export interface DashboardFilesOptions {
   /** Where the compiled browser modules are; default: web/ beside this module. */
   readonly webDir?: string;
+  /** The page shell and its styles; default: the service dashboard's (the fleet dashboard has its own). */
+  readonly page?: { readonly html: string; readonly css: string };
 }
 
-/** The `publicFiles` of the admin server: the page shell, its styles and its browser modules. */
+/** The `publicFiles` of the admin server (or the fleet dashboard's): the page shell, its styles and its browser modules. */
 export function dashboardFiles(options: DashboardFilesOptions = {}): {
   readonly prefix: string;
   readonly serve: AdminHandler;
 } {
   const dir = options.webDir ?? WEB_DIR;
+  const { html, css } = options.page ?? { html: PAGE_HTML, css: PAGE_CSS };
   const cache = new Map<string, Buffer>();
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://admin").pathname;
     const name = path.slice(DASHBOARD_PREFIX.length);
     if (!path.startsWith(DASHBOARD_PREFIX)) return send(res, 404, "text/plain", "not found\n");
-    if (name === "" || name === "index.html") return send(res, 200, "text/html; charset=utf-8", PAGE_HTML);
-    if (name === "style.css") return send(res, 200, "text/css; charset=utf-8", PAGE_CSS);
+    if (name === "" || name === "index.html") return send(res, 200, "text/html; charset=utf-8", html);
+    if (name === "style.css") return send(res, 200, "text/css; charset=utf-8", css);
     if (!MODULE.test(name)) return send(res, 404, "text/plain", "not found\n");
     let body = cache.get(name);
     if (body === undefined) {

@@ -7,10 +7,16 @@ import { CutoverError } from "../errors.js";
 import type { GlobalFront } from "../front/global-front.js";
 import { haltFleet } from "./fleet-halt.js";
 import type { FleetJudge, LiveColours } from "./fleet-judge.js";
-import { describeRegions, endFleet, type FleetRecord, newFleetRecord, setRegion } from "./fleet-record.js";
 import type { FleetStore } from "./fleet-store.js";
 import { type FrontMoves, putBack, putBackAll, takeOut } from "./front-moves.js";
 import { liveVersion } from "./live-version.js";
+import {
+  describeRegions,
+  endFleet,
+  type FleetRecord,
+  newFleetRecord,
+  setRegion,
+} from "./model/fleet-record.js";
 import type { Region } from "./region.js";
 
 export interface FleetWave {

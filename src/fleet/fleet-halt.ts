@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { DeployRecord } from "../engine/lifecycle.js";
 import { isErrorCode } from "../errors.js";
+import { liveVersion } from "./live-version.js";
 import {
   endFleet,
   type FleetRecord,
@@ -8,8 +9,7 @@ import {
   regionsInPlay,
   servesNewVersion,
   setRegion,
-} from "./fleet-record.js";
-import { liveVersion } from "./live-version.js";
+} from "./model/fleet-record.js";
 import type { Region } from "./region.js";
 
 export interface HaltOptions {

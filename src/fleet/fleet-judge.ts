@@ -5,7 +5,7 @@ import { checkConditions } from "../analysis/conditions.js";
 import { judge } from "../analysis/judge/judge.js";
 import type { Colour } from "../colour.js";
 import type { AnalysisConfig } from "../config/analysis-schema.js";
-import type { FleetVerdict } from "./fleet-record.js";
+import type { FleetVerdict } from "./model/fleet-record.js";
 import type { Region } from "./region.js";
 
 /** The analysis settings the fleet judges with: cutover.yaml's `analysis:`, or its defaults. */

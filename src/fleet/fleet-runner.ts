@@ -10,10 +10,10 @@ import type { GlobalFront } from "../front/global-front.js";
 import { type FleetWave, runFleetDeploy } from "./fleet-deploy.js";
 import { haltFleet } from "./fleet-halt.js";
 import { FleetJudge } from "./fleet-judge.js";
-import type { FleetRecord } from "./fleet-record.js";
 import { FleetStore } from "./fleet-store.js";
 import { frontFor } from "./front-for-config.js";
 import { putBackAll } from "./front-moves.js";
+import type { FleetRecord } from "./model/fleet-record.js";
 import type { Region } from "./region.js";
 import { type RegionExtras, regionsFor } from "./regions-for-config.js";
 

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../engine/atomic-write.js";
 import { CutoverError } from "../errors.js";
-import type { FleetRecord } from "./fleet-record.js";
+import type { FleetRecord } from "./model/fleet-record.js";
 
 /**
  * Where the runner keeps fleet deploys (fleet.stateDir): `current.json`, the latest one (written whole,

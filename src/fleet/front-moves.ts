@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import type { GlobalFront } from "../front/global-front.js";
-import type { FleetRecord } from "./fleet-record.js";
+import type { FleetRecord } from "./model/fleet-record.js";
 
 /*
  * Taking a region out of the global front and putting it back, recorded on the region (`frontOut`), so that

@@ -31,7 +31,9 @@ export async function regionsFor(
   try {
     for (const config of configs)
       regions.push(
-        config.admin ? adminRegion(loaded, config) : await kubernetesRegion(loaded, config, logger, extras),
+        config.admin
+          ? adminRegion(loaded, config)
+          : await kubernetesRegion(loaded, config, logger, extras, { signalsToOwner: true }),
       );
   } catch (error) {
     await Promise.allSettled(regions.map((r) => r.control.close()));
@@ -54,7 +56,10 @@ export async function regionNamed(
       "BAD_ARGUMENT",
       `--region ${name}: no such region in ${loaded.file}${configs.length > 0 ? ` (regions are ${configs.map((r) => r.name).join(", ")})` : " (it has no regions:)"}`,
     );
-  return config.admin ? adminRegion(loaded, config) : kubernetesRegion(loaded, config, logger, extras);
+  // One region alone (--region): its engine handles Ctrl-C as on a single cluster.
+  return config.admin
+    ? adminRegion(loaded, config)
+    : kubernetesRegion(loaded, config, logger, extras, { signalsToOwner: false });
 }
 
 function adminRegion(loaded: LoadedConfig, config: RegionConfig): Region {
@@ -92,6 +97,8 @@ async function kubernetesRegion(
   config: RegionConfig,
   logger: Logger,
   extras: RegionExtras,
+  /** In a fleet, the runner handles SIGINT and SIGTERM (it halts every region); alone, the engine does. */
+  options: { readonly signalsToOwner: boolean },
 ): Promise<Region> {
   // Loaded here, not at the top: a fleet of daemons never loads the Kubernetes client.
   const [{ createKubernetesEngine }, { createKubeClients, loadKubeConfig }, { kubernetesSection }] =
@@ -117,6 +124,7 @@ async function kubernetesRegion(
   return {
     name: config.name,
     control: new EngineControl({
+      signalsToOwner: options.signalsToOwner,
       engine: built.engine,
       finish: () => built.settle(),
       leave: () => built.close(),
@@ -161,6 +169,8 @@ export function regionalConfig(loaded: LoadedConfig, region: RegionConfig): Load
     namespace: own.namespace ?? base.namespace,
     context: own.context ?? base.context,
     kubeconfig: own.kubeconfig ?? base.kubeconfig,
+    preview: own.preview ?? base.preview,
+    switchProbe: own.switchProbe ?? base.switchProbe,
     autoscaling: region.autoscaling ?? base.autoscaling,
   };
   return {

@@ -11,7 +11,10 @@ import { describe, expect, it } from "vitest";
 
 const SRC = resolve(import.meta.dirname, "../../src");
 
-/** Lower first. A room is a folder of src/ (platforms/* and router/* count as their parent's sub-rooms). */
+/**
+ * Lower first. A room is a folder of src/ (platforms/* count as their parent's sub-rooms; fleet/model, the
+ * fleet's data, is a room of its own below the dashboard that shows it).
+ */
 const RANKS: Readonly<Record<string, number>> = {
   "(root)": 0, // colour, errors, duration, log: words every room uses
   config: 1,
@@ -23,6 +26,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "platforms/kubernetes": 3,
   router: 3,
   report: 4, // charts the analysis's samples
+  "fleet/model": 4, // a fleet deploy's record and view: data the runner, the CLI and the dashboard share
   compose: 5, // the composition root: config + one platform's parts -> an engine
   dashboard: 5,
   daemon: 6,
@@ -37,6 +41,7 @@ function roomOf(file: string): string {
   const parts = relative(SRC, file).split("/");
   if (parts.length === 1) return "(root)";
   if (parts[0] === "platforms" && parts.length > 2) return `platforms/${parts[1]}`;
+  if (parts[0] === "fleet" && parts[1] === "model" && parts.length > 2) return "fleet/model";
   return parts[0] as string;
 }
 

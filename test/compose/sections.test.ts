@@ -335,7 +335,12 @@ const SECTIONS: Record<
         regions: [
           {
             name: "eu",
-            kubernetes: { context: "eu-ctx", namespace: "shop-eu" },
+            kubernetes: {
+              context: "eu-ctx",
+              namespace: "shop-eu",
+              preview: "10.0.0.5:30081",
+              switchProbe: { url: "http://10.0.0.5:30080/" },
+            },
             replicas: 5,
             autoscaling: { maxReplicas: 9 },
           },
@@ -348,6 +353,8 @@ const SECTIONS: Record<
       expect(eu.config.kubernetes).toMatchObject({
         context: "eu-ctx",
         namespace: "shop-eu",
+        preview: "10.0.0.5:30081",
+        switchProbe: { url: "http://10.0.0.5:30080/" },
         autoscaling: { maxReplicas: 9 },
       });
       expect(eu.config.regions).toBeUndefined();

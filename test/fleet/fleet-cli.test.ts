@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import type { FleetRecord } from "../../src/fleet/fleet-record.js";
+import type { FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../helpers/eventually.js";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import type { Daemon } from "../../src/daemon/daemon.js";
 import { isProcessAlive, readDaemonInfo } from "../../src/daemon/state-files.js";
-import { describeRegions, type FleetRecord } from "../../src/fleet/fleet-record.js";
+import { describeRegions, type FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import type { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
 import { silentLogger } from "../../src/log.js";

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadConfig } from "../../src/config/load.js";
-import type { FleetRecord } from "../../src/fleet/fleet-record.js";
+import type { FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
 import { silentLogger } from "../../src/log.js";

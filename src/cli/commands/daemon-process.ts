@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../../config/load.js";
+import { AdminClient } from "../../control/admin-client.js";
 import type { Daemon } from "../../daemon/daemon.js";
 import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-files.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
@@ -11,7 +12,6 @@ import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
 import { type LogRotation, RotatingLog, rotateIfFull } from "../../process/rotating-log.js";
 import { redactSecrets } from "../../secrets.js";
-import { AdminClient } from "../../control/admin-client.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
 /** Set by `cutover up` for the daemon it starts: the daemon then writes daemon.log itself, rotated by size. */

@@ -1,6 +1,6 @@
+import type { ControlPlane, OperationKind } from "../../control/control-plane.js";
 import type { DeployRecord } from "../../engine/lifecycle.js";
 import { CutoverError } from "../../errors.js";
-import type { ControlPlane, OperationKind } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 import { DeployProgress } from "../progress.js";
 import { renderRecord, summary } from "../render.js";

@@ -2,16 +2,17 @@ import { constants } from "node:os";
 import { destination, type Logger, pino } from "pino";
 import { redactSecrets } from "../../config/interpolate.js";
 import type { LoadedConfig } from "../../config/load.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 import type { DeployRecord } from "../../engine/lifecycle.js";
 import { CutoverError } from "../../errors.js";
-import type { FleetRecord } from "../../fleet/fleet-record.js";
-import { Fleet, runnerAlive } from "../../fleet/fleet-runner.js";
+import { Fleet } from "../../fleet/fleet-runner.js";
 import { liveVersion } from "../../fleet/live-version.js";
+import type { FleetRecord } from "../../fleet/model/fleet-record.js";
+import { readFleetView } from "../../fleet/read-fleet-view.js";
 import { regionNamed } from "../../fleet/regions-for-config.js";
-import type { ControlPlane } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 import { summary } from "../render.js";
-import { fleetChanges, type RegionView, renderFleetRecord, renderFleetStatus } from "../render-fleet.js";
+import { fleetChanges, renderFleetRecord, renderFleetStatus } from "../render-fleet.js";
 
 /*
  * The CLI's commands on a fleet (cutover.yaml with regions:): deploy in waves, and status, abort, rollback,
@@ -80,35 +81,30 @@ export async function fleetDeployCommand(
 /** `cutover status` on a fleet: every region's colours and versions, and the fleet deploy in progress or last. */
 export async function fleetStatusCommand(loaded: LoadedConfig, out: Output): Promise<number> {
   return withFleet(loaded, async (fleet) => {
-    const views = await regionViews(fleet);
-    const record = fleet.store.current();
-    const runnerGone = record !== null && record.phase === "Progressing" && !runnerAlive(record);
+    const view = await readFleetView(fleetViewSource(loaded, fleet), REGION_ANSWER_MS);
+    if (view.fleetDeployError) throw new CutoverError("STATE_CORRUPT", view.fleetDeployError);
+    const record = view.fleetDeploy;
     out.result(
       {
-        service: loaded.config.service,
-        fleetDeploy: record,
-        runnerGone,
-        regions: views.map((v) =>
-          "error" in v ? v : { region: v.region, ...v.status, liveVersion: liveVersion(v.status) },
+        ...view,
+        regions: view.regions.map((v) =>
+          "error" in v ? v : { ...v, ...v.status, liveVersion: liveVersion(v.status) },
         ),
       },
-      () => renderFleetStatus(views, record, runnerGone),
+      () => renderFleetStatus(view.regions, record, view.runnerGone),
     );
-    return views.some((v) => "error" in v) ? 1 : 0;
+    return view.regions.some((v) => "error" in v) ? 1 : 0;
   });
 }
 
-async function regionViews(fleet: Fleet): Promise<RegionView[]> {
-  return Promise.all(
-    fleet.regions.map(async (region): Promise<RegionView> => {
-      try {
-        return { region: region.name, status: await region.control.status() };
-      } catch (error) {
-        return { region: region.name, error: `${region.where}: ${(error as Error).message}` };
-      }
-    }),
-  );
-}
+/** How long `cutover status` waits for a region before it shows it as not answering. */
+const REGION_ANSWER_MS = 10_000;
+
+const fleetViewSource = (loaded: LoadedConfig, fleet: Fleet) => ({
+  service: loaded.config.service,
+  regions: fleet.regions,
+  store: fleet.store,
+});
 
 /** `cutover abort` on a fleet: halts the fleet deploy in progress (its runner, or here if it is gone). */
 export async function fleetAbortCommand(loaded: LoadedConfig, out: Output): Promise<number> {
@@ -155,8 +151,9 @@ export async function fleetRollbackCommand(loaded: LoadedConfig, out: Output): P
 export async function fleetPromoteCommand(loaded: LoadedConfig, out: Output): Promise<number> {
   return withFleet(loaded, async (fleet) => {
     const paused: string[] = [];
-    for (const view of await regionViews(fleet))
-      if ("status" in view && view.status.deploy?.phase === "Paused") paused.push(view.region);
+    const view = await readFleetView(fleetViewSource(loaded, fleet), REGION_ANSWER_MS);
+    for (const region of view.regions)
+      if ("status" in region && region.status.deploy?.phase === "Paused") paused.push(region.region);
     if (paused.length === 0)
       throw new CutoverError("NOT_PAUSED", "no region has a paused deploy (see `cutover status`)");
     const records = await Promise.all(paused.map((name) => fleet.region(name).control.promote()));

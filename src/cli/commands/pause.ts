@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import type { ControlPlane } from "../../control/control-plane.js";
 import { formatDuration } from "../../duration.js";
 import type { HoldResult, HoldState } from "../../engine/ports/traffic-router.js";
-import type { ControlPlane } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 
 export interface PauseCommandContext {

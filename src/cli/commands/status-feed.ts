@@ -1,9 +1,9 @@
 import type { LoadedConfig } from "../../config/load.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 import { readDaemonInfo, readToken } from "../../daemon/state-files.js";
 import type { DeployRecord } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { DaemonNotRunningError } from "../../errors.js";
-import type { ControlPlane } from "../../control/control-plane.js";
 
 /** What `status --watch` and `wait` hear: a whole status, a deploy's record, or "the colours changed". */
 export type FeedEvent =

@@ -1,10 +1,10 @@
 import type { Colour } from "../../colour.js";
 import type { LoadedConfig } from "../../config/load.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 import { type DeployRecord, isFinal } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { hasCode } from "../../errors.js";
 import { latestReport } from "../../report/report-location.js";
-import type { ControlPlane } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 import { changeKey, renderHistory, renderRecordedStatus, renderStatus, statusLine } from "../render.js";
 import { liveOrRecorded } from "./offline-state.js";

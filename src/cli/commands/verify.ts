@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { LoadedConfig } from "../../config/load.js";
+import { AdminClient } from "../../control/admin-client.js";
 import { parseDuration } from "../../duration.js";
 import { CutoverError } from "../../errors.js";
 import { AdminApiDriver } from "../../verify/admin-api-driver.js";
@@ -16,7 +17,6 @@ import { renderVerifyReport } from "../../verify/render-verify-report.js";
 import type { SwitchDriver } from "../../verify/switch-driver.js";
 import { checkLoadTarget } from "../../verify/target-guard.js";
 import type { LoadSettings } from "../../verify/verify-report.js";
-import { AdminClient } from "../../control/admin-client.js";
 import type { Output } from "../output.js";
 import { startDaemonInBackground } from "./daemon-process.js";
 

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { LoadedConfig } from "../../config/load.js";
+import type { ControlPlane } from "../../control/control-plane.js";
 import { formatDuration, parseDuration } from "../../duration.js";
 import { type DeployRecord, isFinal, waitsForPerson } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError } from "../../errors.js";
-import type { ControlPlane } from "../../control/control-plane.js";
 import type { Output } from "../output.js";
 import { summary } from "../render.js";
 import { statusFeed } from "./status-feed.js";
