@@ -110,6 +110,7 @@ export const ERRORS = {
   ),
 
   // Something cutover depends on is not there or does not answer.
+  ADMIN_CERTIFICATE: unavailable("a region's admin API answered with a certificate cutover cannot verify"),
   DAEMON_NOT_RUNNING: unavailable("the cutover daemon is not running or does not answer"),
   DATABASE_CONNECTION_LOST: unavailable("the connection to the database was lost during a migration"),
   DATABASE_UNREACHABLE: unavailable("the database could not be reached"),

@@ -3,6 +3,9 @@ import type { LoadedConfig } from "../config/load.js";
 import { readDaemonInfo, readToken } from "../daemon/state-files.js";
 import { CutoverError, DaemonNotRunningError, isErrorCode } from "../errors.js";
 
+/** Node's codes for a TLS certificate it cannot verify (self-signed, unknown issuer, wrong name, expired). */
+const UNTRUSTED_CERTIFICATE = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_INVALID/;
+
 /** The CLI's side of the admin API: finds the daemon through .cutover/daemon.json and sends the token. */
 export class AdminClient {
   readonly #base: string;
@@ -85,6 +88,11 @@ export class AdminClient {
         : await fetch(this.#base + path, init);
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      if (UNTRUSTED_CERTIFICATE.test(cause))
+        throw new CutoverError(
+          "ADMIN_CERTIFICATE",
+          `${this.#base} answered with a certificate that is not trusted (${cause}); name the CA that signed it (regions[].admin.ca: a PEM file)`,
+        );
       throw new DaemonNotRunningError(`${this.#base} did not answer: ${cause}`);
     }
     if (response.ok) return response;

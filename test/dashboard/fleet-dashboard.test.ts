@@ -19,7 +19,14 @@ import type { FleetView } from "../../src/fleet/model/fleet-view.js";
 import { readFleetView } from "../../src/fleet/read-fleet-view.js";
 import type { Region } from "../../src/fleet/region.js";
 import { silentLogger } from "../../src/log.js";
-import { fleetConfig, type RegionUnderTest, startRegions, stopRegions } from "../fleet/fleet-helpers.js";
+import {
+  deployWithin,
+  fleetConfig,
+  type RegionUnderTest,
+  startRegions,
+  stopRegions,
+  usersOnBlue,
+} from "../fleet/fleet-helpers.js";
 import { CLI, ROOT, runCli } from "../helpers/project.js";
 import { steadyLoad } from "../helpers/steady-load.js";
 import { WEB_DIR } from "./dashboard-daemon.js";
@@ -117,7 +124,8 @@ describe.skipIf(skip)(
     it("follows a fleet deploy of 2.0.0: Progressing, then Healthy with both waves passed and 2.0.0 in every region", async () => {
       const loads = regions.map((r) => steadyLoad(r.url, { ratePerSecond: 40, maxDurationMs: 40_000 }));
       try {
-        const deploy = fleet.deploy("2.0.0", new AbortController().signal);
+        await usersOnBlue(fleet);
+        const deploy = deployWithin(fleet, "2.0.0", 45_000);
         await page.locator("#fleet-phase[data-phase=Progressing]").waitFor({ timeout: 10_000 });
         const record = await deploy;
         expect(record.phase, record.reason).toBe("Healthy");
@@ -145,7 +153,7 @@ describe.skipIf(skip)(
 
     it("shows a region whose daemon is stopped as unreachable, with the reason, and the others as before", async () => {
       const b = regions[1] as RegionUnderTest;
-      await b.daemon.stop();
+      await b.stop();
       await page.locator("[data-region=b][data-state=unreachable]").waitFor({ timeout: 10_000 });
       expect(await text(page, "[data-region=b] [data-field=error]")).toMatch(
         new RegExp(`127\\.0\\.0\\.1:${b.project.admin}.*did not answer`),

@@ -7,23 +7,28 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
-import type { Daemon } from "../../src/daemon/daemon.js";
 import { isProcessAlive, readDaemonInfo } from "../../src/daemon/state-files.js";
-import { describeRegions, type FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import type { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
-import { silentLogger } from "../../src/log.js";
+import { describeRegions, type FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import { startDaemon } from "../helpers/daemon.js";
 import { eventually } from "../helpers/eventually.js";
 import { makeProject, type Project, runCli } from "../helpers/project.js";
 import type { LoadResult } from "../helpers/steady-load.js";
 
+/**
+ * A region: a real cutover daemon of its own, with its own folder, ports and state: in the test's process
+ * (quick to start), or with `processes: true` a process of its own (`cutover up`), as on its own machine.
+ */
 export interface RegionUnderTest {
   readonly name: string;
   readonly project: Project;
   /** Where its router serves users (router.listen): the region's endpoint in the fleet's cutover.yaml. */
   readonly url: string;
-  daemon: Daemon;
+  /** `cutover down`: the daemon stops its replicas and exits. */
+  stop(): Promise<void>;
+  /** Kills the daemon with SIGKILL; its replicas' guards stop them: the whole region goes down (processes only). */
+  kill(): Promise<void>;
 }
 
 export interface StartRegionsOptions {
@@ -33,6 +38,12 @@ export interface StartRegionsOptions {
    * project.listen.
    */
   readonly sharedPort?: boolean;
+  /**
+   * Each daemon a process of its own (`cutover up`): slower to start and stop, but the test's process then
+   * carries only the load and the runner (tests that count failed requests under load), and a region can be
+   * killed with -9.
+   */
+  readonly processes?: boolean;
 }
 
 /**
@@ -50,43 +61,6 @@ const REGION_ANALYSIS = `analysis:
   judge: { minSamples: 3 }
   report: { enabled: false }
 `;
-
-/** A region whose daemon is a process of its own (`cutover up`), so that it can be killed with -9. */
-export interface RegionProcess extends Omit<RegionUnderTest, "daemon"> {
-  /** Kills the daemon with SIGKILL; its replicas' guards stop them: the whole region goes down. */
-  kill(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export async function startRegionProcess(name: string): Promise<RegionProcess> {
-  const project = await regionProject({});
-  const up = await runCli(project, "up");
-  if (up.code !== 0) throw new Error(`cutover up for region ${name} failed: ${up.stderr}`);
-  const stateDir = loadConfig(project.config).stateDir;
-  return {
-    name,
-    project,
-    url: `http://127.0.0.1:${project.listen}`,
-    async kill() {
-      const info = readDaemonInfo(stateDir);
-      if (!info) throw new Error(`no daemon.json in ${stateDir}`);
-      process.kill(info.pid, "SIGKILL");
-      await eventually("the daemon is gone", () => !isProcessAlive(info.pid), 10_000);
-    },
-    async stop() {
-      await runCli(project, "down");
-    },
-  };
-}
-
-async function regionProject(releases: Record<string, Record<string, string>>): Promise<Project> {
-  const project = await makeProject({ extra: REGION_ANALYSIS, deploy: "  scaleDownDelay: 5m" });
-  // makeProject writes scaleDownDelay: 1s; a fleet keeps the old colour warm until the whole fleet is done.
-  const file = readFileSync(project.config, "utf8").replace("  scaleDownDelay: 1s\n", "");
-  writeFileSync(project.config, file);
-  for (const [version, env] of Object.entries({ "2.0.0": {}, ...releases })) project.release(version, env);
-  return project;
-}
 
 export async function startRegions(
   names: readonly string[],
@@ -108,9 +82,42 @@ export async function startRegions(
       writeFileSync(project.config, file);
       for (const [version, env] of Object.entries({ "2.0.0": {}, ...(releases[name] ?? {}) }))
         project.release(version, env);
-      return { name, project, url: `http://${listen}`, daemon: await startDaemon(project) };
+      const url = `http://${listen}`;
+      return options.processes ? upRegion(name, project, url) : inProcessRegion(name, project, url);
     }),
   );
+}
+
+async function inProcessRegion(name: string, project: Project, url: string): Promise<RegionUnderTest> {
+  const daemon = await startDaemon(project);
+  return {
+    name,
+    project,
+    url,
+    stop: () => daemon.stop(),
+    kill: () =>
+      Promise.reject(new Error(`region ${name} runs in the test's process: start it with processes: true`)),
+  };
+}
+
+async function upRegion(name: string, project: Project, url: string): Promise<RegionUnderTest> {
+  const up = await runCli(project, "up");
+  if (up.code !== 0) throw new Error(`cutover up for region ${name} failed: ${up.stderr}`);
+  const stateDir = loadConfig(project.config).stateDir;
+  return {
+    name,
+    project,
+    url,
+    async stop() {
+      await runCli(project, "down");
+    },
+    async kill() {
+      const info = readDaemonInfo(stateDir);
+      if (!info) throw new Error(`no daemon.json in ${stateDir}`);
+      process.kill(info.pid, "SIGKILL");
+      await eventually("the daemon is gone", () => !isProcessAlive(info.pid), 10_000);
+    },
+  };
 }
 
 /** A port below the ephemeral range that every one of `hosts` can listen on (see freePort in project.ts). */
@@ -152,10 +159,8 @@ export function fleetConfig(
 }
 
 export async function stopRegions(regions: readonly RegionUnderTest[]): Promise<void> {
-  await Promise.allSettled(regions.map((r) => r.daemon.stop()));
+  await Promise.allSettled(regions.map((r) => r.stop()));
 }
-
-export const quietLogger = silentLogger;
 
 /**
  * Runs a fleet deploy that the test halts after `ms` (a hang then fails with the record's reasons, not a
