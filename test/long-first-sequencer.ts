@@ -7,12 +7,15 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * overlap the short ones. A file missing from the list only runs later: nothing depends on this order.
  */
 const LONG_FIRST = [
+  "test/fleet/fleet-front.test.ts",
+  "test/fleet/fleet-cli.test.ts",
   "test/cli/cli.test.ts",
   "test/db/database-sync.test.ts",
   "test/engine/no-false-rollback.test.ts",
   "test/install/pack-install.test.ts",
   "test/cli/watch-wait.test.ts",
   "test/kubernetes/promote-across-runners.test.ts",
+  "test/fleet/fleet-traffic-manager.test.ts",
   "test/config/secrets.test.ts",
   "test/kubernetes/abandoned-deploy.test.ts",
   "test/engine/deploy.test.ts",

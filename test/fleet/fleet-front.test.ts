@@ -10,6 +10,7 @@ import type { BuiltinFrontConfig } from "../../src/config/fleet-schema.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
+import { describeRegions } from "../../src/fleet/model/fleet-record.js";
 import { type RunningFront, startGlobalFront } from "../../src/front/start-global-front.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../helpers/eventually.js";
@@ -132,13 +133,14 @@ describe("a fleet behind the global front", { timeout: 150_000 }, () => {
     // A region drained from the front still gets its own synthetic checks (as a monitor would send them):
     // each region's analysis judges its new colour on those.
     const probes = regions.map((r) =>
-      steadyLoad(`http://127.0.0.1:${r.project.listen}`, { ratePerSecond: 40, maxDurationMs: 60_000 }),
+      // Enough that each of b's own measurements (2 s) sees some 160 answers: 10% errors fail it at once.
+      steadyLoad(`http://127.0.0.1:${r.project.listen}`, { ratePerSecond: 80, maxDurationMs: 60_000 }),
     );
     try {
       await usersOnBlue(fleet);
       const record = await deployWithin(fleet, "2.0.0", 60_000);
       expect(record.phase).toBe("Aborted");
-      expect(record.reason).toMatch(/wave 2: b failed/);
+      expect(record.reason, describeRegions(record)).toMatch(/wave 2: b failed/);
       expect(record.regions.a?.state).toBe("rolled-back");
       expect(record.regions.b?.state).toBe("failed");
       expect(record.regions.c?.state).toBe("pending");
