@@ -99,6 +99,11 @@ export class Fleet {
         "NO_DEPLOY",
         "no fleet deploy is in progress; to send every region back to its previous version run `cutover rollback`",
       );
+    if (record.runner.host !== hostname())
+      throw new CutoverError(
+        "DEPLOY_IN_PROGRESS",
+        `fleet deploy ${record.id} is run by pid ${record.runner.pid} on ${record.runner.host}, not this machine; run \`cutover abort\` there (or stop that job: its runner halts on SIGINT or SIGTERM)`,
+      );
     if (runnerAlive(record)) {
       process.kill(record.runner.pid, "SIGTERM");
       return this.#waitForEnd(record.id, waitMs);
