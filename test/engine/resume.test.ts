@@ -4,8 +4,8 @@
  */
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineControl } from "../../src/control/engine-control.js";
 import { loadConfig } from "../../src/config/load.js";
+import { EngineControl } from "../../src/control/engine-control.js";
 import { Engine } from "../../src/engine/engine.js";
 import type { EngineOptions } from "../../src/engine/engine-options.js";
 import { localStateStore } from "../../src/engine/file-state-store.js";

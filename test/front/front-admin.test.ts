@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { CutoverError } from "../../src/errors.js";
-import type { FrontRegionState } from "../../src/front/global-front.js";
 import { BuiltinFrontClient, frontClientFor } from "../../src/front/builtin-front-client.js";
 import { REGION_HEADER } from "../../src/front/front-response-headers.js";
+import type { FrontRegionState } from "../../src/front/global-front.js";
 import { eventually } from "../helpers/eventually.js";
 import {
   adminCall,

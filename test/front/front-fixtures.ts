@@ -16,8 +16,8 @@ import {
   builtinFrontSchema,
   type RegionConfig,
 } from "../../src/config/fleet-schema.js";
-import type { FrontRegionState } from "../../src/front/global-front.js";
 import { REGION_HEADER } from "../../src/front/front-response-headers.js";
+import type { FrontRegionState } from "../../src/front/global-front.js";
 import { type RunningFront, startGlobalFront } from "../../src/front/start-global-front.js";
 import { silentLogger } from "../../src/log.js";
 import { eventually } from "../helpers/eventually.js";

@@ -65,7 +65,8 @@ describe("the global front under load", () => {
       `drain under load: ${answers.length} requests, ${failedAnswers(answers).length} failed; ${atDrain} reached eu before the drain returned, ${eu.requests - atDrain} after it; ${after.length} sent after it, ${reachedEu.length} of those at eu; the ${finished.length} held at eu: ${finished.join(", ")}`,
     );
     expect(failedAnswers(answers)).toEqual([]);
-    expect(after.length).toBeGreaterThan(200);
+    // Enough requests after the drain to show where they went (how many is the machine's, not the front's).
+    expect(after.length).toBeGreaterThan(20);
     expect(reachedEu).toEqual([]);
     expect(after.every((a) => a.region === "us")).toBe(true);
     expect(finished).toEqual(["200 eu", "200 eu", "200 eu"]);

@@ -4,8 +4,8 @@
  * the state the cluster holds. Two engines on one stand-in play the two runs.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { EngineControl } from "../../src/control/engine-control.js";
 import type { KubernetesEngine } from "../../src/compose/kubernetes-engine.js";
+import { EngineControl } from "../../src/control/engine-control.js";
 import type { DeployRecord } from "../../src/engine/lifecycle.js";
 import { eventually } from "../helpers/eventually.js";
 import { cliDeploy, currentOf, runningStepOf as runningStep, stopCliRuns } from "./cli-run.js";
