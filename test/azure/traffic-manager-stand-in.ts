@@ -45,7 +45,7 @@ import { EventEmitter, once } from "node:events";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
-import { generate } from "selfsigned";
+import { loopbackCertificate } from "../helpers/loopback-certificate.js";
 import { EndpointMonitor, type MonitorStatus, type ProbeSpec } from "./endpoint-monitor.js";
 
 export const API_VERSION = "2022-04-01";
@@ -132,16 +132,9 @@ export class TrafficManagerStandIn {
   }
 
   static async start(options: TrafficManagerStandInOptions): Promise<TrafficManagerStandIn> {
-    const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
-      keyType: "ec",
-      algorithm: "sha256",
-      extensions: [
-        { name: "basicConstraints", cA: true },
-        { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-      ],
-    });
-    const server = createServer({ key: pems.private, cert: pems.cert });
-    const standIn = new TrafficManagerStandIn(server, pems.cert, options);
+    const { cert, key } = await loopbackCertificate();
+    const server = createServer({ key, cert });
+    const standIn = new TrafficManagerStandIn(server, cert, options);
     server.on("request", (req: IncomingMessage, res: ServerResponse) => void standIn.#handle(req, res));
     server.listen(0, "127.0.0.1");
     await once(server, "listening");

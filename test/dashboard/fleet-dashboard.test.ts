@@ -21,6 +21,7 @@ import type { Region } from "../../src/fleet/region.js";
 import { silentLogger } from "../../src/log.js";
 import {
   deployWithin,
+  FLEET_ANALYSIS,
   fleetConfig,
   type RegionUnderTest,
   startRegions,
@@ -38,14 +39,7 @@ const FLEET = `waves:
   - [a]
   - [b]
 fleet: { bake: 1s, judgeInterval: 250ms }
-analysis:
-  minRequests: 20
-  conditions:
-    - { metric: errorRate, max: 0.05 }
-  # Errors only: on a shared 2-core machine a colour just started is slower for a while, which is no verdict.
-  judge: { minSamples: 3, metrics: [{ metric: errorRate, critical: true }] }
-  report: { enabled: false }
-`;
+${FLEET_ANALYSIS}`;
 
 /** The text of the first element `selector` finds ("" when it has none). */
 const text = async (page: Page, selector: string) =>

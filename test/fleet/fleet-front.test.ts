@@ -18,6 +18,7 @@ import { freePort } from "../helpers/project.js";
 import { type LoadResult, steadyLoad } from "../helpers/steady-load.js";
 import {
   deployWithin,
+  FLEET_ANALYSIS,
   failedRequests,
   fleetConfig,
   liveVersions,
@@ -49,14 +50,7 @@ async function fleetBehindFront(options: {
     regions,
     `${options.waves}
 fleet: { bake: 2s, judgeInterval: 250ms }
-analysis:
-  minRequests: 20
-  conditions:
-    - { metric: errorRate, max: 0.05 }
-  # Errors only: on a shared 2-core machine a colour just started is slower for a while, which is no verdict.
-  judge: { minSamples: 3, metrics: [{ metric: errorRate, critical: true }] }
-  report: { enabled: false }
-globalFront:
+${FLEET_ANALYSIS}globalFront:
   type: builtin
   listen: 127.0.0.1:${listen}
   admin: 127.0.0.1:${admin}

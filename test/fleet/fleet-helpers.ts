@@ -46,6 +46,16 @@ export interface StartRegionsOptions {
   readonly processes?: boolean;
 }
 
+/** The fleet's own judge in the tests' fleets (its analysis: section). */
+export const FLEET_ANALYSIS = `analysis:
+  minRequests: 20
+  conditions:
+    - { metric: errorRate, max: 0.05 }
+  # Errors only: on a shared 2-core machine a colour just started is slower for a while, which is no verdict.
+  judge: { minSamples: 3, metrics: [{ metric: errorRate, critical: true }] }
+  report: { enabled: false }
+`;
+
 /**
  * Each region's own post-switch analysis: a region judges its own new colour (errors above 5% fail it), as
  * a user's regions would; the fleet adds the comparison across regions.

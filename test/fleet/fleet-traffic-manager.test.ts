@@ -26,6 +26,7 @@ import { PROFILE, RESOURCE_GROUP, SUBSCRIPTION } from "../front/azure/fleet-conf
 import { type LoadResult, type SteadyLoad, steadyLoad } from "../helpers/steady-load.js";
 import {
   deployWithin,
+  FLEET_ANALYSIS,
   failedRequests,
   fleetConfig,
   liveVersions,
@@ -45,14 +46,7 @@ const credential: TokenCredential = {
 // back and restored. It also keeps the file within its time budget.
 const FLEET = `waves: [[a], [b, c]]
 fleet: { bake: 1s, judgeInterval: 250ms }
-analysis:
-  minRequests: 20
-  conditions:
-    - { metric: errorRate, max: 0.05 }
-  # Errors only: on a shared 2-core machine a colour just started is slower for a while, which is no verdict.
-  judge: { minSamples: 3, metrics: [{ metric: errorRate, critical: true }] }
-  report: { enabled: false }
-`;
+${FLEET_ANALYSIS}`;
 
 let regions: RegionUnderTest[] = [];
 let standIn: TrafficManagerStandIn | null = null;

@@ -10,12 +10,12 @@ import { request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { generate } from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
 import { silentLogger } from "../../src/log.js";
+import { loopbackCertificate } from "../helpers/loopback-certificate.js";
 import { type RegionUnderTest, startRegions, stopRegions } from "./fleet-helpers.js";
 
 let regions: RegionUnderTest[] = [];
@@ -30,15 +30,8 @@ afterEach(async () => {
 
 /** An https server on 127.0.0.1 that passes every request on to the region's admin API over loopback. */
 async function tlsTerminator(adminPort: number): Promise<{ port: number; cert: string }> {
-  const pems = await generate([{ name: "commonName", value: "127.0.0.1" }], {
-    keyType: "ec",
-    algorithm: "sha256",
-    extensions: [
-      { name: "basicConstraints", cA: true },
-      { name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }] },
-    ],
-  });
-  terminator = createServer({ key: pems.private, cert: pems.cert }, (req, res) => {
+  const { cert, key } = await loopbackCertificate();
+  terminator = createServer({ key, cert }, (req, res) => {
     const upstream = httpRequest(
       { host: "127.0.0.1", port: adminPort, path: req.url, method: req.method, headers: req.headers },
       (answer) => {
@@ -51,7 +44,7 @@ async function tlsTerminator(adminPort: number): Promise<{ port: number; cert: s
   });
   terminator.listen(0, "127.0.0.1");
   await once(terminator, "listening");
-  return { port: (terminator.address() as AddressInfo).port, cert: pems.cert };
+  return { port: (terminator.address() as AddressInfo).port, cert };
 }
 
 function fleetYaml(dir: string, port: number, token: string, ca: string | null): string {

@@ -9,7 +9,7 @@ import { byId, setText } from "./dom.js";
 import { LiveCharts } from "./live-charts.js";
 import { LiveStream, type StreamState } from "./live-stream.js";
 import { SyncLine } from "./sync-line.js";
-import { forgetToken, saveToken, takeToken } from "./token-store.js";
+import { askForToken, forgetToken, saveToken, takeToken } from "./token-store.js";
 
 const LIVE_URL = "/dashboard-api/live";
 const REPORT_URL = "/dashboard-api/report";
@@ -62,10 +62,7 @@ class DashboardPage {
   }
 
   #askForToken(problem: string | null): void {
-    for (const id of SECTIONS) byId(id).hidden = true;
-    if (problem) setText(byId("token-problem"), problem);
-    byId("token-form").hidden = false;
-    byId("token-input").focus();
+    askForToken(SECTIONS, problem);
   }
 
   #onState(state: StreamState, detail: string): void {

@@ -5,7 +5,7 @@ import { FleetDeployPanel } from "./fleet-deploy-panel.js";
 import { FleetFeed } from "./fleet-feed.js";
 import type { StreamState } from "./live-stream.js";
 import { RegionCards } from "./region-cards.js";
-import { forgetToken, saveToken, takeToken } from "./token-store.js";
+import { askForToken, forgetToken, saveToken, takeToken } from "./token-store.js";
 
 const FLEET_URL = "/dashboard-api/fleet";
 const EVERY_MS = 2_000;
@@ -49,10 +49,7 @@ class FleetPage {
   }
 
   #askForToken(problem: string | null): void {
-    for (const id of SECTIONS) byId(id).hidden = true;
-    if (problem) setText(byId("token-problem"), problem);
-    byId("token-form").hidden = false;
-    byId("token-input").focus();
+    askForToken(SECTIONS, problem);
   }
 
   #onState(state: StreamState, detail: string): void {

@@ -1,3 +1,5 @@
+import { byId, setText } from "./dom.js";
+
 /**
  * The admin token in the page: it arrives in the URL fragment (#token=..., never sent to the server),
  * is kept in this tab's sessionStorage, and the fragment is wiped from the address bar at once.
@@ -20,4 +22,12 @@ export function saveToken(token: string): void {
 
 export function forgetToken(): void {
   sessionStorage.removeItem(KEY);
+}
+
+/** Hides the page's `sections` and shows the token form, with `problem` (a refused token) when there is one. */
+export function askForToken(sections: readonly string[], problem: string | null): void {
+  for (const id of sections) byId(id).hidden = true;
+  if (problem) setText(byId("token-problem"), problem);
+  byId("token-form").hidden = false;
+  byId("token-input").focus();
 }
