@@ -146,6 +146,10 @@ export class Router implements TrafficRouter {
   inFlight(colour: Colour): number {
     return this.#lanes[colour].inFlight.size;
   }
+  /** Mirrored copies sent and not yet answered (the worker thread's queue). */
+  mirrorInFlight(): number {
+    return this.#mirrorThread?.inFlight ?? 0;
+  }
 
   metrics(): Promise<string> {
     return this.#metrics.metrics();
