@@ -2,9 +2,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { BuiltinFrontConfig } from "../config/fleet-schema.js";
 import { readToken } from "../daemon/state-files.js";
 import { CutoverError, isErrorCode } from "../errors.js";
-import type { FrontRegionState, GlobalFront } from "./global-front.js";
 import { httpUrl } from "../host-port.js";
 import { frontStateDir } from "./front-files.js";
+import type { FrontRegionState, GlobalFront } from "./global-front.js";
 
 export interface BuiltinFrontClientOptions {
   /** The front's admin API, e.g. http://127.0.0.1:7999. */

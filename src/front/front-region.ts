@@ -1,6 +1,6 @@
 import { Pool } from "undici";
-import type { FrontRegionState } from "./global-front.js";
 import type { RoutableRegion } from "./front-routing.js";
+import type { FrontRegionState } from "./global-front.js";
 
 /** Time allowed for a connection to a region to open; past it the request may go to the next region. */
 const CONNECT_TIMEOUT_MS = 5_000;

@@ -1,7 +1,7 @@
 import { CutoverError } from "../errors.js";
-import type { FrontRegionState } from "./global-front.js";
 import { writeDisabledRegions } from "./front-files.js";
 import type { FrontRegion } from "./front-region.js";
+import type { FrontRegionState } from "./global-front.js";
 
 /** The front's regions by name; drain and restore write the list of drained regions before they apply. */
 export class FrontRegions {

@@ -4,7 +4,6 @@ import type { BuiltinFrontConfig, RegionConfig } from "../config/fleet-schema.js
 import type { Address } from "../config/schema.js";
 import { readOrCreateToken } from "../daemon/state-files.js";
 import { ConfigError } from "../errors.js";
-import type { FrontRegionState } from "./global-front.js";
 import { closeServer } from "../router/listen.js";
 import { createFrontAdmin } from "./front-admin.js";
 import { readDisabledRegions } from "./front-files.js";
@@ -13,6 +12,7 @@ import { FrontMetrics } from "./front-metrics.js";
 import { FrontProxy } from "./front-proxy.js";
 import { FrontRegion } from "./front-region.js";
 import { FrontRegions } from "./front-regions.js";
+import type { FrontRegionState } from "./global-front.js";
 import { RegionProber } from "./region-prober.js";
 
 /** How long close() lets requests in flight finish before it cuts them. */

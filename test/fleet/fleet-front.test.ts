@@ -9,7 +9,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { BuiltinFrontConfig } from "../../src/config/fleet-schema.js";
 import { loadConfig } from "../../src/config/load.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
-import { liveVersion } from "../../src/fleet/live-version.js";
 import { describeRegions } from "../../src/fleet/model/fleet-record.js";
 import { type RunningFront, startGlobalFront } from "../../src/front/start-global-front.js";
 import { silentLogger } from "../../src/log.js";

@@ -13,10 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { loadConfig } from "../../src/config/load.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
-import { liveVersion } from "../../src/fleet/live-version.js";
-import type { FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import { silentLogger } from "../../src/log.js";
-import { eventually } from "../helpers/eventually.js";
 import { type LoadResult, type SteadyLoad, steadyLoad } from "../helpers/steady-load.js";
 import {
   type ClusterFixture,

@@ -13,7 +13,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AzureFrontConfig, RegionConfig } from "../../src/config/fleet-schema.js";
 import { type LoadedConfig, loadConfig } from "../../src/config/load.js";
 import { Fleet } from "../../src/fleet/fleet-runner.js";
-import { liveVersion } from "../../src/fleet/live-version.js";
 import type { FleetRecord } from "../../src/fleet/model/fleet-record.js";
 import {
   type AzureTrafficManagerFront,
