@@ -9,7 +9,7 @@ import { byId, setText } from "./dom.js";
 import { LiveCharts } from "./live-charts.js";
 import { LiveStream, type StreamState } from "./live-stream.js";
 import { SyncLine } from "./sync-line.js";
-import { askForToken, forgetToken, saveToken, takeToken } from "./token-store.js";
+import { askForToken, connectWithToken, forgetToken } from "./token-store.js";
 
 const LIVE_URL = "/dashboard-api/live";
 const REPORT_URL = "/dashboard-api/report";
@@ -33,18 +33,7 @@ class DashboardPage {
   #connected = false;
 
   start(): void {
-    byId<HTMLFormElement>("token-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const input = byId<HTMLInputElement>("token-input");
-      const token = input.value.trim();
-      input.value = "";
-      if (token === "") return;
-      saveToken(token);
-      this.#connect(token);
-    });
-    const token = takeToken();
-    if (token) this.#connect(token);
-    else this.#askForToken(null);
+    connectWithToken(SECTIONS, (token) => this.#connect(token));
     window.setInterval(() => this.#timeline.tick(this.#state.now()), 1000);
   }
 

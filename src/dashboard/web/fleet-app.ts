@@ -5,7 +5,7 @@ import { FleetDeployPanel } from "./fleet-deploy-panel.js";
 import { FleetFeed } from "./fleet-feed.js";
 import type { StreamState } from "./live-stream.js";
 import { RegionCards } from "./region-cards.js";
-import { askForToken, forgetToken, saveToken, takeToken } from "./token-store.js";
+import { askForToken, connectWithToken, forgetToken } from "./token-store.js";
 
 const FLEET_URL = "/dashboard-api/fleet";
 const EVERY_MS = 2_000;
@@ -21,18 +21,7 @@ class FleetPage {
   #said: string | null = null;
 
   start(): void {
-    byId<HTMLFormElement>("token-form").addEventListener("submit", (event) => {
-      event.preventDefault();
-      const input = byId<HTMLInputElement>("token-input");
-      const token = input.value.trim();
-      input.value = "";
-      if (token === "") return;
-      saveToken(token);
-      this.#connect(token);
-    });
-    const token = takeToken();
-    if (token) this.#connect(token);
-    else this.#askForToken(null);
+    connectWithToken(SECTIONS, (token) => this.#connect(token));
   }
 
   #connect(token: string): void {

@@ -31,3 +31,22 @@ export function askForToken(sections: readonly string[], problem: string | null)
   byId("token-form").hidden = false;
   byId("token-input").focus();
 }
+
+/**
+ * The page's start: the token form connects with what is typed into it; the token from the address (or this
+ * tab) connects at once, else the form is shown.
+ */
+export function connectWithToken(sections: readonly string[], connect: (token: string) => void): void {
+  byId<HTMLFormElement>("token-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = byId<HTMLInputElement>("token-input");
+    const token = input.value.trim();
+    input.value = "";
+    if (token === "") return;
+    saveToken(token);
+    connect(token);
+  });
+  const token = takeToken();
+  if (token) connect(token);
+  else askForToken(sections, null);
+}
