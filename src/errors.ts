@@ -77,6 +77,11 @@ export const ERRORS = {
 
   // Refused because of the state of the deploy, the service or the database.
   ALREADY_RUNNING: refused("a cutover daemon already runs for this state folder"),
+  DATAPLANE_ATTACHED: refused("another daemon is attached to the data plane process"),
+  DATAPLANE_STRANGER: refused(
+    "the state folder names a live process that does not answer as cutover's data plane",
+  ),
+  HANDOVER_DURING_DEPLOY: refused("`cutover up` would replace a daemon while it runs a deploy"),
   ASKED: refused("the holder of the deploy has already been asked to abort it"),
   DEPLOY_IN_PROGRESS: refused("another deploy is in progress"),
   EMBEDDED_DATABASE_BUSY: refused("another process has the embedded database's data folder open"),
@@ -134,6 +139,7 @@ export const ERRORS = {
   ANALYSIS_FAILED: failed("the analysis judged the new version worse"),
   BAD_DEPLOY_ID: failed("a deploy id that cannot name a Kubernetes ConfigMap"),
   DAEMON_FAILED: failed("the cutover daemon did not start, or exited"),
+  DATAPLANE_FAILED: failed("the data plane process did not start, or stopped answering"),
   FRONT_NOT_CONFIRMED: failed(
     "the global front did not confirm a region drained or restored before the wait was stopped",
   ),

@@ -5,7 +5,6 @@
 // command that uses it, so `cutover --version` or `cutover status` never pays for the others.
 // test/install/cli-startup.test.ts checks that `--version` stays that way.
 import { readFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Command, CommanderError, Option } from "commander";
 import { redactSecrets, redactStandardStreams } from "../config/interpolate.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -111,24 +110,32 @@ program
   .command("up")
   .description("start the router and supervisor daemon, serving the current version")
   .option("--foreground", "run the daemon in this process instead of in the background")
-  .action(async (options: { foreground?: boolean }) => {
+  .option("--replace", "replace a running daemon of the same cutover (one of another is replaced anyway)")
+  .action(async (options: { foreground?: boolean; replace?: boolean }) => {
     const loaded = config();
-    const { runDaemonInForeground, runningDaemonPid, startDaemonInBackground } = await import(
+    const { runDaemonInForeground, runningDaemonPid, startDaemonInBackground, handOver } = await import(
       "./commands/daemon-process.js"
     );
     if (options.foreground) return runDaemonInForeground(loaded);
     const pid = runningDaemonPid(loaded);
+    const { renderStatus } = await import("./render.js");
     if (pid !== null) {
-      const [{ AdminClient }, { renderStatus }] = await Promise.all([
-        import("../control/admin-client.js"),
-        import("./render.js"),
-      ]);
-      const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
-      output().result(status, () => `already up (pid ${pid})\n${renderStatus(status)}`);
+      const handover = await handOver(loaded, pid, options.replace === true);
+      if (handover === null) {
+        const { AdminClient } = await import("../control/admin-client.js");
+        const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
+        output().result(status, () => `already up (pid ${pid})\n${renderStatus(status)}`);
+        return;
+      }
+      output().result({ ...handover.status, replaced: pid }, () =>
+        [
+          `cutover up (pid ${handover.pid}) took over from the daemon of pid ${pid} (${handover.from}); traffic went on throughout`,
+          renderStatus(handover.status),
+        ].join("\n"),
+      );
       return;
     }
     const started = await startDaemonInBackground(loaded);
-    const { renderStatus } = await import("./render.js");
     const { listen, preview, admin } = loaded.config.router;
     output().result(started.status, () =>
       [
@@ -150,24 +157,23 @@ program
 
 program
   .command("down")
-  .description("stop both colours, the router and the daemon")
+  .description("stop both colours, the router and the daemon (with the daemon gone, the data plane it left)")
   .action(async () => {
     const loaded = config();
-    const { runningDaemonPid } = await import("./commands/daemon-process.js");
-    const pid = runningDaemonPid(loaded);
-    if (pid === null) {
+    const { stopEverything } = await import("./commands/daemon-process.js");
+    const stopped = await stopEverything(loaded);
+    if (stopped.daemon === null && stopped.dataPlane === null) {
       output().result({ stopped: false }, () => "cutover is not running");
       return;
     }
-    const { AdminClient } = await import("../control/admin-client.js");
-    await AdminClient.forConfig(loaded).post("/shutdown");
-    const { isProcessAlive } = await import("../daemon/state-files.js");
-    // Until the process has exited, not only until it removed daemon.json (its last step before exiting).
-    const running = () => runningDaemonPid(loaded) === pid || isProcessAlive(pid);
-    const deadline = Date.now() + 60_000;
-    while (running() && Date.now() < deadline) await sleep(50);
-    if (running()) throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
-    output().result({ stopped: true, pid }, () => `stopped (pid ${pid})`);
+    const what = [
+      stopped.daemon === null ? null : `daemon pid ${stopped.daemon}`,
+      stopped.dataPlane === null ? null : `data plane pid ${stopped.dataPlane}`,
+    ].filter((w) => w !== null);
+    output().result(
+      { stopped: true, pid: stopped.daemon, dataPlane: stopped.dataPlane },
+      () => `stopped (${what.join(", ")})`,
+    );
   });
 
 program

@@ -5,6 +5,7 @@ import { RouterMetricSource } from "../analysis/sources/router-metric-source.js"
 import type { LoadedConfig } from "../config/load.js";
 import { localStateStore } from "../engine/file-state-store.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
+import type { ProcessRunner } from "../process/process-runner.js";
 import { createDataPlane } from "../router/create-data-plane.js";
 import type { DataPlane } from "../router/data-plane.js";
 import type { PlatformParts } from "./platform-parts.js";
@@ -19,10 +20,19 @@ export interface LocalParts extends PlatformParts {
   readonly router: DataPlane;
 }
 
-/** Builds (does not start) the local platform and its data plane, wired so ready replicas enter rotation. */
-export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
+/** Where the daemon's data plane and replicas run: the data plane process (src/dataplane), when not this process. */
+export interface DataPlaneSeat {
+  readonly dataPlane: DataPlane;
+  readonly runner: ProcessRunner;
+}
+
+/**
+ * Builds (does not start) the local platform and its data plane, wired so ready replicas enter rotation.
+ * Without `seat`, both run in this process and die with it.
+ */
+export function localParts(loaded: LoadedConfig, logger: Logger, seat?: DataPlaneSeat): LocalParts {
   const { config, stateDir, dir } = loaded;
-  const router = createDataPlane(loaded, logger);
+  const router = seat?.dataPlane ?? createDataPlane(loaded, logger);
   const platform = new LocalPlatform({
     start: config.start,
     health: config.health,
@@ -30,6 +40,7 @@ export function localParts(loaded: LoadedConfig, logger: Logger): LocalParts {
     logDir: join(stateDir, LOG_DIR),
     logRotation: { maxBytes: config.logs.maxSize, keep: config.logs.keep },
     logger,
+    ...(seat ? { runner: seat.runner } : {}),
   });
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
   return {

@@ -5,7 +5,7 @@ import { address } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
 import { dnsLabel } from "./dns-label.js";
-import { duration } from "./duration-field.js";
+import { duration, optionalDuration } from "./duration-field.js";
 import { fleetSchema, globalFrontSchema, regionSchema, waveSchema } from "./fleet-schema.js";
 import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
 
@@ -94,6 +94,10 @@ export const routerSchema = z
       })
       .prefault({})
       .meta({ description: "Retries by the built-in router of requests whose replica died under them." }),
+    orphanTimeout: optionalDuration().meta({
+      description:
+        "The router and the replicas run in a process of their own that keeps serving while the daemon is away (a crash, a restart, an upgrade). With this set, they stop once no daemon has been attached for this long; left out: they serve on until `cutover down`.",
+    }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:
         "builtin: cutover's own proxy; haproxy: a HAProxy driven through its runtime API (no reloads).",

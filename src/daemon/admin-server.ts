@@ -67,8 +67,8 @@ export class AdminServer {
       ["POST /rollback", (_req, res, body) => this.#start(res, body, () => this.#o.engine.rollback())],
       ["POST /promote", async (_q, res) => sendJson(res, 200, await this.#o.engine.promote())],
       ["POST /abort", async (_q, res) => sendJson(res, 200, await this.#o.engine.abort())],
-      ["POST /pause", async (_q, res, body) => sendJson(res, 200, this.#pause(body))],
-      ["POST /resume", async (_q, res) => sendJson(res, 200, this.#resume())],
+      ["POST /pause", async (_q, res, body) => sendJson(res, 200, await this.#pause(body))],
+      ["POST /resume", async (_q, res) => sendJson(res, 200, await this.#resume())],
       ["GET /events", async (req, res) => this.#events(req, res)],
       ["GET /metrics", async (_q, res) => this.#metrics(res)],
       ["POST /shutdown", async (_q, res) => this.#shutdown(res)],
@@ -162,15 +162,15 @@ export class AdminServer {
   }
 
   /** Holds new requests until `cutover resume` or the timeout; answers the hold's state. */
-  #pause(body: unknown): HoldState {
+  async #pause(body: unknown): Promise<HoldState> {
     const hold = this.#hold();
     const { timeoutMs, reason } = pauseRequest(body);
-    hold.hold(timeoutMs, reason);
+    await hold.hold(timeoutMs, reason);
     return hold.holding() as HoldState;
   }
 
   /** Releases a person's hold; a database switchover's is its own to release (it knows when it is safe). */
-  #resume(): HoldResult {
+  async #resume(): Promise<HoldResult> {
     const hold = this.#hold();
     const current = hold.holding();
     if (current?.reason.startsWith(SWITCHOVER_HOLD))
@@ -178,7 +178,7 @@ export class AdminServer {
         "HOLD_ACTIVE",
         `requests are held by a ${current.reason}, which releases them itself within database.switchoverTimeout (at ${new Date(current.releaseAt).toISOString()} at the latest); \`cutover resume\` releases only a \`cutover pause\``,
       );
-    return hold.release();
+    return await hold.release();
   }
 
   #hold(): RequestHold {

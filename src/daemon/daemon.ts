@@ -1,17 +1,19 @@
 import type { Logger } from "pino";
 import type { ColourSampler } from "../analysis/colour-sampler.js";
+import { cutoverBuild } from "../build.js";
 import { type ComposedEngine, composeEngine } from "../compose/compose-engine.js";
 import { type LocalParts, localParts } from "../compose/local-parts.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
 import { Dashboard } from "../dashboard/dashboard.js";
+import { type AttachedDataPlane, attachDataPlane } from "../dataplane/dataplane-launch.js";
+import type { RemoteDataPlane } from "../dataplane/remote-data-plane.js";
 import type { Engine } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
 import { httpUrl } from "../host-port.js";
 import { logFailure } from "../log.js";
 import type { LocalPlatform } from "../platforms/local/local-platform.js";
 import { attachedReportDir } from "../report/report-location.js";
-import type { DataPlane } from "../router/data-plane.js";
 import { AdminServer } from "./admin-server.js";
 import {
   isProcessAlive,
@@ -35,7 +37,7 @@ const url = (a: Address) => httpUrl(a);
  */
 export class Daemon {
   readonly engine: Engine;
-  readonly router: DataPlane;
+  readonly router: RemoteDataPlane;
   readonly platform: LocalPlatform;
   readonly admin: AdminServer;
   readonly dashboard: Dashboard;
@@ -46,9 +48,18 @@ export class Daemon {
   readonly #stopped: Promise<void>;
   #resolveStopped!: () => void;
 
-  private constructor(options: DaemonOptions, parts: LocalParts, composed: ComposedEngine) {
+  /** Whether this daemon took over a data plane process an earlier daemon left (rather than starting one). */
+  readonly adopted: boolean;
+
+  private constructor(
+    options: DaemonOptions,
+    parts: LocalParts,
+    composed: ComposedEngine,
+    seat: AttachedDataPlane,
+  ) {
     this.#o = options;
-    this.router = parts.router;
+    this.router = seat.dataPlane;
+    this.adopted = seat.adopted;
     this.platform = parts.platform;
     this.engine = composed.engine;
     this.#composed = composed;
@@ -83,7 +94,11 @@ export class Daemon {
     });
   }
 
-  /** Starts everything and serves the active colour; refuses when another daemon owns the state folder. */
+  /**
+   * Starts everything and serves the active colour; refuses when another daemon owns the state folder. The
+   * router and the replicas run in the data plane process: started now, or, when an earlier daemon left one
+   * (a crash, a restart, an upgrade), taken over with the replicas it kept running.
+   */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const { stateDir, config } = options.loaded;
     const running = readDaemonInfo(stateDir);
@@ -93,10 +108,19 @@ export class Daemon {
         `a cutover daemon (pid ${running.pid}) already runs for ${stateDir}; use it, or \`cutover down\` first`,
       );
     }
-    const parts = localParts(options.loaded, options.logger);
-    const daemon = new Daemon(options, parts, await composeEngine(options.loaded, parts, options.logger));
+    const seat = await attachDataPlane(options.loaded, options.logger);
+    let daemon: Daemon;
     try {
-      await daemon.router.start();
+      const parts = localParts(options.loaded, options.logger, seat);
+      if (seat.found.length > 0) await parts.platform.adopt(seat.found);
+      daemon = new Daemon(options, parts, await composeEngine(options.loaded, parts, options.logger), seat);
+    } catch (error) {
+      // What an earlier daemon left serves on; a data plane started for nothing stops.
+      if (seat.adopted) seat.dataPlane.detach();
+      else await seat.dataPlane.close();
+      throw error;
+    }
+    try {
       await daemon.admin.start();
       daemon.#sampler.start();
       writeDaemonInfo(stateDir, {
@@ -105,10 +129,11 @@ export class Daemon {
         listen: url(config.router.listen),
         preview: url(config.router.preview),
         startedAt: new Date().toISOString(),
+        build: cutoverBuild().id,
       });
       await daemon.engine.up();
     } catch (error) {
-      await daemon.stop();
+      await (daemon.adopted ? daemon.leave() : daemon.stop());
       throw error;
     }
     return daemon;
@@ -119,20 +144,36 @@ export class Daemon {
     return this.#stopped;
   }
 
+  /** Stops everything: both colours, the router and the data plane process, then this daemon (`cutover down`, Ctrl-C). */
   stop(): Promise<void> {
-    this.#stopping ??= this.#stop();
+    this.#stopping ??= this.#stop(true);
     return this.#stopping;
   }
 
-  async #stop(): Promise<void> {
+  /**
+   * This daemon exits; the data plane process serves on with the replicas in rotation, for the next daemon
+   * to take over (SIGTERM: systemd's stop and restart, an upgrade's handover). A deploy in progress ends as
+   * when the daemon stops.
+   */
+  leave(): Promise<void> {
+    this.#stopping ??= this.#stop(false);
+    return this.#stopping;
+  }
+
+  async #stop(everything: boolean): Promise<void> {
     const log = this.#o.logger;
-    log.info("stopping");
+    log.info(everything ? "stopping" : "leaving; the data plane serves on");
     this.#sampler.stop();
     this.dashboard.close();
     const quietly = (what: string) => logFailure(log, what);
     await this.#composed.close(async () => {
-      await this.platform.close().catch(quietly("platform close"));
-      await this.router.close().catch(quietly("router close"));
+      if (everything) {
+        await this.platform.close().catch(quietly("platform close"));
+        await this.router.close().catch(quietly("router close"));
+      } else {
+        await this.platform.detach().catch(quietly("platform detach"));
+        this.router.detach();
+      }
       await this.admin.close().catch(quietly("admin close"));
     });
     removeDaemonInfo(this.#o.loaded.stateDir, process.pid);

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../engine/atomic-write.js";
 
+export { isProcessAlive } from "../process/process-alive.js";
+
 export const TOKEN_FILE = "token";
 export const DAEMON_FILE = "daemon.json";
 export const DAEMON_LOG = "daemon.log";
@@ -14,6 +16,8 @@ export interface DaemonInfo {
   readonly listen: string;
   readonly preview: string;
   readonly startedAt: string;
+  /** The cutover it runs (build.ts): `cutover up` of another build hands over to itself. */
+  readonly build?: string;
 }
 
 /** The admin API's bearer token: random, stored with mode 0600, made once per state folder. */
@@ -51,20 +55,4 @@ export function readDaemonInfo(stateDir: string): DaemonInfo | null {
 export function removeDaemonInfo(stateDir: string, pid: number): void {
   const info = readDaemonInfo(stateDir);
   if (info?.pid === pid) rmSync(join(stateDir, DAEMON_FILE), { force: true });
-}
-
-/** Whether `pid` runs. A zombie (killed, not yet reaped by its parent) counts as gone. */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-  try {
-    // /proc/<pid>/stat: "pid (comm) S ..."; the state letter follows the last ")".
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no /proc (macOS): kill(0) is all we know
-  }
 }

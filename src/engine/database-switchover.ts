@@ -47,7 +47,7 @@ export async function switchWithDatabase(
     c.signal?.throwIfAborted();
     const deadline = Date.now() + timeoutMs;
     // The hold's own timeout is a safety net a little past ours: whatever happens, requests are released.
-    hold.hold(timeoutMs + 5_000, `${SWITCHOVER_HOLD} ${from} -> ${to}`);
+    await hold.hold(timeoutMs + 5_000, `${SWITCHOVER_HOLD} ${from} -> ${to}`);
     since = hold.holding()?.since ?? null;
     if (!(await hold.quiet(from, timeoutMs)))
       throw new CutoverError(
@@ -64,7 +64,7 @@ export async function switchWithDatabase(
         `the hold of new requests ended before the switch (after database.switchoverTimeout); traffic and writes stay on ${from}`,
       );
     const result = await router.switchTo(to);
-    const released = hold.release();
+    const released = await hold.release();
     done = true;
     await sync
       .afterSwitch(from, to)
@@ -87,7 +87,7 @@ export async function switchWithDatabase(
   } finally {
     if (!done) {
       if (ours()) {
-        const back = hold.release();
+        const back = await hold.release();
         logger.warn(
           { deploy: c.deployId, from, to, heldMs: back.heldMs, held: back.held },
           `database switchover failed: held requests went to ${from}`,

@@ -1,3 +1,4 @@
+import type { Colour } from "../colour.js";
 import type { Address } from "../config/schema.js";
 import type { TrafficRouter } from "../engine/ports/traffic-router.js";
 
@@ -11,6 +12,8 @@ export interface DataPlane extends TrafficRouter {
   /** Per-colour Prometheus text (cutover_requests_total{colour,status}, ...). */
   metrics(): Promise<string>;
   readonly metricsContentType: string;
+  /** Ids of the replicas of `colour` in rotation (the last setEndpoints). */
+  inRotation(colour: Colour): readonly string[];
   address(): Address;
   previewAddress(): Address | null;
 }

@@ -128,6 +128,10 @@ export class Router implements TrafficRouter {
     );
   }
 
+  inRotation(colour: Colour): readonly string[] {
+    return this.#lanes[colour].replicas.endpoints.map((endpoint) => endpoint.id);
+  }
+
   switchTo(colour: Colour): SwitchResult {
     const from = this.#active.switchTo(colour);
     const at = Date.now();

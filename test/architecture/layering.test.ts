@@ -26,6 +26,7 @@ const RANKS: Readonly<Record<string, number>> = {
   "platforms/kubernetes": 3,
   router: 3,
   report: 4, // charts the analysis's samples
+  dataplane: 4, // the process that keeps the router and the replicas running while the daemon is away, and its client
   "fleet/model": 4, // a fleet deploy's record and view: data the runner, the CLI and the dashboard share
   compose: 5, // the composition root: config + one platform's parts -> an engine
   dashboard: 5,

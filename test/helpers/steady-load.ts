@@ -18,6 +18,10 @@ export interface LoadResult {
 
 export interface SteadyLoad {
   stop(): Promise<LoadResult>;
+  /** Requests answered or failed so far. */
+  done(): number;
+  /** Failures so far. */
+  failed(): number;
 }
 
 export function steadyLoad(
@@ -75,6 +79,8 @@ export function steadyLoad(
     }
   })();
   return {
+    done: () => latencies.length + failures.length,
+    failed: () => failures.length,
     async stop() {
       running = false;
       await loop;

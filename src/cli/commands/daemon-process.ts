@@ -7,6 +7,7 @@ import type { LoadedConfig } from "../../config/load.js";
 import { AdminClient } from "../../control/admin-client.js";
 import type { Daemon } from "../../daemon/daemon.js";
 import { DAEMON_LOG, isProcessAlive, readDaemonInfo } from "../../daemon/state-files.js";
+import { isFinal } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
 import { CutoverError } from "../../errors.js";
 import { createLogger } from "../../log.js";
@@ -52,7 +53,7 @@ function daemonLogger(loaded: LoadedConfig) {
   return createLogger({ to });
 }
 
-/** Runs the daemon in this process until SIGTERM/SIGINT or `cutover down`. */
+/** Runs the daemon in this process until SIGTERM (it leaves), SIGINT or `cutover down` (everything stops). */
 export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void> {
   // Loaded here, not at the top: every other command would pay for the router, analysis and reports.
   const { Daemon } = await import("../../daemon/daemon.js");
@@ -64,9 +65,10 @@ export async function runDaemonInForeground(loaded: LoadedConfig): Promise<void>
     logger.error({ err: (error as Error).message }, "the daemon could not start");
     throw error;
   }
-  const stop = () => void daemon.stop();
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  // SIGTERM (systemd's stop and restart, `kill`, an upgrade's handover): this daemon leaves, and the data
+  // plane process serves on for the next one. Ctrl-C in a terminal, like `cutover down`, stops everything.
+  process.once("SIGTERM", () => void daemon.leave());
+  process.once("SIGINT", () => void daemon.stop());
   await daemon.stopped;
 }
 
@@ -122,4 +124,60 @@ function daemonFailed(what: string, logPath: string): CutoverError {
 export function runningDaemonPid(loaded: LoadedConfig): number | null {
   const info = readDaemonInfo(loaded.stateDir);
   return info && isProcessAlive(info.pid) ? info.pid : null;
+}
+
+/** Waits until `pid` has exited; false at the deadline. */
+async function exited(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isProcessAlive(pid) && Date.now() < deadline) await sleep(50);
+  return !isProcessAlive(pid);
+}
+
+/**
+ * `cutover down`: the daemon stops both colours, the router and the data plane process; with no daemon
+ * alive, the data plane process it left is asked directly. Resolves once every process has exited.
+ */
+export async function stopEverything(
+  loaded: LoadedConfig,
+): Promise<{ daemon: number | null; dataPlane: number | null }> {
+  const { readDataPlaneInfo } = await import("../../dataplane/dataplane-files.js");
+  const { stopDataPlane } = await import("../../dataplane/dataplane-launch.js");
+  const plane = readDataPlaneInfo(loaded.stateDir);
+  const pid = runningDaemonPid(loaded);
+  if (pid !== null) {
+    await AdminClient.forConfig(loaded).post("/shutdown");
+    // Until the process has exited, not only until it removed daemon.json (its last step before exiting).
+    if (!(await exited(pid, 60_000)))
+      throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) is still running`);
+    if (plane && (await exited(plane.pid, 10_000))) return { daemon: pid, dataPlane: plane.pid };
+  }
+  // No daemon, or one that died before its data plane stopped.
+  return { daemon: pid, dataPlane: await stopDataPlane(loaded.stateDir) };
+}
+
+/**
+ * `cutover up` while a daemon runs: a daemon of another cutover (an upgrade), or any with --replace, is
+ * asked to leave (SIGTERM: the data plane process and the replicas go on), and a new one started here takes
+ * them over. Null when there is nothing to do (the same cutover, no --replace). Refused while a deploy runs.
+ */
+export async function handOver(
+  loaded: LoadedConfig,
+  pid: number,
+  replace: boolean,
+): Promise<{ pid: number; from: string; status: ServiceStatus } | null> {
+  const { cutoverBuild } = await import("../../build.js");
+  const running = readDaemonInfo(loaded.stateDir);
+  const from = running?.build ?? "a cutover that does not say its build";
+  if (!replace && from === cutoverBuild().id) return null;
+  const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
+  if (status.deploy !== null && !isFinal(status.deploy.phase))
+    throw new CutoverError(
+      "HANDOVER_DURING_DEPLOY",
+      `the daemon (pid ${pid}) runs ${status.deploy.kind} ${status.deploy.id}; wait for it to end (\`cutover wait\`) or \`cutover abort\` it, then run \`cutover up\` again`,
+    );
+  process.kill(pid, "SIGTERM");
+  if (!(await exited(pid, 60_000)))
+    throw new CutoverError("STOP_TIMEOUT", `the daemon (pid ${pid}) did not leave within 60 s of SIGTERM`);
+  const started = await startDaemonInBackground(loaded);
+  return { ...started, from };
 }

@@ -1,5 +1,7 @@
 import { writeFileSync } from "node:fs";
+import { userInfo } from "node:os";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { type Colour, isColour } from "../../colour.js";
 import type { AzureFrontConfig, RegionConfig } from "../../config/fleet-schema.js";
@@ -60,6 +62,40 @@ export function registerRenderCommand(program: Command, context: RenderCommandCo
       // Past the CLI's redaction of values read from the environment (${VAR}): manifests carry what the pods get.
       const { writeUnredacted } = await import("../../config/interpolate.js");
       writeUnredacted(process.stdout, out.json ? `${JSON.stringify(objects, null, 2)}\n` : yaml);
+    });
+  render
+    .command("systemd")
+    .description(
+      "a systemd unit that runs the daemon and restarts it; the data plane serves on through restarts",
+    )
+    .option("-o, --out <file>", "write to this file instead of stdout")
+    .option(
+      "--user <name>",
+      "the account the daemon runs as (default: the one running this command; root: none)",
+    )
+    .action(async (options: { readonly out?: string; readonly user?: string }) => {
+      const loaded = context.config();
+      const { renderSystemdUnit } = await import("../render-systemd.js");
+      const user = options.user ?? userInfo().username;
+      const unit = renderSystemdUnit(loaded, {
+        node: process.execPath,
+        main: fileURLToPath(new URL("../main.js", import.meta.url)),
+        user: user === "root" ? null : user,
+      });
+      if (!options.out) {
+        process.stdout.write(unit);
+        return;
+      }
+      const path = resolve(options.out);
+      writeFileSync(path, unit);
+      const name = `cutover-${loaded.config.service}.service`;
+      context
+        .output()
+        .result(
+          { written: path, unit: name },
+          () =>
+            `wrote ${path}; install it: sudo cp ${path} /etc/systemd/system/${name} && sudo systemctl daemon-reload && sudo systemctl enable --now ${name}`,
+        );
     });
   render
     .command("traffic-manager")

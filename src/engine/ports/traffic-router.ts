@@ -54,12 +54,12 @@ export interface RequestHold {
    * no colour, until release() or until `timeoutMs` has passed (then the hold releases itself). Throws a
    * CutoverError (HOLD_ACTIVE) when a hold is on already.
    */
-  hold(timeoutMs: number, reason: string): void;
+  hold(timeoutMs: number, reason: string): void | Promise<void>;
   /**
    * Ends the hold: every held request, and every new one, goes to the colour active at this moment, in
    * arrival order. Idempotent: without a hold on it returns held 0.
    */
-  release(): HoldResult;
+  release(): HoldResult | Promise<HoldResult>;
   /** Resolves true once no request is in flight on `colour`, false at the deadline; it cancels nothing (unlike drain). */
   quiet(colour: Colour, timeoutMs: number): Promise<boolean>;
   /** The hold that is on, or null. */

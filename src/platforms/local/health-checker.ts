@@ -41,6 +41,16 @@ export class HealthChecker {
     this.#options = options;
   }
 
+  /**
+   * Probes a run that was already checked by an earlier daemon (adopted from the data plane process): no
+   * startup probe, and in rotation from the start when it was in rotation then.
+   */
+  resume(ready: boolean): void {
+    this.#started = true;
+    this.#ready = ready;
+    void this.#check();
+  }
+
   start(): void {
     const grace = this.#options.health.startupGrace;
     this.#graceTimer = setTimeout(() => this.#graceExpired(), grace);

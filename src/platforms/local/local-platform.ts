@@ -5,10 +5,11 @@ import { Agent } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { HealthConfig, StartConfig } from "../../config/schema.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
+import type { ProcessRunner } from "../../process/process-runner.js";
 import type { LogRotation } from "../../process/rotating-log.js";
 import { ReplicasNotReadyError, StartDirectoryMissingError } from "./errors.js";
 import { readLogTail } from "./log-tail.js";
-import { Replica } from "./replica.js";
+import { type AdoptedRun, Replica } from "./replica.js";
 import { waitUntil } from "./wait-until.js";
 
 export interface LocalPlatformOptions {
@@ -21,6 +22,15 @@ export interface LocalPlatformOptions {
   /** Each replica log is rotated past this size, this many older files kept (default 10 MiB, 5). */
   readonly logRotation?: LogRotation | undefined;
   readonly logger?: Logger;
+  /** Where replicas run; default: guards that are children of this process (they die with it). */
+  readonly runner?: ProcessRunner;
+}
+
+/** A run found in the data plane process, with the replica it belongs to. */
+export interface FoundRun extends AdoptedRun {
+  readonly colour: Colour;
+  readonly index: number;
+  readonly version: string;
 }
 
 type EndpointListener = (colour: Colour, endpoints: readonly Endpoint[]) => void;
@@ -29,6 +39,8 @@ type EndpointListener = (colour: Colour, endpoints: readonly Endpoint[]) => void
 interface Deployment {
   readonly version: string;
   readonly replicas: readonly Replica[];
+  /** Taken over from an earlier daemon, and not yet confirmed by a start() of the same version. */
+  adopted: boolean;
 }
 
 /** Colours as supervised child processes on this machine, each replica on a free port of 127.0.0.1. */
@@ -55,10 +67,22 @@ export class LocalPlatform implements Platform {
     env: Readonly<Record<string, string>> = {},
   ): Promise<void> {
     if (this.#closed) throw new Error("the local platform is closed");
+    const current = this.#deployments.get(colour);
+    if (current?.adopted && current.version === version && current.replicas.length === replicas) {
+      // The runs an earlier daemon started for this very version go on: no restart, no dropped request.
+      current.adopted = false;
+      for (const replica of current.replicas) replica.useEnv(env);
+      this.#logger.info({ colour, version, replicas }, "keeping the adopted replicas");
+      return;
+    }
     await this.stop(colour);
     const cwd = await this.#startDirectory();
     await mkdir(this.#options.logDir, { recursive: true });
-    const deployment = { version, replicas: this.#replicas(colour, version, replicas, cwd, env) };
+    const deployment = {
+      version,
+      replicas: this.#replicas(colour, version, replicas, cwd, env),
+      adopted: false,
+    };
     this.#deployments.set(colour, deployment);
     this.#logger.info({ colour, version, replicas }, "starting colour");
     try {
@@ -80,6 +104,46 @@ export class LocalPlatform implements Platform {
       },
       failure: (reason) => this.#notReadyError(colour, reason),
     });
+  }
+
+  /**
+   * Takes over the runs an earlier daemon left in the data plane process, colour by colour: each becomes a
+   * replica again, health-checked and restarted as if this daemon had started it. Call before anything starts.
+   */
+  async adopt(runs: readonly FoundRun[]): Promise<void> {
+    const cwd = await this.#startDirectory();
+    for (const colour of COLOURS) {
+      const found = runs.filter((run) => run.colour === colour).sort((a, b) => a.index - b.index);
+      const [first] = found;
+      if (first === undefined) continue;
+      // One version a colour, replicas 0..n-1: anything else (a crash in the middle of a start) is stopped.
+      const byIndex = new Map(found.filter((run) => run.version === first.version).map((r) => [r.index, r]));
+      const mine: FoundRun[] = [];
+      for (let run = byIndex.get(0); run !== undefined; run = byIndex.get(mine.length)) mine.push(run);
+      if (mine.length === 0) {
+        for (const run of found) void run.run.terminate();
+        continue;
+      }
+      for (const stray of found.filter((run) => !mine.includes(run))) void stray.run.terminate();
+      const replicas = this.#replicas(colour, first.version, mine.length, cwd, {});
+      for (const [index, replica] of replicas.entries()) replica.adopt(mine[index] as FoundRun);
+      this.#deployments.set(colour, { version: first.version, replicas, adopted: true });
+      this.#logger.info({ colour, version: first.version, replicas: mine.length }, "adopted a colour");
+      this.#changed(colour);
+    }
+  }
+
+  /**
+   * Lets go of every replica without stopping it: the daemon leaves, the data plane process keeps them
+   * running for the next daemon to adopt.
+   */
+  async detach(): Promise<void> {
+    this.#closed = true;
+    for (const deployment of this.#deployments.values()) {
+      for (const replica of deployment.replicas) replica.detach();
+    }
+    this.#deployments.clear();
+    await this.#dispatcher.close();
   }
 
   async stop(colour: Colour): Promise<void> {
@@ -131,6 +195,7 @@ export class LocalPlatform implements Platform {
         env,
         takenPorts: () => this.#takenPorts(),
         onChange: () => this.#changed(colour),
+        runner: this.#options.runner,
       });
     });
   }

@@ -6,7 +6,8 @@ import type { HealthConfig, StartConfig } from "../../config/schema.js";
 import type { Endpoint, ReplicaState, ReplicaStatus } from "../../engine/ports/platform.js";
 import { Backoff } from "../../process/backoff.js";
 import { freePort } from "../../process/free-port.js";
-import { describeExit, GuardedProcess, type ProcessExit } from "../../process/guarded-process.js";
+import { describeExit, type ProcessExit } from "../../process/guarded-process.js";
+import { guardedRunner, type ProcessRun, type ProcessRunner } from "../../process/process-runner.js";
 import { DEFAULT_LOG_ROTATION, type LogRotation } from "../../process/rotating-log.js";
 import { redactSecrets } from "../../secrets.js";
 import { HealthChecker, type HealthListener } from "./health-checker.js";
@@ -31,11 +32,23 @@ export interface ReplicaOptions {
   readonly takenPorts: () => ReadonlySet<number>;
   /** Called after every change of status. */
   readonly onChange: () => void;
+  /** Where the runs are started; default: guards that are children of this process. */
+  readonly runner?: ProcessRunner | undefined;
+}
+
+/** A run the data plane process kept while no daemon was attached, as the next daemon finds it. */
+export interface AdoptedRun {
+  readonly run: ProcessRun;
+  readonly port: number;
+  /** Whether the router still had it in rotation. */
+  readonly inRotation: boolean;
+  /** Runs of this replica started before this one (for the next run's key). */
+  readonly runNumber: number;
 }
 
 /** One process run of a replica, with its health checker. */
 interface Run {
-  readonly process: GuardedProcess;
+  readonly process: ProcessRun;
   readonly checker: HealthChecker;
   /** Why the supervisor is killing this run to restart it, if it is. */
   killReason: string | null;
@@ -59,12 +72,17 @@ export class Replica {
   #startupProblem: string | null = null;
   #run: Run | null = null;
   #stopRequested = false;
+  /** What the platform adds to the environment of the next run (the colour's database, ...). */
+  #env: Readonly<Record<string, string>>;
+  /** Runs started so far: the next run's key is `<id>#<runs>`. */
+  #runs = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #stableTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ReplicaOptions) {
     this.#options = options;
     this.id = `${options.colour}-${options.index}`;
+    this.#env = options.env;
     this.#logger = options.logger.child({ replica: this.id, version: options.version });
   }
 
@@ -75,6 +93,26 @@ export class Replica {
   /** Spawns the first run; resolves once it is spawned, not once it is ready. */
   start(): Promise<void> {
     return this.#spawn();
+  }
+
+  /**
+   * Takes over a run an earlier daemon started (found in the data plane process): health checking resumes
+   * where it was, without a startup probe, and the run stays in rotation while it passes.
+   */
+  adopt(adopted: AdoptedRun): void {
+    this.#port = adopted.port;
+    this.#runs = adopted.runNumber;
+    const checker = this.#checker(adopted.port);
+    const run: Run = { process: adopted.run, checker, killReason: null };
+    this.#run = run;
+    this.#state = adopted.inRotation ? "ready" : "starting";
+    this.#logger.info(
+      { pid: adopted.run.pid, port: adopted.port, inRotation: adopted.inRotation },
+      "replica adopted",
+    );
+    this.#note(`adopted by a new daemon (pid ${adopted.run.pid ?? "unknown"}, port ${adopted.port})`);
+    void adopted.run.exited.then((exit) => this.#exited(run, exit));
+    checker.resume(adopted.inRotation);
   }
 
   /** SIGTERM, SIGKILL after start.stopGrace; no restarts after this is called. Resolves once it has exited. */
@@ -121,30 +159,45 @@ export class Replica {
     if (this.#stopRequested) return;
     this.#port = port;
     const { colour, index, version, start, cwd, logFile } = this.#options;
-    const launch = replicaLaunch(start, { colour, index, version, port }, this.#options.env);
+    const launch = replicaLaunch(start, { colour, index, version, port }, this.#env);
     this.#note(`starting version ${version} on port ${port}: ${launch.command}`);
-    const guarded = new GuardedProcess({
+    this.#runs += 1;
+    const guarded = (this.#options.runner ?? guardedRunner).run({
       ...launch,
       cwd,
       logFile,
       logRotation: this.#options.logRotation ?? DEFAULT_LOG_ROTATION,
       stopGraceMs: start.stopGrace,
       onPid: this.#onPid,
+      key: `${this.id}#${this.#runs}`,
+      labels: { colour, index, version, port, run: this.#runs },
     });
-    const { health, dispatcher } = this.#options;
-    const checker = new HealthChecker({
-      health,
-      dispatcher,
-      host: HOST,
-      port,
-      listener: this.#healthListener(),
-    });
+    const checker = this.#checker(port);
     const run: Run = { process: guarded, checker, killReason: null };
     this.#run = run;
     this.#startupProblem = null;
     this.#setState("starting");
     void guarded.exited.then((exit) => this.#exited(run, exit));
     checker.start();
+  }
+
+  #checker(port: number): HealthChecker {
+    const { health, dispatcher } = this.#options;
+    return new HealthChecker({ health, dispatcher, host: HOST, port, listener: this.#healthListener() });
+  }
+
+  /** The environment the platform adds to the next runs (an adopted replica learns it from the next start()). */
+  useEnv(env: Readonly<Record<string, string>>): void {
+    this.#env = env;
+  }
+
+  /** Lets go of the run without stopping it (the daemon leaves; the data plane process keeps it). */
+  detach(): void {
+    this.#stopRequested = true;
+    clearTimeout(this.#restartTimer);
+    clearTimeout(this.#stableTimer);
+    this.#run?.checker.stop();
+    this.#run = null;
   }
 
   readonly #onPid = (pid: number): void => {

@@ -76,6 +76,8 @@ export class HaproxyRouter implements TrafficRouter {
   readonly #log: Logger;
   readonly #names: HaproxyNames;
   readonly #wanted: Record<Colour, readonly Endpoint[] | null> = { blue: null, green: null };
+  /** What setEndpoints last asked for, by colour. */
+  readonly #rotation: Record<Colour, readonly string[]> = { blue: [], green: [] };
   readonly #draining: Record<Colour, DrainRun | null> = { blue: null, green: null };
   #tables: Readonly<Record<Colour, SlotTable>> | null = null;
   #instance: HaproxyInstance | null = null;
@@ -115,7 +117,12 @@ export class HaproxyRouter implements TrafficRouter {
   /** Queues the change; `settled()` resolves once HAProxy has it. */
   setEndpoints(colour: Colour, endpoints: readonly Endpoint[]): void {
     this.#wanted[colour] = endpoints;
+    this.#rotation[colour] = endpoints.map((endpoint) => endpoint.id);
     void this.#enqueue(() => this.#applyEndpoints(colour)).catch((error: unknown) => this.#remember(error));
+  }
+
+  inRotation(colour: Colour): readonly string[] {
+    return this.#rotation[colour];
   }
 
   /** Resolves once every change asked for so far is in HAProxy; rejects with the first that failed since the last call. */

@@ -1,0 +1,110 @@
+import { connect } from "node:net";
+import {
+  createMessageConnection,
+  type MessageConnection,
+  ResponseError,
+  SocketMessageReader,
+  SocketMessageWriter,
+} from "vscode-jsonrpc/node.js";
+import { CutoverError, ERRORS, type ErrorCode } from "../errors.js";
+import { M } from "./protocol.js";
+
+/** How long a request to the data plane process may take before the daemon gives up on it. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/**
+ * The daemon's end of the control socket: requests and notifications to the data plane process, its errors
+ * as CutoverErrors again, its notifications to listeners.
+ */
+export class DataPlaneClient {
+  readonly #c: MessageConnection;
+  #closed = false;
+
+  private constructor(connection: MessageConnection) {
+    this.#c = connection;
+  }
+
+  static async connect(socketPath: string): Promise<DataPlaneClient> {
+    const socket = connect(socketPath);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`no answer on ${socketPath} within ${CONNECT_TIMEOUT_MS} ms`));
+      }, CONNECT_TIMEOUT_MS);
+      socket.once("connect", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.once("error", (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    socket.on("error", () => {});
+    const connection = createMessageConnection(
+      new SocketMessageReader(socket),
+      new SocketMessageWriter(socket),
+    );
+    const client = new DataPlaneClient(connection);
+    connection.onClose(() => {
+      client.#closed = true;
+    });
+    connection.listen();
+    return client;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async request<R>(method: string, params: unknown = null): Promise<R> {
+    if (this.#closed) throw lostError();
+    try {
+      return (await this.#c.sendRequest(method, params)) as R;
+    } catch (error) {
+      throw asCutoverError(error);
+    }
+  }
+
+  notify(method: string, params: unknown): void {
+    if (this.#closed) return;
+    void this.#c.sendNotification(method, params).catch(() => {});
+  }
+
+  on<P>(method: string, handler: (params: P) => void): void {
+    this.#c.onNotification(method, handler);
+  }
+
+  onClose(handler: () => void): void {
+    this.#c.onClose(handler);
+  }
+
+  /** Closes this end; the data plane process serves on. */
+  close(): void {
+    this.#closed = true;
+    this.#c.dispose();
+  }
+
+  /** Asks the data plane process to stop its replicas and itself. */
+  async shutdown(): Promise<void> {
+    await this.request(M.shutdown);
+    this.close();
+  }
+}
+
+function lostError(): CutoverError {
+  return new CutoverError(
+    "DATAPLANE_FAILED",
+    "the connection to the data plane process is closed (it stopped, or this daemon left)",
+  );
+}
+
+function asCutoverError(error: unknown): Error {
+  if (error instanceof ResponseError) {
+    const code = (error.data as { code?: string } | undefined)?.code;
+    if (code && code in ERRORS) return new CutoverError(code as ErrorCode, error.message);
+    return new CutoverError("DATAPLANE_FAILED", `the data plane process: ${error.message}`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new CutoverError("DATAPLANE_FAILED", `the data plane process does not answer: ${message}`);
+}
