@@ -77,6 +77,7 @@ export const ERRORS = {
 
   // Refused because of the state of the deploy, the service or the database.
   ALREADY_RUNNING: refused("a cutover daemon already runs for this state folder"),
+  DAEMON_UNDER_SYSTEMD: refused("`cutover down` of a daemon systemd would start again"),
   DATAPLANE_ATTACHED: refused("another daemon is attached to the data plane process"),
   DATAPLANE_STRANGER: refused(
     "the state folder names a live process that does not answer as cutover's data plane",

@@ -140,10 +140,15 @@ export function renderRecordedStatus(
   service: string,
   state: ServiceState | null,
   history: readonly DeployRecord[],
+  dataPlane: { readonly pid: number; readonly listen: string } | null = null,
 ): string {
   const lines = [
     `${pc.bold(service)}  ${pc.red("daemon not running")}  (recorded state; start it with \`cutover up\`)`,
   ];
+  if (dataPlane)
+    lines.push(
+      `  the data plane (pid ${dataPlane.pid}) still serves ${dataPlane.listen}; \`cutover up\` takes it over, \`cutover down\` stops it`,
+    );
   if (state) {
     lines.push(`  live: ${paint(state.active, state.active)}`);
     for (const colour of ["blue", "green"] as const) {

@@ -20,6 +20,7 @@ import {
   readDaemonInfo,
   readOrCreateToken,
   removeDaemonInfo,
+  systemdUnit,
   writeDaemonInfo,
 } from "./state-files.js";
 import { SyncMetrics } from "./sync-metrics.js";
@@ -130,6 +131,7 @@ export class Daemon {
         preview: url(config.router.preview),
         startedAt: new Date().toISOString(),
         build: cutoverBuild().id,
+        ...unitField(systemdUnit()),
       });
       await daemon.engine.up();
     } catch (error) {
@@ -180,4 +182,9 @@ export class Daemon {
     log.info("stopped");
     this.#resolveStopped();
   }
+}
+
+/** `{ systemdUnit }` when systemd runs this daemon, else nothing. */
+function unitField(unit: string | undefined): { systemdUnit?: string } {
+  return unit === undefined ? {} : { systemdUnit: unit };
 }

@@ -18,6 +18,22 @@ export interface DaemonInfo {
   readonly startedAt: string;
   /** The cutover it runs (build.ts): `cutover up` of another build hands over to itself. */
   readonly build?: string;
+  /** The systemd unit that runs it (and would start it again), when one does. */
+  readonly systemdUnit?: string;
+}
+
+/**
+ * The systemd service running this process, or undefined: systemd (pid 1) started it, not a `cutover up` (the
+ * environment's INVOCATION_ID alone is inherited by whatever a service starts); the unit is in its cgroup.
+ */
+export function systemdUnit(): string | undefined {
+  if (!process.env.INVOCATION_ID || process.ppid !== 1) return undefined;
+  try {
+    const cgroup = readFileSync("/proc/self/cgroup", "utf8");
+    return /([^/\n]+\.service)/.exec(cgroup)?.[1];
+  } catch {
+    return undefined;
+  }
 }
 
 /** The admin API's bearer token: random, stored with mode 0600, made once per state folder. */

@@ -43,7 +43,7 @@ export interface DataPlaneHostOptions {
 const failure = (error: unknown) => {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
-  return new ResponseError(1, message, { code: typeof code === "string" ? code : "DATAPLANE_ERROR" });
+  return new ResponseError(1, message, { code: typeof code === "string" ? code : "DATAPLANE_FAILED" });
 };
 
 /**

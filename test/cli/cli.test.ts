@@ -126,23 +126,25 @@ describe("the cutover CLI", () => {
     expect(deploy.stdout).toMatch(/traffic stayed on blue \(1\.0\.0\)/);
   });
 
-  it("after kill -9 of the daemon, up brings back the same active colour and versions and keeps the history", async () => {
+  it("after kill -9 of the daemon, up takes over the same active colour, versions and replicas and keeps the history", async () => {
     const project = await makeProject();
     project.release("2.0.0");
     await up(project);
     expect((await runCli(project, "deploy", "2.0.0")).code).toBe(0);
     const first = daemonInfo(project);
     const status = JSON.parse((await runCli(project, "--json", "status")).stdout) as ServiceStatus;
-    const replicaPids = [...status.colours.green.replicas, ...status.colours.blue.replicas].map(
-      (r) => r.pid as number,
-    );
+    const pids = (colour: "blue" | "green", s: ServiceStatus) => s.colours[colour].replicas.map((r) => r.pid);
     process.kill(first.pid, "SIGKILL");
-    // The replicas' guards see the daemon go and stop them: no orphans.
-    await eventually("replicas gone", () => replicaPids.every((pid) => !isAlive(pid)), 10_000);
+    await eventually("the daemon is gone", () => !isAlive(first.pid), 10_000);
+    // The data plane process serves on with the live colour's replicas while no daemon runs.
+    expect((await fetch(`http://127.0.0.1:${project.listen}/`)).headers.get("x-app-version")).toBe("2.0.0");
 
     await up(project);
     expect(daemonInfo(project).pid).not.toBe(first.pid);
     const after = JSON.parse((await runCli(project, "--json", "status")).stdout) as ServiceStatus;
+    // The new daemon took the live replicas over (same processes) and stopped the old colour's, if still warm.
+    expect(pids("green", after)).toEqual(pids("green", status));
+    expect(after.colours.blue.replicas).toEqual([]);
     expect(after.active).toBe("green");
     expect(after.colours.green.version).toBe("2.0.0");
     expect(after.colours.blue.recordedVersion).toBe("1.0.0");

@@ -162,7 +162,7 @@ describe("a fleet behind the global front", { timeout: 150_000 }, () => {
     }
   });
 
-  it("region a goes down (its daemon killed with -9, its replicas with it) under load: the front fails over to b within interval x failureThreshold", async () => {
+  it("region a goes down (its daemon and data plane killed with -9, its replicas with them) under load: the front fails over to b within interval x failureThreshold", async () => {
     regions = await startRegions(["a", "b"], {}, { processes: true });
     const a = regions[0] as RegionUnderTest;
     const { url } = await fleetBehindFront({ routing: "priority", drain: false, waves: "" });

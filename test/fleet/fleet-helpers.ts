@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import { isProcessAlive, readDaemonInfo } from "../../src/daemon/state-files.js";
+import { readDataPlaneInfo } from "../../src/dataplane/dataplane-files.js";
 import type { Fleet } from "../../src/fleet/fleet-runner.js";
 import { liveVersion } from "../../src/fleet/live-version.js";
 import { describeRegions, type FleetRecord } from "../../src/fleet/model/fleet-record.js";
@@ -27,7 +28,10 @@ export interface RegionUnderTest {
   readonly url: string;
   /** `cutover down`: the daemon stops its replicas and exits. */
   stop(): Promise<void>;
-  /** Kills the daemon with SIGKILL; its replicas' guards stop them: the whole region goes down (processes only). */
+  /**
+   * Kills the daemon and its data plane process with SIGKILL; the replicas' guards stop them: the whole region
+   * goes down (processes only).
+   */
   kill(): Promise<void>;
 }
 
@@ -124,9 +128,15 @@ async function upRegion(name: string, project: Project, url: string): Promise<Re
     },
     async kill() {
       const info = readDaemonInfo(stateDir);
-      if (!info) throw new Error(`no daemon.json in ${stateDir}`);
+      const plane = readDataPlaneInfo(stateDir);
+      if (!info || !plane) throw new Error(`no daemon.json or dataplane.json in ${stateDir}`);
       process.kill(info.pid, "SIGKILL");
-      await eventually("the daemon is gone", () => !isProcessAlive(info.pid), 10_000);
+      process.kill(plane.pid, "SIGKILL");
+      await eventually(
+        "the daemon and its data plane are gone",
+        () => ![info.pid, plane.pid].some(isProcessAlive),
+        10_000,
+      );
     },
   };
 }

@@ -144,6 +144,12 @@ export async function stopEverything(
   const { stopDataPlane } = await import("../../dataplane/dataplane-launch.js");
   const plane = readDataPlaneInfo(loaded.stateDir);
   const pid = runningDaemonPid(loaded);
+  const unit = pid === null ? undefined : readDaemonInfo(loaded.stateDir)?.systemdUnit;
+  if (unit)
+    throw new CutoverError(
+      "DAEMON_UNDER_SYSTEMD",
+      `the daemon (pid ${pid}) runs under systemd as ${unit}, which would start it again: \`sudo systemctl stop ${unit}\` first (the service keeps serving), then \`cutover down\``,
+    );
   if (pid !== null) {
     await AdminClient.forConfig(loaded).post("/shutdown");
     // Until the process has exited, not only until it removed daemon.json (its last step before exiting).

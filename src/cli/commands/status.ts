@@ -54,19 +54,20 @@ export async function statusCommand(
     out.result({ ...status, latestReport: report }, () => withReport(renderStatus(status)));
     return 0;
   }
-  const { state, history } = read.recorded;
+  const { state, history, dataPlane } = read.recorded;
   const lastDeploy = history.at(-1) ?? null;
   out.result(
     {
       service: loaded.config.service,
       daemon: "not running",
+      dataPlane,
       active: state?.active ?? null,
       colours: state?.colours ?? null,
       deploy: state?.current ?? null,
       lastDeploy,
       latestReport: report,
     },
-    () => withReport(renderRecordedStatus(loaded.config.service, state, history)),
+    () => withReport(renderRecordedStatus(loaded.config.service, state, history, dataPlane)),
   );
   return 0;
 }
