@@ -108,7 +108,7 @@ program
 
 program
   .command("up")
-  .description("start the router and supervisor daemon, serving the current version")
+  .description("start the daemon and the data plane (router and replicas), serving the current version")
   .option("--foreground", "run the daemon in this process instead of in the background")
   .option("--replace", "replace a running daemon of the same cutover (one of another is replaced anyway)")
   .action(async (options: { foreground?: boolean; replace?: boolean }) => {

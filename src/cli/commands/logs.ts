@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Argument, type Command } from "commander";
 import type { LoadedConfig } from "../../config/load.js";
 import { DAEMON_LOG } from "../../daemon/state-files.js";
+import { DATAPLANE_LOG } from "../../dataplane/protocol.js";
 import { CutoverError } from "../../errors.js";
 import { readRecorded } from "./offline-state.js";
 
@@ -12,7 +13,7 @@ export interface LogsOptions {
   readonly lines?: number;
 }
 
-const SOURCES = ["blue", "green", "daemon"] as const;
+const SOURCES = ["blue", "green", "daemon", "dataplane"] as const;
 
 export function registerLogsCommand(
   program: Command,
@@ -21,7 +22,7 @@ export function registerLogsCommand(
   program
     .command("logs")
     .description(
-      "print a replica's log (default: the live colour's first) or the daemon's; works with the daemon down",
+      "print a replica's log (default: the live colour's first), the daemon's or the data plane's; works with the daemon down",
     )
     .addArgument(new Argument("[source]", "whose log").choices(SOURCES))
     .option("-f, --follow", "keep printing lines as they are written (through rotations), until Ctrl-C")
@@ -43,8 +44,8 @@ const FOLLOW_POLL_MS = 200;
 const BLOCK = 64 * 1024;
 
 /**
- * `cutover logs [blue|green|daemon]`: the last lines of a replica's log (.cutover/logs/<colour>-<n>.log) or of
- * .cutover/daemon.log, read from the files: the daemon need not run. -f follows the file as `tail -F` does,
+ * `cutover logs [blue|green|daemon|dataplane]`: the last lines of a replica's log (.cutover/logs/<colour>-<n>.log),
+ * of .cutover/daemon.log or of .cutover/dataplane.log (the router's, in the data plane process), read from the files: the daemon need not run. -f follows the file as `tail -F` does,
  * through rotations. Without a source: the live colour recorded in .cutover/ (blue before the first deploy).
  */
 export async function showLogs(
@@ -71,8 +72,9 @@ export async function showLogs(
 
 async function logPath(loaded: LoadedConfig, source: string | undefined, replica: number): Promise<string> {
   if (source !== undefined && !(SOURCES as readonly string[]).includes(source))
-    throw new CutoverError("BAD_ARGUMENT", `expected blue, green or daemon, got "${source}"`);
+    throw new CutoverError("BAD_ARGUMENT", `expected blue, green, daemon or dataplane, got "${source}"`);
   if (source === "daemon") return join(loaded.stateDir, DAEMON_LOG);
+  if (source === "dataplane") return join(loaded.stateDir, DATAPLANE_LOG);
   const colour = source ?? (await readRecorded(loaded))?.state?.active ?? "blue";
   const dir = join(loaded.stateDir, "logs");
   const path = join(dir, `${colour}-${replica}.log`);

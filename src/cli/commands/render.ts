@@ -23,6 +23,7 @@ interface RenderKubernetesOptions {
 
 /**
  * `cutover render kubernetes`: the manifests for cutover.yaml as YAML (or `--json`), to stdout or `--out`;
+ * `cutover render systemd`: a unit that runs the daemon and restarts it (the data plane serves on);
  * `cutover render traffic-manager`: the Azure Traffic Manager profile as an ARM template (JSON).
  */
 export function registerRenderCommand(program: Command, context: RenderCommandContext): void {
