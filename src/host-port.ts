@@ -7,3 +7,8 @@ export function hostPort(host: string, port: number): string {
 export function httpUrl(address: { readonly host: string; readonly port: number }, path = ""): string {
   return `http://${hostPort(address.host, address.port)}${path}`;
 }
+
+/** https://host:port followed by `path`. */
+export function httpsUrl(address: { readonly host: string; readonly port: number }, path = ""): string {
+  return `https://${hostPort(address.host, address.port)}${path}`;
+}

@@ -139,7 +139,7 @@ program
     const { listen, preview, admin } = loaded.config.router;
     output().result(started.status, () =>
       [
-        `cutover up (pid ${started.pid}): ${started.status.service} serving on http://${listen.host}:${listen.port}`,
+        `cutover up (pid ${started.pid}): ${started.status.service} serving on ${loaded.config.router.tls ? "https" : "http"}://${listen.host}:${listen.port}${loaded.config.router.tls?.redirectHttp ? ` (http://${loaded.config.router.tls.redirectHttp.host}:${loaded.config.router.tls.redirectHttp.port} redirects there)` : ""}`,
         `  preview (idle colour) http://${preview.host}:${preview.port}, admin http://${admin.host}:${admin.port}`,
         `  logs in ${loaded.stateDir}/daemon.log and ${loaded.stateDir}/logs/`,
         renderStatus(started.status),

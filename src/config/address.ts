@@ -15,6 +15,21 @@ export const address = (fallback: string) =>
     })
     .meta({ description: 'A listen address "host:port"; a bare port means 127.0.0.1.' });
 
+/** An address with no default: left out, it stays undefined. */
+export const optionalAddress = () =>
+  z
+    .union([z.string(), z.number()])
+    .transform((value, ctx) => {
+      const parsed = parseAddress(value);
+      if (!parsed) {
+        ctx.addIssue({ code: "custom", message: "expected host:port such as 0.0.0.0:80 (port 1-65535)" });
+        return z.NEVER;
+      }
+      return parsed;
+    })
+    .optional()
+    .meta({ description: 'A listen address "host:port"; a bare port means 127.0.0.1.' });
+
 export interface Address {
   readonly host: string;
   readonly port: number;

@@ -17,6 +17,8 @@ const LOCAL_ROUTER_FIELDS = [
   "retry",
   "dataPlane",
   "haproxy",
+  "orphanTimeout",
+  "tls",
 ] as const;
 
 /**
@@ -102,6 +104,10 @@ function localMisfits(raw: Raw, config: Config): string[] {
   if (router?.haproxy !== undefined && config.router.dataPlane !== "haproxy")
     problems.push(
       "router.haproxy: is read only with router.dataPlane: haproxy; set dataPlane: haproxy, or leave router.haproxy out",
+    );
+  if (router?.tls !== undefined && config.router.dataPlane !== "builtin")
+    problems.push(
+      "router.tls: is read only by the built-in router; with HAProxy, put the certificate in its own config (bind ... ssl crt), or use router.dataPlane: builtin",
     );
   if (router?.retry !== undefined && config.router.dataPlane !== "builtin")
     problems.push(

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.js";
 import { logsSchema } from "../log-settings.js";
-import { address } from "./address.js";
+import { address, optionalAddress } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
 import { dnsLabel } from "./dns-label.js";
@@ -94,6 +94,30 @@ export const routerSchema = z
       })
       .prefault({})
       .meta({ description: "Retries by the built-in router of requests whose replica died under them." }),
+    tls: z
+      .strictObject({
+        certificates: z
+          .array(
+            z.strictObject({
+              cert: z
+                .string()
+                .min(1)
+                .meta({ description: "PEM certificate chain file (relative to cutover.yaml)." }),
+              key: z.string().min(1).meta({ description: "Its PEM private key file." }),
+            }),
+          )
+          .min(1, "expected at least one { cert, key } pair")
+          .meta({
+            description:
+              "One pair per certificate; each serves the host names its certificate names (SNI), the first also clients that name none. The files are watched and reloaded without dropping a connection.",
+          }),
+        redirectHttp: optionalAddress().meta({
+          description:
+            "A plain HTTP listener (e.g. 0.0.0.0:80) that answers every request with a 308 redirect to https:// on router.listen.",
+        }),
+      })
+      .optional()
+      .meta({ description: "HTTPS on router.listen (TLS 1.2 and 1.3 only, no weak ciphers)." }),
     orphanTimeout: optionalDuration().meta({
       description:
         "The router and the replicas run in a process of their own that keeps serving while the daemon is away (a crash, a restart, an upgrade). With this set, they stop once no daemon has been attached for this long; left out: they serve on until `cutover down`.",

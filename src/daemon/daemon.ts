@@ -10,7 +10,7 @@ import { type AttachedDataPlane, attachDataPlane } from "../dataplane/dataplane-
 import type { RemoteDataPlane } from "../dataplane/remote-data-plane.js";
 import type { Engine } from "../engine/engine.js";
 import { CutoverError } from "../errors.js";
-import { httpUrl } from "../host-port.js";
+import { httpsUrl, httpUrl } from "../host-port.js";
 import { logFailure } from "../log.js";
 import type { LocalPlatform } from "../platforms/local/local-platform.js";
 import { attachedReportDir } from "../report/report-location.js";
@@ -31,6 +31,9 @@ export interface DaemonOptions {
 }
 
 const url = (a: Address) => httpUrl(a);
+/** Where users reach the service: https:// with router.tls. */
+const liveUrl = (router: LoadedConfig["config"]["router"]) =>
+  router.tls ? httpsUrl(router.listen) : httpUrl(router.listen);
 
 /**
  * `cutover up`: the router, the local platform, the engine and the admin API in one process, wired together.
@@ -71,7 +74,7 @@ export class Daemon {
       engine: this.engine,
       ticks: this.#sampler,
       reportsDir: attachedReportDir(options.loaded),
-      addresses: { live: url(config.router.listen), preview: url(config.router.preview) },
+      addresses: { live: liveUrl(config.router), preview: url(config.router.preview) },
       logger: options.logger,
     });
     // database.sync: logical: its state, lag and slots next to the router's own metrics.
@@ -111,23 +114,32 @@ export class Daemon {
     }
     const seat = await attachDataPlane(options.loaded, options.logger);
     let daemon: Daemon;
+    let parts: LocalParts | undefined;
     try {
-      const parts = localParts(options.loaded, options.logger, seat);
+      parts = localParts(options.loaded, options.logger, seat);
       if (seat.found.length > 0) await parts.platform.adopt(seat.found);
       daemon = new Daemon(options, parts, await composeEngine(options.loaded, parts, options.logger), seat);
     } catch (error) {
-      // What an earlier daemon left serves on; a data plane started for nothing stops.
-      if (seat.adopted) seat.dataPlane.detach();
-      else await seat.dataPlane.close();
+      // What an earlier daemon left serves on (its replicas let go of); a data plane started for nothing stops.
+      if (seat.adopted) {
+        await parts?.platform.detach().catch(() => {});
+        seat.dataPlane.detach();
+      } else await seat.dataPlane.close();
       throw error;
     }
+    seat.dataPlane.onLost(() => {
+      options.logger.error(
+        "the data plane process is gone (its router and replicas with it); stopping this daemon: `cutover up` (or systemd) starts both again",
+      );
+      void daemon.stop();
+    });
     try {
       await daemon.admin.start();
       daemon.#sampler.start();
       writeDaemonInfo(stateDir, {
         pid: process.pid,
         admin: url(config.router.admin),
-        listen: url(config.router.listen),
+        listen: liveUrl(config.router),
         preview: url(config.router.preview),
         startedAt: new Date().toISOString(),
         build: cutoverBuild().id,

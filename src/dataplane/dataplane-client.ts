@@ -9,7 +9,7 @@ import {
 import { CutoverError, ERRORS, type ErrorCode } from "../errors.js";
 import { M } from "./protocol.js";
 
-/** How long a request to the data plane process may take before the daemon gives up on it. */
+/** How long connecting to the data plane process may take. */
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
@@ -19,6 +19,8 @@ const CONNECT_TIMEOUT_MS = 5_000;
 export class DataPlaneClient {
   readonly #c: MessageConnection;
   #closed = false;
+  /** Requests sent and not yet answered: a closed connection fails them (vscode-jsonrpc leaves them waiting). */
+  readonly #pending = new Set<(error: Error) => void>();
 
   private constructor(connection: MessageConnection) {
     this.#c = connection;
@@ -46,9 +48,7 @@ export class DataPlaneClient {
       new SocketMessageWriter(socket),
     );
     const client = new DataPlaneClient(connection);
-    connection.onClose(() => {
-      client.#closed = true;
-    });
+    connection.onClose(() => client.#lost());
     connection.listen();
     return client;
   }
@@ -57,13 +57,33 @@ export class DataPlaneClient {
     return this.#closed;
   }
 
-  async request<R>(method: string, params: unknown = null): Promise<R> {
+  /** Sends a request; with `timeoutMs`, a process that does not answer within it fails the request. */
+  async request<R>(method: string, params: unknown = null, timeoutMs?: number): Promise<R> {
     if (this.#closed) throw lostError();
+    let fail!: (error: Error) => void;
+    const failed = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.#pending.add(fail);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => fail(new Error(`no answer to ${method} within ${timeoutMs} ms`)), timeoutMs);
     try {
-      return (await this.#c.sendRequest(method, params)) as R;
+      return (await Promise.race([this.#c.sendRequest(method, params), failed])) as R;
     } catch (error) {
       throw asCutoverError(error);
+    } finally {
+      clearTimeout(timer);
+      this.#pending.delete(fail);
     }
+  }
+
+  #lost(): void {
+    this.#closed = true;
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const fail of pending) fail(lostError());
   }
 
   notify(method: string, params: unknown): void {
@@ -81,7 +101,7 @@ export class DataPlaneClient {
 
   /** Closes this end; the data plane process serves on. */
   close(): void {
-    this.#closed = true;
+    this.#lost();
     this.#c.dispose();
   }
 
@@ -100,6 +120,7 @@ function lostError(): CutoverError {
 }
 
 function asCutoverError(error: unknown): Error {
+  if (error instanceof CutoverError) return error;
   if (error instanceof ResponseError) {
     const code = (error.data as { code?: string } | undefined)?.code;
     if (code && code in ERRORS) return new CutoverError(code as ErrorCode, error.message);

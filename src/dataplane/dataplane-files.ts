@@ -31,8 +31,12 @@ export function removeDataPlaneFiles(stateDir: string, info: DataPlaneInfo | nul
   if (info?.socket) rmSync(info.socket, { force: true });
 }
 
-/** Whether `pid` runs cutover's data plane process (its command line names the entry script). */
+/**
+ * Whether `pid` runs cutover's data plane process (its command line names the entry script). Without /proc
+ * (macOS) this cannot be read: true, and the nonce it answers hello with decides.
+ */
 export function isDataPlaneProcess(pid: number): boolean {
+  if (!existsSync("/proc/self/cmdline")) return true;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("dataplane-main");
   } catch {

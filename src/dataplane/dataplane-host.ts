@@ -152,7 +152,7 @@ export class DataPlaneHost {
     if (this.#attached !== null && this.#attached !== connection)
       throw new CutoverError(
         "DATAPLANE_ATTACHED",
-        `another daemon is attached to the data plane process (pid ${process.pid}); stop it first`,
+        "another daemon is attached to this data plane process; a second one cannot drive it. Stop that daemon (its pid is in .cutover/daemon.json), or use it",
       );
     this.#attached = connection;
     clearTimeout(this.#orphanTimer);

@@ -19,6 +19,8 @@ import { RemoteRunner } from "./remote-runner.js";
 
 /** How long a new data plane process has to listen (HAProxy's start included). */
 const START_TIMEOUT_MS = 30_000;
+/** How long the data plane process has to answer hello, attach and the first snapshot. */
+const ANSWER_TIMEOUT_MS = 10_000;
 
 /** The data plane process this daemon drives, and what an earlier daemon left running in it. */
 export interface AttachedDataPlane {
@@ -47,7 +49,14 @@ export async function attachDataPlane(loaded: LoadedConfig, logger: Logger): Pro
   if (existing) removeDataPlaneFiles(stateDir, existing);
   const info = await startDataPlane(loaded);
   logger.info({ pid: info.pid }, "started the data plane process");
-  return attached(await DataPlaneClient.connect(info.socket), info, false);
+  try {
+    return await attached(await DataPlaneClient.connect(info.socket), info, false);
+  } catch (error) {
+    // Started for this daemon, which cannot drive it: it must not serve on by itself.
+    process.kill(info.pid, "SIGTERM");
+    removeDataPlaneFiles(stateDir, info);
+    throw error;
+  }
 }
 
 async function attached(
@@ -56,8 +65,8 @@ async function attached(
   adopted: boolean,
 ): Promise<AttachedDataPlane> {
   try {
-    await client.request(M.attach);
-    const snapshot = await client.request<RouterSnapshot>(M.snapshot);
+    await client.request(M.attach, null, ANSWER_TIMEOUT_MS);
+    const snapshot = await client.request<RouterSnapshot>(M.snapshot, null, ANSWER_TIMEOUT_MS);
     const runner = new RemoteRunner(client);
     const found = adopted ? foundRuns(await runner.found(), snapshot) : [];
     return { dataPlane: new RemoteDataPlane(client, info, snapshot), runner, info, adopted, found };
@@ -100,7 +109,7 @@ async function verified(info: DataPlaneInfo, stateDir: string): Promise<DataPlan
   } catch (error) {
     throw stranger(`does not answer on ${info.socket} (${(error as Error).message})`);
   }
-  const hello = await client.request<DataPlaneInfo>(M.hello).catch(() => null);
+  const hello = await client.request<DataPlaneInfo>(M.hello, null, ANSWER_TIMEOUT_MS).catch(() => null);
   const why =
     hello === null
       ? "does not answer hello"

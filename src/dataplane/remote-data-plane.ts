@@ -28,6 +28,8 @@ export class RemoteDataPlane implements DataPlane, MirrorSwitch {
   readonly #info: DataPlaneInfo;
   #snapshot: RouterSnapshot;
   readonly #timer: NodeJS.Timeout;
+  /** close() or detach() was called: the connection's end is ours, not a loss. */
+  #leaving = false;
 
   constructor(client: DataPlaneClient, info: DataPlaneInfo, snapshot: RouterSnapshot) {
     this.#client = client;
@@ -61,17 +63,26 @@ export class RemoteDataPlane implements DataPlane, MirrorSwitch {
     return this.#snapshot;
   }
 
+  /** Calls `handler` when the connection ends without close() or detach(): the data plane process died. */
+  onLost(handler: () => void): void {
+    this.#client.onClose(() => {
+      if (!this.#leaving) handler();
+    });
+  }
+
   /** The data plane process is started by the daemon's launcher (dataplane-launch.ts), not here. */
   async start(): Promise<void> {}
 
   /** Stops the replicas, the router and the data plane process. */
   async close(): Promise<void> {
+    this.#leaving = true;
     clearInterval(this.#timer);
     if (!this.#client.closed) await this.#client.shutdown().catch(() => {});
   }
 
   /** Closes the control connection; the data plane process serves on without a daemon. */
   detach(): void {
+    this.#leaving = true;
     clearInterval(this.#timer);
     this.#client.close();
   }

@@ -89,12 +89,13 @@ export class Engine {
     await closeLeftover(state, this.#history, this.#o.store.storage, this.#o.logger);
     const active = state.active;
     state.colours[otherColour(active)].running = false;
-    // A colour an earlier daemon left running (the data plane process kept it) that is not live: the
-    // interrupted deploy's new colour, or a warm old one. It goes, as it would have gone with that daemon.
-    await this.#o.platform.stop(otherColour(active));
     const version = state.colours[active].version ?? this.#o.initialVersion;
     state.colours[active] = { version, running: true };
     if (this.#o.router.active !== active) await this.#o.router.switchTo(active);
+    // A colour an earlier daemon left running (the data plane process kept it) that is not live: the
+    // interrupted deploy's new colour, or a warm old one. It goes (after the switch: it may have been the one
+    // the router served, when that daemon died between the switch and its record).
+    await this.#o.platform.stop(otherColour(active));
     await this.#writer.flush();
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#steps.startColour(active, version);

@@ -34,7 +34,8 @@ export function requestHeaders(req: IncomingMessage, clientIp: string, upgrade: 
   if (clientIp !== "")
     out.push("x-forwarded-for", forwardedFor === undefined ? clientIp : `${forwardedFor}, ${clientIp}`);
   else if (forwardedFor !== undefined) out.push("x-forwarded-for", forwardedFor);
-  if (!hasProto) out.push("x-forwarded-proto", "http");
+  if (!hasProto)
+    out.push("x-forwarded-proto", (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http");
   if (!hasForwardedHost && host !== undefined) out.push("x-forwarded-host", host);
   if (upgrade && upgradeTo !== undefined) out.push("connection", "upgrade", "upgrade", upgradeTo);
   return out;

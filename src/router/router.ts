@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import type { Duplex } from "node:stream";
 import { type Logger, pino } from "pino";
 import { type Colour, otherColour } from "../colour.js";
@@ -15,6 +16,7 @@ import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
+import type { TlsCertificates } from "./tls-certificates.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
 
 /** address() was called before start() resolved, or after close(). */
@@ -50,6 +52,10 @@ export interface RouterOptions {
   readonly holdLimit?: number;
   /** Which requests are sent again to another replica when their connection broke. Default DEFAULT_RETRY. */
   readonly retry?: RetryPolicy;
+  /** HTTPS on the main listener with these certificates (the preview listener stays plain HTTP). */
+  readonly tls?: TlsCertificates | null;
+  /** A plain HTTP listener that redirects every request to https:// on the main listener (with tls). */
+  readonly redirectHttp?: Address | null;
 }
 
 /**
@@ -65,6 +71,7 @@ export class Router implements TrafficRouter {
   readonly #metrics: RouterMetrics;
   readonly #main: Server;
   readonly #preview: Server | null;
+  readonly #redirect: Server | null;
   readonly #active: SharedActiveColour;
   readonly #hold: RouterHold;
   #mirror: Mirror | null = null;
@@ -95,7 +102,8 @@ export class Router implements TrafficRouter {
       blue: new ColourLane("blue", replicas, this.#metrics, options.retry ?? DEFAULT_RETRY),
       green: new ColourLane("green", replicas, this.#metrics, options.retry ?? DEFAULT_RETRY),
     };
-    this.#main = this.#createServer(() => this.#lanes[this.#active.colour], true);
+    this.#main = this.#createServer(() => this.#lanes[this.#active.colour], true, options.tls ?? null);
+    this.#redirect = options.tls && options.redirectHttp ? this.#createRedirect() : null;
     this.#preview =
       options.preview === null
         ? null
@@ -176,12 +184,23 @@ export class Router implements TrafficRouter {
   }
 
   async start(): Promise<void> {
+    this.#options.tls?.watch();
     this.#mainAddress = await listen(this.#main, this.#options.listen, "listen");
+    if (this.#redirect !== null && this.#options.redirectHttp) {
+      try {
+        await listen(this.#redirect, this.#options.redirectHttp, "tls.redirectHttp");
+      } catch (error) {
+        await closeServer(this.#main);
+        this.#mainAddress = null;
+        throw error;
+      }
+    }
     if (this.#preview !== null && this.#options.preview !== null) {
       try {
         this.#previewAddress = await listen(this.#preview, this.#options.preview, "preview");
       } catch (error) {
         await closeServer(this.#main);
+        if (this.#redirect !== null) await closeServer(this.#redirect);
         this.#mainAddress = null;
         throw error;
       }
@@ -197,8 +216,10 @@ export class Router implements TrafficRouter {
     this.#hold.close();
     this.setMirror(null);
     await this.#mirrorThread?.close();
+    this.#options.tls?.close();
     const servers = [closeServer(this.#main)];
     if (this.#preview !== null) servers.push(closeServer(this.#preview));
+    if (this.#redirect !== null) servers.push(closeServer(this.#redirect));
     for (const lane of Object.values(this.#lanes)) lane.inFlight.cancelAll();
     await Promise.all([...servers, ...Object.values(this.#lanes).map((lane) => lane.replicas.destroy())]);
     this.#mainAddress = null;
@@ -217,18 +238,49 @@ export class Router implements TrafficRouter {
     return this.#previewAddress;
   }
 
-  /** `main`: the main listener, which mirrors and may hold; otherwise the preview listener. */
-  #createServer(lane: () => ColourLane, main: boolean): Server {
+  /**
+   * `main`: the main listener, which mirrors and may hold (over TLS with `tls`); otherwise the preview
+   * listener.
+   */
+  #createServer(lane: () => ColourLane, main: boolean, tls: TlsCertificates | null = null): Server {
     const hold = main ? this.#hold : null;
     const mirror = () => (main ? this.#mirror : null);
-    const server = createServer({ requestTimeout: 0 }, (req: IncomingMessage, res: ServerResponse) => {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       if (hold?.on && hold.admit(new HeldHttpRequest(req, res, mirror))) return;
       new HttpExchange(req, res, lane(), mirror()).start();
-    });
+    };
+    const server: Server =
+      tls === null ? createServer({ requestTimeout: 0 }, handle) : this.#createTlsServer(tls, handle);
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (hold?.on && hold.admit(new HeldUpgrade(req, socket, head))) return;
       new TunnelExchange(req, socket, head, lane()).start();
     });
     return server;
+  }
+
+  #createTlsServer(
+    tls: TlsCertificates,
+    handle: (req: IncomingMessage, res: ServerResponse) => void,
+  ): Server {
+    const server: HttpsServer = createHttpsServer(
+      { ...tls.defaultOptions, SNICallback: tls.sni, requestTimeout: 0 },
+      handle,
+    );
+    // New connections get the reloaded certificates; open ones keep the context they were made with.
+    tls.onReload((options) => server.setSecureContext(options));
+    // A client that fails the handshake (an old protocol, a weak suite only) is no error of the router's.
+    server.on("tlsClientError", (error) => this.#log.debug({ err: error.message }, "TLS handshake refused"));
+    return server as unknown as Server;
+  }
+
+  /** Answers every plain HTTP request with a 308 to the same path over HTTPS on the main listener. */
+  #createRedirect(): Server {
+    return createServer({ requestTimeout: 10_000 }, (req, res) => {
+      const port = this.#mainAddress?.port ?? this.#options.listen.port;
+      const host = (req.headers.host ?? this.#options.listen.host).replace(/:\d+$/, "");
+      const target = `https://${host}${port === 443 ? "" : `:${port}`}${req.url?.startsWith("/") ? req.url : "/"}`;
+      res.writeHead(308, { location: target, "content-length": "0", connection: "close" });
+      res.end();
+    });
   }
 }

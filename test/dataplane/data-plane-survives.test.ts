@@ -169,6 +169,33 @@ describe("the data plane outlives the daemon", () => {
     expect((await runCli(p, "down")).stdout).toMatch(/not running/);
   });
 
+  it("a restart with more replicas configured keeps the running ones and starts the missing one", async () => {
+    const p = await project({ replicas: 2 });
+    await up(p);
+    const before = replicaPids(await status(p));
+    await killDaemon(p);
+    writeFileSync(p.config, readFileSync(p.config, "utf8").replace("replicas: 2", "replicas: 3"));
+    await up(p);
+    const after = await status(p);
+    const live = after.colours[after.active].replicas;
+    expect(live.map((r) => r.index)).toEqual([0, 1, 2]);
+    expect(live.every((r) => r.ready)).toBe(true);
+    expect(replicaPids(after).filter((pid) => before.includes(pid)).sort()).toEqual([...before].sort());
+  });
+
+  it("the data plane killed with -9: the daemon notices, says so and stops; `cutover up` starts both again", async () => {
+    const p = await project({ replicas: 1 });
+    await up(p);
+    const daemon = readDaemonInfo(stateDir(p))?.pid as number;
+    const plane = readDataPlaneInfo(stateDir(p))?.pid as number;
+    process.kill(plane, "SIGKILL");
+    await eventually("the daemon stopped after its data plane died", () => !isAlive(daemon), 30_000);
+    expect(readFileSync(join(stateDir(p), "daemon.log"), "utf8")).toMatch(/the data plane process is gone/);
+    expect(processesIn(p.dir)).toEqual([]);
+    await up(p);
+    expect((await fetch(`http://127.0.0.1:${p.listen}/`)).status).toBe(200);
+  });
+
   it("router.orphanTimeout: with no daemon for that long, the data plane stops its replicas and itself", async () => {
     const p = await project({ replicas: 1, router: "  orphanTimeout: 1s" });
     await up(p);

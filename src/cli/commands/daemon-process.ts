@@ -175,6 +175,16 @@ export async function handOver(
   const running = readDaemonInfo(loaded.stateDir);
   const from = running?.build ?? "a cutover that does not say its build";
   if (!replace && from === cutoverBuild().id) return null;
+  if (running?.systemdUnit)
+    throw new CutoverError(
+      "ALREADY_RUNNING",
+      `the daemon (pid ${pid}) runs under systemd as ${running.systemdUnit}: \`sudo systemctl restart ${running.systemdUnit}\` hands over to the cutover its unit runs (traffic goes on)`,
+    );
+  if (running?.build === undefined)
+    throw new CutoverError(
+      "ALREADY_RUNNING",
+      `the daemon (pid ${pid}) is from a cutover without a data plane process: its router and replicas stop with it, so no handover can keep traffic going. Run \`cutover down && cutover up\` (a short outage) to move to this cutover`,
+    );
   const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
   if (status.deploy !== null && !isFinal(status.deploy.phase))
     throw new CutoverError(

@@ -68,11 +68,8 @@ export class LocalPlatform implements Platform {
   ): Promise<void> {
     if (this.#closed) throw new Error("the local platform is closed");
     const current = this.#deployments.get(colour);
-    if (current?.adopted && current.version === version && current.replicas.length === replicas) {
-      // The runs an earlier daemon started for this very version go on: no restart, no dropped request.
-      current.adopted = false;
-      for (const replica of current.replicas) replica.useEnv(env);
-      this.#logger.info({ colour, version, replicas }, "keeping the adopted replicas");
+    if (current?.adopted && current.version === version) {
+      await this.#keepAdopted(colour, current, replicas, env);
       return;
     }
     await this.stop(colour);
@@ -108,7 +105,9 @@ export class LocalPlatform implements Platform {
 
   /**
    * Takes over the runs an earlier daemon left in the data plane process, colour by colour: each becomes a
-   * replica again, health-checked and restarted as if this daemon had started it. Call before anything starts.
+   * replica again, health-checked and restarted as if this daemon had started it (a restart waits for the
+   * colour's environment, which the next start() gives). One version a colour: runs of another (a crash in
+   * the middle of a start) are stopped. Call before anything starts.
    */
   async adopt(runs: readonly FoundRun[]): Promise<void> {
     const cwd = await this.#startDirectory();
@@ -116,21 +115,56 @@ export class LocalPlatform implements Platform {
       const found = runs.filter((run) => run.colour === colour).sort((a, b) => a.index - b.index);
       const [first] = found;
       if (first === undefined) continue;
-      // One version a colour, replicas 0..n-1: anything else (a crash in the middle of a start) is stopped.
-      const byIndex = new Map(found.filter((run) => run.version === first.version).map((r) => [r.index, r]));
-      const mine: FoundRun[] = [];
-      for (let run = byIndex.get(0); run !== undefined; run = byIndex.get(mine.length)) mine.push(run);
-      if (mine.length === 0) {
-        for (const run of found) void run.run.terminate();
-        continue;
-      }
-      for (const stray of found.filter((run) => !mine.includes(run))) void stray.run.terminate();
-      const replicas = this.#replicas(colour, first.version, mine.length, cwd, {});
-      for (const [index, replica] of replicas.entries()) replica.adopt(mine[index] as FoundRun);
+      const mine = new Map<number, FoundRun>();
+      for (const run of found)
+        if (run.version === first.version && !mine.has(run.index)) mine.set(run.index, run);
+      for (const stray of found.filter((run) => mine.get(run.index) !== run)) void stray.run.terminate();
+      const replicas = [...mine.values()].map((run) => {
+        const replica = this.#replica(colour, first.version, run.index, cwd, null);
+        replica.adopt(run);
+        return replica;
+      });
       this.#deployments.set(colour, { version: first.version, replicas, adopted: true });
-      this.#logger.info({ colour, version: first.version, replicas: mine.length }, "adopted a colour");
+      this.#logger.info({ colour, version: first.version, replicas: replicas.length }, "adopted a colour");
       this.#changed(colour);
     }
+  }
+
+  /**
+   * start() of the version a colour was adopted with: its replicas go on (no restart, no dropped request),
+   * learn the colour's environment, and the set is made `count` long (missing ones started, extra stopped).
+   */
+  async #keepAdopted(
+    colour: Colour,
+    deployment: Deployment,
+    count: number,
+    env: Readonly<Record<string, string>>,
+  ): Promise<void> {
+    const cwd = await this.#startDirectory();
+    const kept = deployment.replicas.filter((replica) => replica.index < count);
+    const extra = deployment.replicas.filter((replica) => replica.index >= count);
+    for (const replica of kept) replica.useEnv(env);
+    const missing = Array.from({ length: count }, (_, index) => index).filter(
+      (index) => !kept.some((replica) => replica.index === index),
+    );
+    const added = missing.map((index) => this.#replica(colour, deployment.version, index, cwd, env));
+    const replicas = [...kept, ...added].sort((a, b) => a.index - b.index);
+    this.#deployments.set(colour, { version: deployment.version, replicas, adopted: false });
+    this.#logger.info(
+      {
+        colour,
+        version: deployment.version,
+        kept: kept.length,
+        started: added.length,
+        stopped: extra.length,
+      },
+      "keeping the adopted replicas",
+    );
+    await Promise.all([
+      ...added.map((replica) => replica.start()),
+      ...extra.map((replica) => replica.stop()),
+    ]);
+    this.#changed(colour);
   }
 
   /**
@@ -179,24 +213,29 @@ export class LocalPlatform implements Platform {
     cwd: string,
     env: Readonly<Record<string, string>>,
   ): Replica[] {
-    return Array.from({ length: count }, (_, index) => {
-      const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
-      const { start, health } = this.#options;
-      const { logRotation } = this.#options;
-      const common = {
-        ...{ start, health, cwd, logFile, logRotation },
-        ...{ dispatcher: this.#dispatcher, logger: this.#logger },
-      };
-      return new Replica({
-        ...common,
-        colour,
-        index,
-        version,
-        env,
-        takenPorts: () => this.#takenPorts(),
-        onChange: () => this.#changed(colour),
-        runner: this.#options.runner,
-      });
+    return Array.from({ length: count }, (_, index) => this.#replica(colour, version, index, cwd, env));
+  }
+
+  /** One replica; `env` null: not known yet (adopted), its restarts wait for useEnv(). */
+  #replica(
+    colour: Colour,
+    version: string,
+    index: number,
+    cwd: string,
+    env: Readonly<Record<string, string>> | null,
+  ): Replica {
+    const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
+    const { start, health, logRotation } = this.#options;
+    return new Replica({
+      ...{ start, health, cwd, logFile, logRotation },
+      ...{ dispatcher: this.#dispatcher, logger: this.#logger },
+      colour,
+      index,
+      version,
+      env,
+      takenPorts: () => this.#takenPorts(),
+      onChange: () => this.#changed(colour),
+      runner: this.#options.runner,
     });
   }
 

@@ -17,8 +17,11 @@ export interface ReplicaOptions {
   readonly colour: Colour;
   readonly index: number;
   readonly version: string;
-  /** Added to the environment by the platform (e.g. the colour's database connection). */
-  readonly env: Readonly<Record<string, string>>;
+  /**
+   * Added to the environment by the platform (e.g. the colour's database connection); null while not known
+   * (a replica adopted from an earlier daemon: its restarts wait for useEnv()).
+   */
+  readonly env: Readonly<Record<string, string>> | null;
   readonly start: StartConfig;
   readonly health: HealthConfig;
   /** start.cwd, resolved. */
@@ -72,8 +75,10 @@ export class Replica {
   #startupProblem: string | null = null;
   #run: Run | null = null;
   #stopRequested = false;
-  /** What the platform adds to the environment of the next run (the colour's database, ...). */
-  #env: Readonly<Record<string, string>>;
+  /** What the platform adds to the environment of the next run (the colour's database, ...); null: not known yet. */
+  #env: Readonly<Record<string, string>> | null;
+  /** A restart is due but waits for the environment (useEnv). */
+  #restartWaiting = false;
   /** Runs started so far: the next run's key is `<id>#<runs>`. */
   #runs = 0;
   #restartTimer: NodeJS.Timeout | undefined;
@@ -84,6 +89,10 @@ export class Replica {
     this.id = `${options.colour}-${options.index}`;
     this.#env = options.env;
     this.#logger = options.logger.child({ replica: this.id, version: options.version });
+  }
+
+  get index(): number {
+    return this.#options.index;
   }
 
   get port(): number {
@@ -159,7 +168,7 @@ export class Replica {
     if (this.#stopRequested) return;
     this.#port = port;
     const { colour, index, version, start, cwd, logFile } = this.#options;
-    const launch = replicaLaunch(start, { colour, index, version, port }, this.#env);
+    const launch = replicaLaunch(start, { colour, index, version, port }, this.#env ?? {});
     this.#note(`starting version ${version} on port ${port}: ${launch.command}`);
     this.#runs += 1;
     const guarded = (this.#options.runner ?? guardedRunner).run({
@@ -189,6 +198,10 @@ export class Replica {
   /** The environment the platform adds to the next runs (an adopted replica learns it from the next start()). */
   useEnv(env: Readonly<Record<string, string>>): void {
     this.#env = env;
+    if (this.#restartWaiting) {
+      this.#restartWaiting = false;
+      void this.#restart();
+    }
   }
 
   /** Lets go of the run without stopping it (the daemon leaves; the data plane process keeps it). */
@@ -262,6 +275,11 @@ export class Replica {
 
   async #restart(): Promise<void> {
     if (this.#stopRequested) return;
+    if (this.#env === null) {
+      // Adopted, and the colour's environment (its database, ...) is not known yet: the next start() gives it.
+      this.#restartWaiting = true;
+      return;
+    }
     this.#restarts++;
     try {
       await this.#spawn();
