@@ -180,7 +180,11 @@ describe("the data plane outlives the daemon", () => {
     const live = after.colours[after.active].replicas;
     expect(live.map((r) => r.index)).toEqual([0, 1, 2]);
     expect(live.every((r) => r.ready)).toBe(true);
-    expect(replicaPids(after).filter((pid) => before.includes(pid)).sort()).toEqual([...before].sort());
+    expect(
+      replicaPids(after)
+        .filter((pid) => before.includes(pid))
+        .sort(),
+    ).toEqual([...before].sort());
   });
 
   it("the data plane killed with -9: the daemon notices, says so and stops; `cutover up` starts both again", async () => {
