@@ -78,6 +78,7 @@ export class Router implements TrafficRouter {
   #mirrorThread: MirrorThread | null = null;
   #mainAddress: Address | null = null;
   #previewAddress: Address | null = null;
+  #redirectAddress: Address | null = null;
 
   constructor(options: RouterOptions) {
     this.#options = options;
@@ -188,7 +189,7 @@ export class Router implements TrafficRouter {
     this.#mainAddress = await listen(this.#main, this.#options.listen, "listen");
     if (this.#redirect !== null && this.#options.redirectHttp) {
       try {
-        await listen(this.#redirect, this.#options.redirectHttp, "tls.redirectHttp");
+        this.#redirectAddress = await listen(this.#redirect, this.#options.redirectHttp, "tls.redirectHttp");
       } catch (error) {
         await closeServer(this.#main);
         this.#mainAddress = null;
@@ -230,6 +231,11 @@ export class Router implements TrafficRouter {
   address(): Address {
     if (this.#mainAddress === null) throw new RouterNotListeningError();
     return this.#mainAddress;
+  }
+
+  /** Where the plain HTTP listener that redirects to HTTPS is bound; null when there is none. */
+  redirectAddress(): Address | null {
+    return this.#redirectAddress;
   }
 
   /** Where the preview listener is bound; null when there is none. */

@@ -33,9 +33,15 @@ export function steadyLoad(
     connections?: number;
     /** A new connection for every request, as many clients would open (kube-proxy picks a pod per connection). */
     freshConnections?: boolean;
+    /** For an https:// url: the CA that signed the server's certificate. */
+    ca?: string;
   },
 ): SteadyLoad {
-  const pool = new Pool(url, { connections: options.connections ?? 32, pipelining: 1 });
+  const pool = new Pool(url, {
+    connections: options.connections ?? 32,
+    pipelining: 1,
+    ...(options.ca ? { connect: { ca: options.ca } } : {}),
+  });
   const statuses = new Map<number, number>();
   const colours = new Map<string, number>();
   const latencies: number[] = [];
