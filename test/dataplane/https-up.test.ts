@@ -54,9 +54,7 @@ describe("cutover up with router.tls", () => {
     const { project } = await httpsProject();
     writeFileSync(
       project.config,
-      (await import("node:fs"))
-        .readFileSync(project.config, "utf8")
-        .replace("tls/key.pem", "tls/missing.pem"),
+      readFileSync(project.config, "utf8").replace("tls/key.pem", "tls/missing.pem"),
     );
     const up = await runCli(project, "up");
     expect(up.code).not.toBe(0);
