@@ -66,6 +66,7 @@ export const ERRORS = {
     "`cutover global` without a `globalFront: { type: builtin }` section in cutover.yaml",
   ),
   NO_JOURNAL: badInput("no deploy journal for that deploy (or none at all)"),
+  NO_PREVIEW_ACCESS: badInput("`cutover preview` without `router.previewAccess` in cutover.yaml"),
   NO_ROUTER_METRICS: badInput("analysis.source.type router without the built-in router"),
   NO_TOKEN: badInput("`cutover dashboard --admin` without the daemon's token"),
   NO_TRAFFIC_MANAGER: badInput(

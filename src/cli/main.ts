@@ -156,6 +156,32 @@ program
   });
 
 program
+  .command("preview")
+  .description("print a link (and a header) that reach the idle colour through the main address")
+  .action(async () => {
+    const loaded = config();
+    const access = loaded.config.router.previewAccess;
+    if (!access)
+      throw new CutoverError(
+        "NO_PREVIEW_ACCESS",
+        `${loaded.file} has no router.previewAccess; add \`previewAccess: {}\` under router: (then \`cutover down && cutover up\`) to let testers reach the idle colour through ${loaded.config.router.listen.host}:${loaded.config.router.listen.port}`,
+      );
+    const { previewSecret, PREVIEW_PATH } = await import("../router/preview-access.js");
+    const secret = previewSecret(loaded.stateDir, access.secret);
+    const { listen, tls } = loaded.config.router;
+    const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
+    const base = `${tls ? "https" : "http"}://${host}:${listen.port}`;
+    const url = `${base}${PREVIEW_PATH}?secret=${encodeURIComponent(secret)}`;
+    output().result({ url, header: access.header, cookie: access.cookie, secret }, () =>
+      [
+        `open ${url}`,
+        "  (it sets a cookie: every request from that browser reaches the idle colour; /__cutover/preview?off ends it)",
+        `or send the header: curl -H '${access.header}: ${secret}' ${base}/`,
+      ].join("\n"),
+    );
+  });
+
+program
   .command("down")
   .description("stop both colours, the router and the daemon (with the daemon gone, the data plane it left)")
   .action(async () => {

@@ -19,6 +19,7 @@ const LOCAL_ROUTER_FIELDS = [
   "haproxy",
   "orphanTimeout",
   "tls",
+  "previewAccess",
 ] as const;
 
 /**
@@ -104,6 +105,10 @@ function localMisfits(raw: Raw, config: Config): string[] {
   if (router?.haproxy !== undefined && config.router.dataPlane !== "haproxy")
     problems.push(
       "router.haproxy: is read only with router.dataPlane: haproxy; set dataPlane: haproxy, or leave router.haproxy out",
+    );
+  if (router?.previewAccess !== undefined && config.router.dataPlane !== "builtin")
+    problems.push(
+      "router.previewAccess: is read only by the built-in router; use router.dataPlane: builtin, or reach the idle colour on router.preview",
     );
   if (router?.tls !== undefined && config.router.dataPlane !== "builtin")
     problems.push(

@@ -118,6 +118,27 @@ export const routerSchema = z
       })
       .optional()
       .meta({ description: "HTTPS on router.listen (TLS 1.2 and 1.3 only, no weak ciphers)." }),
+    previewAccess: z
+      .strictObject({
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, "expected an HTTP header name")
+          .transform((name) => name.toLowerCase())
+          .default("x-cutover-preview"),
+        cookie: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, "expected a cookie name (letters, digits, _ and -)")
+          .default("cutover-preview"),
+        secret: z.string().min(16, "expected at least 16 characters").optional().meta({
+          description:
+            "Left out: a random one, made once and kept in .cutover/preview-secret (`cutover preview` shows it).",
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Requests on router.listen carrying the secret in this header or cookie reach the idle colour (never without it). `cutover preview` prints a link that sets the cookie.",
+      }),
     orphanTimeout: optionalDuration().meta({
       description:
         "The router and the replicas run in a process of their own that keeps serving while the daemon is away (a crash, a restart, an upgrade). With this set, they stop once no daemon has been attached for this long; left out: they serve on until `cutover down`.",

@@ -3,18 +3,22 @@ import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
 import type { DataPlane } from "./data-plane.js";
 import { HaproxyRouter } from "./haproxy/haproxy-router.js";
+import { PreviewAccess, previewSecret } from "./preview-access.js";
 import { Router } from "./router.js";
 import { TlsCertificates } from "./tls-certificates.js";
 
 /** The data plane cutover.yaml asks for: `router.dataPlane: builtin` (default) or `haproxy`. */
 export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane {
   const { config, dir, stateDir } = loaded;
-  const { listen, preview, sticky, dataPlane, haproxy, retry, tls } = config.router;
+  const { listen, preview, sticky, dataPlane, haproxy, retry, tls, previewAccess } = config.router;
   if (dataPlane === "builtin") {
     const files = tls?.certificates.map((c) => ({ cert: resolve(dir, c.cert), key: resolve(dir, c.key) }));
     return new Router({
       tls: files ? new TlsCertificates(files, logger) : null,
       redirectHttp: tls?.redirectHttp ?? null,
+      previewAccess: previewAccess
+        ? new PreviewAccess({ ...previewAccess, secret: previewSecret(stateDir, previewAccess.secret) })
+        : null,
       listen,
       preview,
       sticky,

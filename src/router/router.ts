@@ -12,6 +12,7 @@ import { HeldHttpRequest, HeldUpgrade } from "./held-request.js";
 import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
+import { PREVIEW_PATH, type PreviewAccess } from "./preview-access.js";
 import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
@@ -56,6 +57,8 @@ export interface RouterOptions {
   readonly tls?: TlsCertificates | null;
   /** A plain HTTP listener that redirects every request to https:// on the main listener (with tls). */
   readonly redirectHttp?: Address | null;
+  /** Requests on the main listener that carry this secret (header or cookie) go to the idle colour. */
+  readonly previewAccess?: PreviewAccess | null;
 }
 
 /**
@@ -251,13 +254,21 @@ export class Router implements TrafficRouter {
   #createServer(lane: () => ColourLane, main: boolean, tls: TlsCertificates | null = null): Server {
     const hold = main ? this.#hold : null;
     const mirror = () => (main ? this.#mirror : null);
+    const access = main ? (this.#options.previewAccess ?? null) : null;
+    const idle = () => this.#lanes[otherColour(this.#active.colour)];
     const handle = (req: IncomingMessage, res: ServerResponse) => {
+      if (access !== null) {
+        if (req.url?.startsWith(PREVIEW_PATH) && access.answer(req, res, tls !== null)) return;
+        // A preview request goes to the idle colour: never held, never mirrored.
+        if (access.admits(req)) return new HttpExchange(req, res, idle(), null).start();
+      }
       if (hold?.on && hold.admit(new HeldHttpRequest(req, res, mirror))) return;
       new HttpExchange(req, res, lane(), mirror()).start();
     };
     const server: Server =
       tls === null ? createServer({ requestTimeout: 0 }, handle) : this.#createTlsServer(tls, handle);
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (access?.admits(req)) return new TunnelExchange(req, socket, head, idle()).start();
       if (hold?.on && hold.admit(new HeldUpgrade(req, socket, head))) return;
       new TunnelExchange(req, socket, head, lane()).start();
     });
