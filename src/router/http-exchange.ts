@@ -99,7 +99,8 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     try {
       const headers = responseHeaders(rawHeaders, this.#lane.colour);
       this.#bodyLeft = contentLength(headers);
-      if (statusText === "") this.#res.writeHead(statusCode, headers);
+      // HTTP/2 has no reason phrase.
+      if (statusText === "" || this.#req.httpVersionMajor === 2) this.#res.writeHead(statusCode, headers);
       else this.#res.writeHead(statusCode, statusText, headers);
     } catch (error) {
       this.#status = 0;

@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { Address } from "../config/schema.js";
 import { CutoverError } from "../errors.js";
 
@@ -33,11 +33,26 @@ export function listen(server: Server, address: Address, role: string): Promise<
   });
 }
 
+/** The open connections of servers that cannot close them themselves (an HTTP/2 server has no closeAllConnections). */
+const tracked = new WeakMap<Server, Set<Socket>>();
+
+/** Keeps a list of `server`'s open connections, for closeServer. */
+export function trackConnections(server: Server): void {
+  const sockets = new Set<Socket>();
+  tracked.set(server, sockets);
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+}
+
 /** Stops accepting, closes every connection still open, resolves once the server is closed. */
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());
-    server.closeAllConnections();
+    const sockets = tracked.get(server);
+    if (sockets) for (const socket of sockets) socket.destroy();
+    else server.closeAllConnections();
   });
 }

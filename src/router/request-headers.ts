@@ -20,13 +20,24 @@ export function requestHeaders(req: IncomingMessage, clientIp: string, upgrade: 
     const name = raw[i] as string;
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
+    if (lower.charCodeAt(0) === 58 /* ":" */) {
+      // HTTP/2's pseudo-headers: :authority is the Host of HTTP/1.1; the others are in the request line.
+      if (lower === ":authority" && host === undefined) {
+        host = value;
+        out.push("host", value);
+      }
+      continue;
+    }
     if (lower === "upgrade") upgradeTo = value;
     if (isHopByHop(lower) || lower === "expect" || listed?.has(lower)) continue;
     if (lower === "x-forwarded-for") {
       forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
       continue;
     }
-    if (lower === "host") host = value;
+    if (lower === "host") {
+      if (host !== undefined) continue; // :authority came first (HTTP/2): one Host
+      host = value;
+    }
     else if (lower === "x-forwarded-proto") hasProto = true;
     else if (lower === "x-forwarded-host") hasForwardedHost = true;
     out.push(name, value);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import { type Logger, pino } from "pino";
 import { type Colour, otherColour } from "../colour.js";
@@ -10,7 +10,7 @@ import { CutoverError } from "../errors.js";
 import { ColourLane } from "./colour-lane.js";
 import { HeldHttpRequest, HeldUpgrade } from "./held-request.js";
 import { HttpExchange } from "./http-exchange.js";
-import { closeServer, listen } from "./listen.js";
+import { closeServer, listen, trackConnections } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
 import { PREVIEW_PATH, type PreviewAccess } from "./preview-access.js";
 import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
@@ -279,12 +279,14 @@ export class Router implements TrafficRouter {
     tls: TlsCertificates,
     handle: (req: IncomingMessage, res: ServerResponse) => void,
   ): Server {
-    const server: HttpsServer = createHttpsServer(
-      { ...tls.defaultOptions, SNICallback: tls.sni, requestTimeout: 0 },
-      handle,
+    // HTTP/2 for clients that offer it (ALPN h2), HTTP/1.1 (and its WebSocket upgrades) for the others.
+    const server = createSecureServer(
+      { ...tls.defaultOptions, SNICallback: tls.sni, allowHTTP1: true },
+      handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
     );
     // New connections get the reloaded certificates; open ones keep the context they were made with.
     tls.onReload((options) => server.setSecureContext(options));
+    trackConnections(server as unknown as Server);
     // A client that fails the handshake (an old protocol, a weak suite only) is no error of the router's.
     server.on("tlsClientError", (error) => this.#log.debug({ err: error.message }, "TLS handshake refused"));
     return server as unknown as Server;
