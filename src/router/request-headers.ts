@@ -37,8 +37,7 @@ export function requestHeaders(req: IncomingMessage, clientIp: string, upgrade: 
     if (lower === "host") {
       if (host !== undefined) continue; // :authority came first (HTTP/2): one Host
       host = value;
-    }
-    else if (lower === "x-forwarded-proto") hasProto = true;
+    } else if (lower === "x-forwarded-proto") hasProto = true;
     else if (lower === "x-forwarded-host") hasForwardedHost = true;
     out.push(name, value);
   }

@@ -43,7 +43,10 @@ export function declaredBodyLength(req: IncomingMessage): number {
   const raw = req.rawHeaders;
   // HTTP/2 has no chunked encoding: a body without Content-Length is known only by its stream not ending
   // with the headers.
-  let length = req.httpVersionMajor === 2 && !(req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders ? -1 : 0;
+  let length =
+    req.httpVersionMajor === 2 && !(req as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders
+      ? -1
+      : 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (name.length === 17 && name.toLowerCase() === "transfer-encoding") return -1;
