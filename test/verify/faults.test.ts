@@ -108,20 +108,26 @@ describe.concurrent("cutover verify --faults", { timeout: DRILL_TIMEOUT }, () =>
     expect(r.figures.closedAfterMs).toBeGreaterThanOrEqual(995);
   });
 
-  it("daemon-restart: kill -9 of the daemon mid-deploy under load: not one request fails; the interrupted deploy is Aborted once", async () => {
-    const r = await drill("daemon-restart", { readyTimeout: "20s" }, "--rate", "200");
-    expect(r.passed, r.happened).toBe(true);
-    expect(r.figures).toMatchObject({
-      failedWhileDown: 0,
-      failedAfterUp: 0,
-      interruptedRecords: 1,
-      interruptedPhase: "Aborted",
+  for (const dataPlane of ["builtin", "haproxy"] as const)
+    it(`daemon-restart (${dataPlane}): kill -9 of the daemon mid-deploy under load: not one request fails; the interrupted deploy is Aborted once`, async () => {
+      const r = await drill(
+        "daemon-restart",
+        { readyTimeout: "20s", router: `  dataPlane: ${dataPlane}` },
+        "--rate",
+        "200",
+      );
+      expect(r.passed, r.happened).toBe(true);
+      expect(r.figures).toMatchObject({
+        failedWhileDown: 0,
+        failedAfterUp: 0,
+        interruptedRecords: 1,
+        interruptedPhase: "Aborted",
+      });
+      // The drill sent requests while the daemon was down: the 0 above counts something.
+      expect(r.figures.sentWhileDown).toBeGreaterThan(100);
+      console.log(
+        `daemon-restart figures: ${r.figures.failedWhileDown} of ${r.figures.sentWhileDown} requests failed while the daemon was down (200 requests/s); ` +
+          `\`cutover up\` returned after ${Math.round(Number(r.figures.upReturnedMs))} ms`,
+      );
     });
-    // The drill sent requests while the daemon was down: the 0 above counts something.
-    expect(r.figures.sentWhileDown).toBeGreaterThan(100);
-    console.log(
-      `daemon-restart figures: ${r.figures.failedWhileDown} of ${r.figures.sentWhileDown} requests failed while the daemon was down (200 requests/s); ` +
-        `\`cutover up\` returned after ${Math.round(Number(r.figures.upReturnedMs))} ms`,
-    );
-  });
 });
