@@ -166,12 +166,10 @@ program
         "NO_PREVIEW_ACCESS",
         `${loaded.file} has no router.previewAccess; add \`previewAccess: {}\` under router: (then \`cutover down && cutover up\`) to let testers reach the idle colour through ${loaded.config.router.listen.host}:${loaded.config.router.listen.port}`,
       );
-    const { previewSecret, PREVIEW_PATH } = await import("../router/preview-access.js");
+    const { listenBase, previewLink, previewSecret } = await import("../router/preview-access.js");
     const secret = previewSecret(loaded.stateDir, access.secret);
-    const { listen, tls } = loaded.config.router;
-    const host = listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
-    const base = `${tls ? "https" : "http"}://${host}:${listen.port}`;
-    const url = `${base}${PREVIEW_PATH}?secret=${encodeURIComponent(secret)}`;
+    const base = listenBase(loaded.config.router.listen, loaded.config.router.tls !== undefined);
+    const url = previewLink(base, secret);
     output().result({ url, header: access.header, cookie: access.cookie, secret }, () =>
       [
         `open ${url}`,

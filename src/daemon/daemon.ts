@@ -14,6 +14,7 @@ import { httpsUrl, httpUrl } from "../host-port.js";
 import { logFailure } from "../log.js";
 import type { LocalPlatform } from "../platforms/local/local-platform.js";
 import { attachedReportDir } from "../report/report-location.js";
+import { listenBase, previewLink, previewSecret } from "../router/preview-access.js";
 import { AdminServer } from "./admin-server.js";
 import {
   isProcessAlive,
@@ -74,7 +75,7 @@ export class Daemon {
       engine: this.engine,
       ticks: this.#sampler,
       reportsDir: attachedReportDir(options.loaded),
-      addresses: { live: liveUrl(config.router), preview: url(config.router.preview) },
+      addresses: { live: liveUrl(config.router), preview: previewAddress(options.loaded) },
       logger: options.logger,
     });
     // database.sync: logical: its state, lag and slots next to the router's own metrics.
@@ -199,4 +200,15 @@ export class Daemon {
 /** `{ systemdUnit }` when systemd runs this daemon, else nothing. */
 function unitField(unit: string | undefined): { systemdUnit?: string } {
   return unit === undefined ? {} : { systemdUnit: unit };
+}
+
+/**
+ * The idle colour's address on the dashboard: with router.previewAccess, the link that sets the preview
+ * cookie (the main address, reachable by testers); else the preview listener.
+ */
+function previewAddress(loaded: LoadedConfig): string {
+  const { router } = loaded.config;
+  if (!router.previewAccess) return url(router.preview);
+  const secret = previewSecret(loaded.stateDir, router.previewAccess.secret);
+  return previewLink(listenBase(router.listen, router.tls !== undefined), secret);
 }

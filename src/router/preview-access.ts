@@ -114,3 +114,15 @@ function removeRaw(req: IncomingMessage, drop: (name: string) => boolean): void 
   const raw = req.rawHeaders;
   for (let i = raw.length - 2; i >= 0; i -= 2) if (drop(raw[i] as string)) raw.splice(i, 2);
 }
+
+/** Where router.listen is reached from this machine (a wildcard host through loopback), with its scheme. */
+export function listenBase(listen: { host: string; port: number }, tls: boolean): string {
+  const host =
+    listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "" ? "127.0.0.1" : listen.host;
+  return `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${listen.port}`;
+}
+
+/** The link that sets the preview cookie: the idle colour through the main address, in a browser. */
+export function previewLink(base: string, secret: string): string {
+  return `${base}${PREVIEW_PATH}?secret=${encodeURIComponent(secret)}`;
+}

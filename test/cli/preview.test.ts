@@ -1,4 +1,6 @@
 /** `cutover preview`: a link that lets a tester reach the paused new version through the main address. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ServiceStatus } from "../../src/engine/service-status.js";
 import { eventually } from "../helpers/eventually.js";
@@ -42,6 +44,17 @@ describe("cutover preview", () => {
     expect(await version({ [header]: secret })).toBe("2.0.0");
     expect(await version()).toBe("1.0.0");
     expect(await version({ cookie: "cutover-preview=wrong-secret-0123456789" })).toBe("1.0.0");
+    // The dashboard hands out the same link as the idle colour's address.
+    const token = readFileSync(join(project.dir, ".cutover/token"), "utf8").trim();
+    const live = await fetch(`http://127.0.0.1:${project.admin}/dashboard-api/live`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const reader = (live.body as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const hello = JSON.parse(text.slice(0, text.indexOf("\n"))) as { addresses: { preview: string } };
+    expect(hello.addresses.preview).toBe(url);
   });
 
   it("says what to add when router.previewAccess is not set", async () => {
