@@ -1,6 +1,8 @@
 import type { Colour } from "../src/colour.js";
 
-export const TARGET_NAMES = ["direct", "cutover", "nginx", "haproxy"] as const;
+export const TARGET_NAMES = ["direct", "cutover", "nginx", "haproxy", "cutover-tls", "nginx-tls"] as const;
+/** The HTTPS targets: measured for throughput (against each other), not switched. */
+export const TLS_TARGETS = ["cutover-tls", "nginx-tls"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 export const PROXY_NAMES = ["cutover", "nginx", "haproxy"] as const;
 export type ProxyName = (typeof PROXY_NAMES)[number];

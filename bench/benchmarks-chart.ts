@@ -1,5 +1,5 @@
 import type { BenchResults } from "./bench-results.js";
-import type { TargetName } from "./bench-target.js";
+import { type TargetName, TLS_TARGETS } from "./bench-target.js";
 
 interface Bar {
   readonly target: TargetName;
@@ -18,12 +18,16 @@ const FILL: Readonly<Record<TargetName, string>> = {
   cutover: "#1f77b4",
   nginx: "#2ca02c",
   haproxy: "#d62728",
+  "cutover-tls": "#6baed6",
+  "nginx-tls": "#74c476",
 };
 const NAMES: Readonly<Record<TargetName, string>> = {
   direct: "no proxy",
   cutover: "cutover",
   nginx: "nginx",
   haproxy: "HAProxy",
+  "cutover-tls": "cutover HTTPS",
+  "nginx-tls": "nginx HTTPS",
 };
 
 const PANEL_WIDTH = 260;
@@ -36,7 +40,8 @@ const BOTTOM = 48;
  * that failed across the switches, one panel each.
  */
 export function benchmarksChartSvg(results: BenchResults): string {
-  const t = results.throughput.summary;
+  // Plain HTTP only: the HTTPS pair has its own table in BENCHMARKS.md.
+  const t = results.throughput.summary.filter((s) => !(TLS_TARGETS as readonly string[]).includes(s.target));
   const proxies = t.filter((s) => s.target !== "direct");
   const panels: Panel[] = [
     {

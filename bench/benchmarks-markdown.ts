@@ -1,11 +1,13 @@
 import type { BenchResults, SwitchSummary, ThroughputSummary } from "./bench-results.js";
-import type { ProxyName, TargetName } from "./bench-target.js";
+import { type ProxyName, type TargetName, TLS_TARGETS } from "./bench-target.js";
 
 const NAMES: Readonly<Record<TargetName, string>> = {
   direct: "no proxy",
   cutover: "cutover",
   nginx: "nginx",
   haproxy: "HAProxy",
+  "cutover-tls": "cutover HTTPS",
+  "nginx-tls": "nginx HTTPS",
 };
 
 const n = (value: number | null, digits = 0): string =>
@@ -25,6 +27,10 @@ export function renderBenchmarks(r: BenchResults, chartFile: string): string {
     SwitchSummary
   >;
   const { cutover, nginx, haproxy } = t;
+  const tlsCutover = t["cutover-tls"];
+  const tlsNginx = t["nginx-tls"];
+  const isTls = (name: TargetName) => (TLS_TARGETS as readonly string[]).includes(name);
+  const plain = r.throughput.summary.filter((x) => !isTls(x.target));
   const s = r.settings;
   const goalRps = cutover.rps / nginx.rps;
   const goalP99 = cutover.p99Ms / nginx.p99Ms;
@@ -51,22 +57,42 @@ ${goalP99 <= 1.5 ? "met" : "not met"} for p99 (${goalP99.toFixed(2)}x).
 GET / of the demo app through each proxy, ${s.connections} keep-alive connections, wrk with ${s.wrkThreads} thread,
 ${s.seconds} s per round, median of ${s.rounds} rounds (errors summed).
 
-| | ${r.throughput.summary.map((x) => NAMES[x.target]).join(" | ")} |
-| --- | ${r.throughput.summary.map(() => "---:").join(" | ")} |
-| requests/s | ${r.throughput.summary.map((x) => n(x.rps)).join(" | ")} |
-| p50 latency, ms | ${r.throughput.summary.map((x) => n(x.p50Ms, 2)).join(" | ")} |
-| p99 latency, ms | ${r.throughput.summary.map((x) => n(x.p99Ms, 2)).join(" | ")} |
-| max latency, ms | ${r.throughput.summary.map((x) => n(x.maxMs, 1)).join(" | ")} |
-| CPU per request, µs | ${r.throughput.summary.map((x) => n(x.cpuUsPerRequest, 1)).join(" | ")} |
-| peak RSS, MiB | ${r.throughput.summary.map((x) => n(x.peakRssMiB, 1)).join(" | ")} |
-| errors | ${r.throughput.summary.map((x) => n(x.errors)).join(" | ")} |
-| throughput / nginx | ${r.throughput.summary.map((x) => ratio(x.rps, nginx.rps)).join(" | ")} |
-| throughput / HAProxy | ${r.throughput.summary.map((x) => ratio(x.rps, haproxy.rps)).join(" | ")} |
-| p99 / nginx | ${r.throughput.summary.map((x) => ratio(x.p99Ms, nginx.p99Ms)).join(" | ")} |
-| p99 / HAProxy | ${r.throughput.summary.map((x) => ratio(x.p99Ms, haproxy.p99Ms)).join(" | ")} |
+| | ${plain.map((x) => NAMES[x.target]).join(" | ")} |
+| --- | ${plain.map(() => "---:").join(" | ")} |
+| requests/s | ${plain.map((x) => n(x.rps)).join(" | ")} |
+| p50 latency, ms | ${plain.map((x) => n(x.p50Ms, 2)).join(" | ")} |
+| p99 latency, ms | ${plain.map((x) => n(x.p99Ms, 2)).join(" | ")} |
+| max latency, ms | ${plain.map((x) => n(x.maxMs, 1)).join(" | ")} |
+| CPU per request, µs | ${plain.map((x) => n(x.cpuUsPerRequest, 1)).join(" | ")} |
+| peak RSS, MiB | ${plain.map((x) => n(x.peakRssMiB, 1)).join(" | ")} |
+| errors | ${plain.map((x) => n(x.errors)).join(" | ")} |
+| throughput / nginx | ${plain.map((x) => ratio(x.rps, nginx.rps)).join(" | ")} |
+| throughput / HAProxy | ${plain.map((x) => ratio(x.rps, haproxy.rps)).join(" | ")} |
+| p99 / nginx | ${plain.map((x) => ratio(x.p99Ms, nginx.p99Ms)).join(" | ")} |
+| p99 / HAProxy | ${plain.map((x) => ratio(x.p99Ms, haproxy.p99Ms)).join(" | ")} |
 
 CPU and RSS are the proxy's own processes (nginx: master and worker; HAProxy: its one process; cutover:
 the router's node process); in the "no proxy" column they are the demo app's, for scale.
+
+## HTTPS
+
+The same load over HTTPS (TLS 1.3, the same self-signed EC P-256 certificate; keep-alive, so the handshakes
+are few): cutover with \`router.tls\` against nginx with \`ssl_protocols TLSv1.2 TLSv1.3\`.
+
+${
+  tlsCutover && tlsNginx
+    ? `| | cutover HTTPS | nginx HTTPS | cutover / nginx |
+| --- | ---: | ---: | ---: |
+| requests/s | ${n(tlsCutover.rps)} | ${n(tlsNginx.rps)} | ${ratio(tlsCutover.rps, tlsNginx.rps)} |
+| p50 latency, ms | ${n(tlsCutover.p50Ms, 2)} | ${n(tlsNginx.p50Ms, 2)} | ${ratio(tlsCutover.p50Ms, tlsNginx.p50Ms)} |
+| p99 latency, ms | ${n(tlsCutover.p99Ms, 2)} | ${n(tlsNginx.p99Ms, 2)} | ${ratio(tlsCutover.p99Ms, tlsNginx.p99Ms)} |
+| max latency, ms | ${n(tlsCutover.maxMs, 1)} | ${n(tlsNginx.maxMs, 1)} | ${ratio(tlsCutover.maxMs, tlsNginx.maxMs)} |
+| CPU per request, µs | ${n(tlsCutover.cpuUsPerRequest, 1)} | ${n(tlsNginx.cpuUsPerRequest, 1)} | ${ratio(tlsCutover.cpuUsPerRequest, tlsNginx.cpuUsPerRequest)} |
+| peak RSS, MiB | ${n(tlsCutover.peakRssMiB, 1)} | ${n(tlsNginx.peakRssMiB, 1)} | ${ratio(tlsCutover.peakRssMiB, tlsNginx.peakRssMiB)} |
+| errors | ${n(tlsCutover.errors)} | ${n(tlsNginx.errors)} | |
+| HTTPS / plain HTTP throughput, same proxy | ${ratio(tlsCutover.rps, cutover.rps)} | ${ratio(tlsNginx.rps, nginx.rps)} | |`
+    : "Not measured in this run."
+}
 
 ## The switch under load
 
@@ -84,7 +110,7 @@ ${switchRow("old-colour answers to requests sent after the first new-colour answ
 ${switchRow("pointer moved (router's own clock), ms", sw, (x) => n(x.appliedMs, 2))}
 
 How each switches: ${r.targets
-    .filter((x) => x.name !== "direct")
+    .filter((x) => x.name !== "direct" && !isTls(x.name))
     .map((x) => `${NAMES[x.name]}: ${x.switchMethod}`)
     .join("; ")}. A last old-colour answer
 after the switch is a request that was already in flight (or, for nginx, served by an old worker on a

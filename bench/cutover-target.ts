@@ -4,6 +4,7 @@ import type { Colour } from "../src/colour.js";
 import type { BenchProcesses } from "./bench-processes.js";
 import type { BenchTarget } from "./bench-target.js";
 import type { DemoUpstream } from "./demo-upstreams.js";
+import type { BenchCertificate } from "./nginx-target.js";
 
 /** When the router child said the pointer moved, on the monotonic clock all processes share. */
 export interface SwitchAck {
@@ -20,13 +21,19 @@ export async function startCutoverTarget(
   upstreams: Readonly<Record<Colour, DemoUpstream>>,
   logDir: string,
   onSwitched: (ack: SwitchAck) => void,
+  tls: BenchCertificate | null = null,
 ): Promise<BenchTarget> {
   const script = fileURLToPath(new URL("./serve-router.js", import.meta.url));
+  const tlsArgs = tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [];
   const child = processes.spawn(
-    "cutover router",
+    tls ? "cutover router (tls)" : "cutover router",
     process.execPath,
-    [script, "--blue", String(upstreams.blue.port), "--green", String(upstreams.green.port)],
-    { logFile: join(logDir, "cutover-router.log"), stdin: true, announces: true },
+    [script, "--blue", String(upstreams.blue.port), "--green", String(upstreams.green.port), ...tlsArgs],
+    {
+      logFile: join(logDir, tls ? "cutover-router-tls.log" : "cutover-router.log"),
+      stdin: true,
+      announces: true,
+    },
   );
   const { port } = (await child.announced) as { port: number };
   const waiting: Array<(ack: SwitchAck) => void> = [];
@@ -43,6 +50,15 @@ export async function startCutoverTarget(
       waiting.shift()?.(ack);
     }
   });
+  if (tls)
+    return {
+      name: "cutover-tls",
+      label: `cutover built-in router (node ${process.version}, one process), HTTPS (router.tls)`,
+      url: `https://127.0.0.1:${port}/`,
+      pids: () => [child.pid],
+      switchMethod: "",
+      switchTo: null,
+    };
   return {
     name: "cutover",
     label: `cutover built-in router (node ${process.version}, one process)`,

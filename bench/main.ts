@@ -18,6 +18,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { type Colour, otherColour } from "../src/colour.js";
+import { benchCertificate } from "./bench-certificate.js";
 import { BenchProcesses } from "./bench-processes.js";
 import {
   type BenchResults,
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
   let ack: SwitchAck | null = null;
   try {
     const upstreams = await startDemoUpstreams(processes, root, work);
+    const certificate = await benchCertificate(work);
     const targets = [
       directTarget(upstreams.blue),
       await startCutoverTarget(processes, upstreams, work, (received) => {
@@ -174,6 +176,14 @@ async function main(): Promise<void> {
       }),
       await startNginxTarget(processes, paths.nginx as string, upstreams, join(work, "nginx")),
       await startHaproxyTarget(processes, machine.haproxy, upstreams, join(work, "haproxy")),
+      await startCutoverTarget(processes, upstreams, work, () => {}, certificate),
+      await startNginxTarget(
+        processes,
+        paths.nginx as string,
+        upstreams,
+        join(work, "nginx-tls"),
+        certificate,
+      ),
     ];
     console.error(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB`);
     const throughput = await measureThroughput(targets, settings, paths.wrk as string);

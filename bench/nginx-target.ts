@@ -18,6 +18,14 @@ interface NginxSettings {
   readonly port: number;
   readonly upstreams: Readonly<Record<Colour, DemoUpstream>>;
   readonly active: Colour;
+  /** HTTPS with this certificate (TLS 1.2 and 1.3, the router's suites); null: plain HTTP. */
+  readonly tls?: BenchCertificate | null;
+}
+
+/** The certificate both HTTPS targets serve. */
+export interface BenchCertificate {
+  readonly cert: string;
+  readonly key: string;
 }
 
 /**
@@ -53,7 +61,15 @@ http {
 ${pool("blue")}
 ${pool("green")}
   server {
-    listen 127.0.0.1:${s.port};
+    listen 127.0.0.1:${s.port}${s.tls ? " ssl" : ""};${
+      s.tls
+        ? `
+    ssl_certificate ${s.tls.cert};
+    ssl_certificate_key ${s.tls.key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:1m;`
+        : ""
+    }
     location / {
       proxy_pass http://${s.active};
       proxy_http_version 1.1;
@@ -73,12 +89,13 @@ export async function startNginxTarget(
   nginx: string,
   upstreams: Readonly<Record<Colour, DemoUpstream>>,
   dir: string,
+  tls: BenchCertificate | null = null,
 ): Promise<BenchTarget> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort("127.0.0.1", new Set([upstreams.blue.port, upstreams.green.port]));
   const config = join(dir, "nginx.conf");
   const write = (active: Colour) => {
-    writeFileSync(`${config}.tmp`, renderNginxConfig({ dir, port, upstreams, active }));
+    writeFileSync(`${config}.tmp`, renderNginxConfig({ dir, port, upstreams, active, tls }));
     renameSync(`${config}.tmp`, config);
   };
   write("blue");
@@ -88,6 +105,15 @@ export async function startNginxTarget(
     stopSignal: "SIGQUIT",
   });
   await waitForListener(port, master.pid);
+  if (tls)
+    return {
+      name: "nginx-tls",
+      label: `nginx ${nginxVersion(nginx)}, 1 worker, HTTPS (TLS 1.2/1.3, session cache)`,
+      url: `https://127.0.0.1:${port}/`,
+      pids: () => processTree(master.pid),
+      switchMethod: "",
+      switchTo: null,
+    };
   return {
     name: "nginx",
     label: `nginx ${nginxVersion(nginx)}, 1 worker`,

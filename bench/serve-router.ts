@@ -14,9 +14,11 @@
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
+import { pino } from "pino";
 import { isColour } from "../src/colour.js";
 import { Router } from "../src/router/router.js";
 import { SharedActiveColour } from "../src/router/shared-active-colour.js";
+import { TlsCertificates } from "../src/router/tls-certificates.js";
 import type { RouterAdminData } from "./router-admin-worker.js";
 
 const { values } = parseArgs({
@@ -24,8 +26,12 @@ const { values } = parseArgs({
     blue: { type: "string" },
     green: { type: "string" },
     admin: { type: "string", default: "worker" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
   },
 });
+const certificate = values["tls-cert"];
+const key = values["tls-key"];
 const activeColour = new SharedActiveColour("blue");
 const router = new Router({
   listen: { host: "127.0.0.1", port: 0 },
@@ -33,6 +39,8 @@ const router = new Router({
   sticky: false,
   initialActive: "blue",
   activeColour,
+  tls:
+    certificate && key ? new TlsCertificates([{ cert: certificate, key }], pino({ enabled: false })) : null,
 });
 router.setEndpoints("blue", [{ id: "blue", host: "127.0.0.1", port: Number(values.blue) }]);
 router.setEndpoints("green", [{ id: "green", host: "127.0.0.1", port: Number(values.green) }]);
