@@ -37,8 +37,9 @@ const liveUrl = (router: LoadedConfig["config"]["router"]) =>
   router.tls ? httpsUrl(router.listen) : httpUrl(router.listen);
 
 /**
- * `cutover up`: the router, the local platform, the engine and the admin API in one process, wired together.
- * The only place that knows the concrete classes.
+ * `cutover up`: the engine, the local platform and the admin API in this process, wired to the router and the
+ * replicas in the data plane process (src/dataplane), which it starts or takes over. The only place that
+ * knows the concrete classes.
  */
 export class Daemon {
   readonly engine: Engine;
