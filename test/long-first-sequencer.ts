@@ -7,9 +7,13 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * overlap the short ones. A file missing from the list only runs later: nothing depends on this order.
  */
 const LONG_FIRST = [
+  "test/router/tls.test.ts", // testssl: 25 s alone, 90 s beside the rest
+  "test/dataplane/stop-and-adopt.test.ts",
   "test/fleet/fleet-front.test.ts",
   "test/fleet/fleet-cli.test.ts",
   "test/cli/cli.test.ts",
+  "test/dataplane/kill-daemon.test.ts",
+  "test/dataplane/upgrade.test.ts",
   "test/db/database-sync.test.ts",
   "test/engine/no-false-rollback.test.ts",
   "test/install/pack-install.test.ts",

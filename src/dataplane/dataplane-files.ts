@@ -43,3 +43,8 @@ export function isDataPlaneProcess(pid: number): boolean {
     return false;
   }
 }
+
+/** A hash of cutover.yaml's `router:` settings: a data plane serving other ones was started before they changed. */
+export function routerSettingsHash(router: unknown): string {
+  return createHash("sha256").update(JSON.stringify(router)).digest("hex").slice(0, 16);
+}

@@ -17,7 +17,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { writeFileAtomic } from "../engine/atomic-write.js";
 import { CutoverError } from "../errors.js";
 import type { DataPlane } from "../router/data-plane.js";
-import { controlSocketPath } from "./dataplane-files.js";
+import { controlSocketPath, routerSettingsHash } from "./dataplane-files.js";
 import {
   DATAPLANE_FILE,
   type DataPlaneInfo,
@@ -83,6 +83,7 @@ export class DataPlaneHost {
       listen: dp.address(),
       preview: dp.previewAddress(),
       metricsContentType: dp.metricsContentType,
+      routerSettings: routerSettingsHash(this.#o.loaded.config.router),
     };
   }
 

@@ -11,7 +11,12 @@ import { isProcessAlive } from "../process/process-alive.js";
 import { rotateIfFull } from "../process/rotating-log.js";
 import { compiledWorker } from "../worker-path.js";
 import { DataPlaneClient } from "./dataplane-client.js";
-import { isDataPlaneProcess, readDataPlaneInfo, removeDataPlaneFiles } from "./dataplane-files.js";
+import {
+  isDataPlaneProcess,
+  readDataPlaneInfo,
+  removeDataPlaneFiles,
+  routerSettingsHash,
+} from "./dataplane-files.js";
 import type { StartMessage, StartReply } from "./dataplane-main.js";
 import { DATAPLANE_LOG, type DataPlaneInfo, M, PROTOCOL, type RouterSnapshot } from "./protocol.js";
 import { RemoteDataPlane } from "./remote-data-plane.js";
@@ -44,6 +49,14 @@ export async function attachDataPlane(loaded: LoadedConfig, logger: Logger): Pro
   if (existing && isProcessAlive(existing.pid)) {
     const client = await verified(existing, stateDir);
     logger.info({ pid: existing.pid, since: existing.startedAt }, "attaching to the running data plane");
+    if (
+      existing.routerSettings !== undefined &&
+      existing.routerSettings !== routerSettingsHash(loaded.config.router)
+    )
+      logger.warn(
+        { pid: existing.pid, since: existing.startedAt },
+        "cutover.yaml's router: settings changed since the data plane process started; it serves the ones it started with until `cutover down && cutover up`",
+      );
     return attached(client, existing, true);
   }
   if (existing) removeDataPlaneFiles(stateDir, existing);

@@ -34,6 +34,8 @@ export interface DataPlaneInfo {
   readonly listen: Address;
   readonly preview: Address | null;
   readonly metricsContentType: string;
+  /** A hash of the `router:` settings it serves (older data plane processes do not write it). */
+  readonly routerSettings?: string;
 }
 
 /** The router's state, as the daemon mirrors it for the synchronous parts of TrafficRouter. */

@@ -119,7 +119,9 @@ function loadOn(c: Record<RegionName, ClusterFixture>): Record<RegionName, Stead
   return started;
 }
 
-describe("fleet of Kubernetes regions", { timeout: 60_000 }, () => {
+// Two stand-in clusters, each deploy a rollout of real pod processes, two waves with a bake between: about
+// 30 s on a quiet machine, nearly 60 s when the suite's other files share the 2 cores. 120 s leaves room.
+describe("fleet of Kubernetes regions", { timeout: 120_000 }, () => {
   it("deploys 2.0.0 to eu, bakes and judges it against us, then deploys us: both Services select green", async () => {
     const c = await startClusters();
     const fleet = await Fleet.open(loadConfig(fleetYaml(kubeconfigsOf(c))), silentLogger());
