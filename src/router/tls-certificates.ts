@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { readFileSync, type StatWatcher, unwatchFile, watchFile } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { createSecureContext, type SecureContext, type SecureContextOptions } from "node:tls";
 import type { Logger } from "pino";
 import { CutoverError } from "../errors.js";
@@ -39,6 +39,8 @@ interface Loaded {
   readonly context: SecureContext;
   /** DNS names (lower case, "*.example.com" for a wildcard) and IP addresses the certificate is for. */
   readonly names: readonly string[];
+  /** The two files as they were when read (inode, size, mtime): a change is any difference. */
+  readonly stamp: string;
 }
 
 /**
@@ -51,7 +53,9 @@ export class TlsCertificates {
   readonly #files: readonly CertificateFiles[];
   readonly #log: Logger;
   #loaded: Loaded[];
-  #watching: StatWatcher[] = [];
+  /** The stamp of each pair's files when a reload last failed: tried again only once they change again. */
+  #failed: (string | null)[];
+  #timer: NodeJS.Timeout | undefined;
   readonly #listeners = new Set<(options: SecureContextOptions) => void>();
 
   constructor(files: readonly CertificateFiles[], logger: Logger) {
@@ -59,6 +63,7 @@ export class TlsCertificates {
     this.#files = files;
     this.#log = logger.child({ component: "tls" });
     this.#loaded = files.map((f) => load(f));
+    this.#failed = files.map(() => null);
   }
 
   /** The first certificate's options: for clients that send no SNI name (tls.Server's own context). */
@@ -85,24 +90,37 @@ export class TlsCertificates {
     this.#listeners.add(listener);
   }
 
-  /** Starts watching the files for changes. */
+  /**
+   * Starts looking at the files every WATCH_INTERVAL_MS. A pair whose files differ from what was loaded (or
+   * last failed to load) is loaded again; comparing with what was read, not with a watcher's first look,
+   * a change made at any moment after the load is seen.
+   */
   watch(): void {
-    const paths = new Set(this.#files.flatMap((f) => [f.cert, f.key]));
-    for (const path of paths) {
-      this.#watching.push(
-        watchFile(path, { interval: WATCH_INTERVAL_MS, persistent: false }, () => this.reload()),
-      );
-    }
+    clearInterval(this.#timer);
+    this.#timer = setInterval(() => this.#look(), WATCH_INTERVAL_MS);
+    this.#timer.unref();
+  }
+
+  #look(): void {
+    const changed = this.#loaded.some((loaded, index) => {
+      const now = stampOf(loaded.files);
+      return now !== loaded.stamp && now !== this.#failed[index];
+    });
+    if (changed) this.reload();
   }
 
   /** Loads every pair again; a pair that fails keeps its previous context. */
   reload(): void {
-    this.#loaded = this.#loaded.map((previous) => {
+    this.#loaded = this.#loaded.map((previous, index) => {
+      const stamp = stampOf(previous.files);
+      if (stamp === previous.stamp) return previous;
       try {
         const next = load(previous.files);
+        this.#failed[index] = null;
         this.#log.info({ cert: previous.files.cert, names: next.names }, "certificate reloaded");
         return next;
       } catch (error) {
+        this.#failed[index] = stamp;
         this.#log.error(
           { cert: previous.files.cert, err: (error as Error).message },
           "certificate not reloaded; keeping the one served",
@@ -114,12 +132,27 @@ export class TlsCertificates {
   }
 
   close(): void {
-    for (const path of new Set(this.#files.flatMap((f) => [f.cert, f.key]))) unwatchFile(path);
-    this.#watching = [];
+    clearInterval(this.#timer);
   }
 }
 
+/** Inode, size and mtime of a pair's two files; "gone" for a file that cannot be read. */
+function stampOf(files: CertificateFiles): string {
+  return [files.cert, files.key]
+    .map((path) => {
+      try {
+        const stat = statSync(path);
+        return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return "gone";
+      }
+    })
+    .join("|");
+}
+
 function load(files: CertificateFiles): Loaded {
+  // Taken before reading: a write between the two is seen as a change at the next look.
+  const stamp = stampOf(files);
   let cert: string;
   let key: string;
   try {
@@ -142,7 +175,7 @@ function load(files: CertificateFiles): Loaded {
       `router.tls: ${files.cert} with ${files.key} is not a usable certificate and key (${(error as Error).message}); give a PEM certificate chain and its matching PEM key`,
     );
   }
-  return { files, pem: { cert, key }, context, names };
+  return { files, pem: { cert, key }, context, names, stamp };
 }
 
 /** The DNS names and IP addresses of the certificate's subjectAltName (its CN when it has none). */
