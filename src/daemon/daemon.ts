@@ -138,7 +138,7 @@ export class Daemon {
     try {
       await daemon.admin.start();
       daemon.#sampler.start();
-      writeDaemonInfo(stateDir, {
+      const info = {
         pid: process.pid,
         admin: url(config.router.admin),
         listen: liveUrl(config.router),
@@ -146,8 +146,11 @@ export class Daemon {
         startedAt: new Date().toISOString(),
         build: cutoverBuild().id,
         ...unitField(systemdUnit()),
-      });
+      };
+      writeDaemonInfo(stateDir, { ...info, ready: false });
       await daemon.engine.up();
+      // `cutover up` returns once this says ready: the service is back as recorded, on disk too.
+      writeDaemonInfo(stateDir, { ...info, ready: true });
     } catch (error) {
       await (daemon.adopted ? daemon.leave() : daemon.stop());
       throw error;

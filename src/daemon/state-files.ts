@@ -20,6 +20,8 @@ export interface DaemonInfo {
   readonly build?: string;
   /** The systemd unit that runs it (and would start it again), when one does. */
   readonly systemdUnit?: string;
+  /** False while it brings the service back (`engine.up`); true once it serves. Older daemons leave it out. */
+  readonly ready?: boolean;
 }
 
 /**

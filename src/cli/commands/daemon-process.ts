@@ -105,7 +105,7 @@ export async function startDaemonInBackground(
 
 async function readyStatus(loaded: LoadedConfig, pid: number): Promise<ServiceStatus | null> {
   const info = readDaemonInfo(loaded.stateDir);
-  if (!info || info.pid !== pid) return null;
+  if (!info || info.pid !== pid || info.ready === false) return null;
   try {
     const status = await AdminClient.forConfig(loaded).get<ServiceStatus>("/status");
     const active = status.colours[status.active];
