@@ -158,26 +158,7 @@ program
 program
   .command("preview")
   .description("print a link (and a header) that reach the idle colour through the main address")
-  .action(async () => {
-    const loaded = config();
-    const access = loaded.config.router.previewAccess;
-    if (!access)
-      throw new CutoverError(
-        "NO_PREVIEW_ACCESS",
-        `${loaded.file} has no router.previewAccess; add \`previewAccess: {}\` under router: (then \`cutover down && cutover up\`) to let testers reach the idle colour through ${loaded.config.router.listen.host}:${loaded.config.router.listen.port}`,
-      );
-    const { listenBase, previewLink, previewSecret } = await import("../router/preview-access.js");
-    const secret = previewSecret(loaded.stateDir, access.secret);
-    const base = listenBase(loaded.config.router.listen, loaded.config.router.tls !== undefined);
-    const url = previewLink(base, secret);
-    output().result({ url, header: access.header, cookie: access.cookie, secret }, () =>
-      [
-        `open ${url}`,
-        "  (it sets a cookie: every request from that browser reaches the idle colour; /__cutover/preview?off ends it)",
-        `or send the header: curl -H '${access.header}: ${secret}' ${base}/`,
-      ].join("\n"),
-    );
-  });
+  .action(async () => (await import("./commands/preview.js")).previewCommand(config(), output()));
 
 program
   .command("down")

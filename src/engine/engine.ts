@@ -92,11 +92,8 @@ export class Engine {
     const version = state.colours[active].version ?? this.#o.initialVersion;
     state.colours[active] = { version, running: true };
     if (this.#o.router.active !== active) await this.#o.router.switchTo(active);
-    // Recorded before anything else: with adopted replicas `cutover up` may see the service ready at once.
     await this.#writer.flush();
-    // A colour an earlier daemon left running (the data plane process kept it) that is not live: the
-    // interrupted deploy's new colour, or a warm old one. It goes (after the switch: it may have been the one
-    // the router served, when that daemon died between the switch and its record).
+    // A colour an earlier daemon left running that is not live goes, after the switch (it may have served).
     await this.#o.platform.stop(otherColour(active));
     this.#o.logger.info({ colour: active, version }, "starting the active colour");
     await this.#steps.startColour(active, version);

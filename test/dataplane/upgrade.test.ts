@@ -2,12 +2,11 @@
  * Upgrade in place: the previous commit's cutover, built in a temporary folder, replaced by this one under
  * load, with the data plane process it started served on and driven by the new daemon.
  */
-import { spawn } from "node:child_process";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readDaemonInfo } from "../../src/daemon/state-files.js";
 import { readDataPlaneInfo } from "../../src/dataplane/dataplane-files.js";
 import { isAlive } from "../helpers/eventually.js";
-import { type Project, runCli } from "../helpers/project.js";
+import { runCli, runCliOf } from "../helpers/project.js";
 import { steadyLoad } from "../helpers/steady-load.js";
 import { answered, downAll, expectNoFailures, project, stateDir } from "./dataplane-helpers.js";
 import { previousBuild } from "./previous-build.js";
@@ -46,22 +45,3 @@ describe("upgrade in place", () => {
     await answer.arrayBuffer();
   });
 });
-
-/** Runs another build's CLI with the project's config. */
-function runCliOf(main: string, p: Project, ...args: string[]) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [main, "--config", p.config, ...args], {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}

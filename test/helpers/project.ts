@@ -113,8 +113,17 @@ export interface CliResult {
 
 /** Runs the built cutover CLI as a user would, with the project's config. */
 export function runCli(project: Pick<Project, "config">, ...args: string[]): Promise<CliResult> {
+  return runCliOf(CLI, project, ...args);
+}
+
+/** Runs the CLI of another build (its dist/src/cli/main.js), with the project's config. */
+export function runCliOf(
+  main: string,
+  project: Pick<Project, "config">,
+  ...args: string[]
+): Promise<CliResult> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [CLI, "--config", project.config, ...args], {
+    const child = spawn(process.execPath, [main, "--config", project.config, ...args], {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, NO_COLOR: "1" },
     });
