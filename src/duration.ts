@@ -1,6 +1,6 @@
-/** Durations in config and flags: "250ms", "2s", "1m", "1h", or a bare number of milliseconds. */
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
+/** Durations in config and flags: "250ms", "2s", "1m", "1h", "30d", or a bare number of milliseconds. */
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
 
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;

@@ -308,6 +308,11 @@ const LAZY_COMMANDS: Readonly<Record<string, () => Promise<void>>> = {
   logs: async () => (await import("./commands/logs.js")).registerLogsCommand(program, { config }),
   global: async () =>
     (await import("./commands/global.js")).registerGlobalCommand(program, { config, output }),
+  edge: async () =>
+    (await import("./commands/edge.js")).registerEdgeCommand(program, {
+      configFlag: () => globals().config,
+      output,
+    }),
   pause: async () =>
     (await import("./commands/pause.js")).registerPauseCommand(program, { output, withControl }),
   resume: async () =>

@@ -20,6 +20,7 @@ const LOCAL_ROUTER_FIELDS = [
   "orphanTimeout",
   "tls",
   "previewAccess",
+  "upstreamProtocol",
 ] as const;
 
 /**
@@ -29,12 +30,16 @@ const LOCAL_ROUTER_FIELDS = [
  */
 export function platformMisfits(raw: Raw, config: Config): string[] {
   const own = config.platform === "kubernetes" ? kubernetesMisfits(raw, config) : localMisfits(raw, config);
-  return [...own, ...sharedMisfits(config)];
+  return [...own, ...sharedMisfits(raw, config)];
 }
 
 /** What no platform honours, whichever runs it. */
-function sharedMisfits(config: Config): string[] {
+function sharedMisfits(raw: Raw, config: Config): string[] {
   const problems: string[] = [];
+  if (config.health.grpc && written(raw, "health")?.path !== undefined)
+    problems.push(
+      "health.path: a replica is checked either by GET health.path or by gRPC (health.grpc), not both; leave one out",
+    );
   if (config.kubernetes?.gatekeeper && !config.kubernetes.readinessGate)
     problems.push(
       "kubernetes.gatekeeper: opens readiness gates, so it needs kubernetes.readinessGate: true; set that, or leave kubernetes.gatekeeper out",
@@ -113,6 +118,14 @@ function localMisfits(raw: Raw, config: Config): string[] {
   if (router?.tls !== undefined && config.router.dataPlane !== "builtin")
     problems.push(
       "router.tls: is read only by the built-in router; with HAProxy, put the certificate in its own config (bind ... ssl crt), or use router.dataPlane: builtin",
+    );
+  if (config.router.upstreamProtocol === "h2c" && config.router.dataPlane !== "builtin")
+    problems.push(
+      "router.upstreamProtocol: h2c is spoken only by the built-in router (the HAProxy data plane here speaks HTTP/1.1 to the replicas); use router.dataPlane: builtin, or leave router.upstreamProtocol out",
+    );
+  if (config.router.upstreamProtocol === "h2c" && config.analysis && config.analysis.mirror.share > 0)
+    problems.push(
+      "analysis.mirror: shadow copies are sent over HTTP/1.1, which h2c replicas do not speak; set mirror.share to 0 or leave analysis.mirror out (or use router.upstreamProtocol: http1)",
     );
   if (router?.retry !== undefined && config.router.dataPlane !== "builtin")
     problems.push(

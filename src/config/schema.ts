@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseDuration } from "../duration.js";
 import { logsSchema } from "../log-settings.js";
+import { acmeSchema, checkTls } from "./acme-schema.js";
 import { address, optionalAddress } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
 import { databaseSchema } from "./database-schema.js";
@@ -33,6 +34,17 @@ export const startSchema = z
 export const healthSchema = z
   .strictObject({
     path: z.string().startsWith("/", "expected a path starting with /").default("/health"),
+    grpc: z
+      .strictObject({
+        service: z.string().default("").meta({
+          description: 'The service name asked about; "" (the default) asks about the server as a whole.',
+        }),
+      })
+      .optional()
+      .meta({
+        description:
+          "Check with the standard gRPC health service (grpc.health.v1.Health/Check over h2c on the replica's port) instead of GET health.path: SERVING passes, anything else fails. On Kubernetes a native grpc probe (1.24+).",
+      }),
     interval: duration("1s").meta({ description: "Time between checks of one replica." }),
     timeout: duration("1s").meta({ description: "A check that takes longer fails." }),
     successThreshold: z
@@ -107,15 +119,18 @@ export const routerSchema = z
             }),
           )
           .min(1, "expected at least one { cert, key } pair")
+          .optional()
           .meta({
             description:
-              "One pair per certificate; each serves the host names its certificate names (SNI), the first also clients that name none. The files are watched and reloaded without dropping a connection.",
+              "One pair per certificate; each serves the host names its certificate names (SNI), the first also clients that name none. The files are watched and reloaded without dropping a connection. Optional with acme.",
           }),
+        acme: acmeSchema.optional(),
         redirectHttp: optionalAddress().meta({
           description:
-            "A plain HTTP listener (e.g. 0.0.0.0:80) that answers every request with a 308 redirect to https:// on router.listen.",
+            "A plain HTTP listener (e.g. 0.0.0.0:80) that answers every request with a 308 redirect to https:// on router.listen (and, with acme, the CA's http-01 challenge). Required with acme.",
         }),
       })
+      .superRefine(checkTls)
       .optional()
       .meta({ description: "HTTPS on router.listen (TLS 1.2 and 1.3 only, no weak ciphers)." }),
     previewAccess: z
@@ -142,6 +157,10 @@ export const routerSchema = z
     orphanTimeout: optionalDuration().meta({
       description:
         "The router and the replicas run in a process of their own that keeps serving while the daemon is away (a crash, a restart, an upgrade). With this set, they stop once no daemon has been attached for this long; left out: they serve on until `cutover down`.",
+    }),
+    upstreamProtocol: z.enum(["http1", "h2c"]).default("http1").meta({
+      description:
+        "How the built-in router speaks to the replicas: http1 (HTTP/1.1), or h2c (HTTP/2 cleartext, prior knowledge), which gRPC services need; gRPC clients reach the router over HTTP/2, so with router.tls.",
     }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:

@@ -10,50 +10,57 @@ import {
   type RetryPolicy,
 } from "../router/retry-policy.js";
 import { connectionFailed, describeError, failureFor, neverSent } from "../router/upstream-errors.js";
-import { type FrontMetrics, type FrontOutcome, NO_REGION } from "./front-metrics.js";
-import type { FrontRegion } from "./front-region.js";
+import { type FrontOutcome, NO_REGION, type OutcomeCounter } from "./front-metrics.js";
 import { frontResponseHeaders } from "./front-response-headers.js";
+import type { FrontTarget, FrontWords } from "./front-target.js";
 import { sendPlain } from "./plain-answer.js";
 
-/** Answers of a region that cannot serve now: its router has no ready replica, or it is shutting down. */
+/** Answers of a target that cannot serve now: its router has no ready replica, or it is shutting down. */
 const REGION_UNAVAILABLE: ReadonlySet<number> = new Set([502, 503, 504]);
 
 /** What every exchange of one front shares. */
 export interface FrontExchangeContext {
   readonly inFlight: InFlightSet;
-  readonly metrics: FrontMetrics;
+  readonly metrics: OutcomeCounter;
   readonly retry: RetryPolicy;
+  readonly words: FrontWords;
+  /**
+   * The headers sent on for `req`. Default: requestHeaders, which keeps the X-Forwarded-Proto and -Host a
+   * proxy in front of this one set; a front that is the first hop sets its own.
+   */
+  readonly requestHeaders?: (req: IncomingMessage) => string[];
 }
 
 /**
- * One request through the global front: sent to the first region of its route, both bodies streamed. When
- * that region fails before any byte of an answer and sending the request again is safe (it never left, or
- * its method is safe, or the client marked it idempotent) it goes once more, to the next region of the route
- * that still takes requests: a region that dies costs as few requests as possible. So does a request
- * without a body that is safe to send twice when its region answers 502, 503 or 504 (nginx's
- * proxy_next_upstream http_502 http_503 http_504): that answer is dropped and the next region answers.
+ * One request through a front (the global front before regions, the edge before services): sent to the
+ * first target of its route, both bodies streamed. When that target fails before any byte of an answer and
+ * sending the request again is safe (it never left, or its method is safe, or the client marked it
+ * idempotent) it goes once more, to the next target of the route that still takes requests: a region that
+ * dies costs as few requests as possible. So does a request without a body that is safe to send twice when
+ * its target answers 502, 503 or 504 (nginx's proxy_next_upstream http_502 http_503 http_504): that answer
+ * is dropped and the next target answers. A route of one target (the edge's) passes every answer through.
  */
 export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
-  readonly #route: readonly FrontRegion[];
+  readonly #route: readonly FrontTarget[];
   readonly #context: FrontExchangeContext;
   readonly #body: IncomingMessage | null;
   #headers: string[] = [];
-  #region: FrontRegion | undefined;
+  #target: FrontTarget | undefined;
   #abort: ((error?: Error) => void) | null = null;
   #resume: (() => void) | null = null;
   #status = 0;
   #retried = false;
-  /** The region a request answered 502/503/504 goes to next, once the first answer is cut off. */
-  #after: FrontRegion | undefined;
+  /** The target a request answered 502/503/504 goes to next, once the first answer is cut off. */
+  #after: FrontTarget | undefined;
   #finished = false;
   #awaitingDrain = false;
 
   constructor(
     req: IncomingMessage,
     res: ServerResponse,
-    route: readonly FrontRegion[],
+    route: readonly FrontTarget[],
     context: FrontExchangeContext,
   ) {
     this.#req = req;
@@ -65,15 +72,18 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   start(): void {
     const first = this.#route[0];
+    const words = this.#context.words;
     if (first === undefined) {
-      this.#answer(503, "no healthy region to send the request to; retry shortly");
+      this.#answer(503, `no healthy ${words.target} to send the request to; retry shortly`);
       return;
     }
     if (this.#req.url?.startsWith("/") !== true) {
       this.#answer(400, "expected a path starting with /");
       return;
     }
-    this.#headers = requestHeaders(this.#req, this.#req.socket.remoteAddress ?? "", false);
+    this.#headers =
+      this.#context.requestHeaders?.(this.#req) ??
+      requestHeaders(this.#req, this.#req.socket.remoteAddress ?? "", false);
     this.#context.inFlight.add(this);
     this.#res.once("close", this.#onClientClose);
     this.#send(first);
@@ -81,7 +91,8 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   cancel(): void {
     if (this.#finished) return;
-    if (this.#status === 0) this.#answer(503, "the global front is shutting down; retry", "cancelled");
+    if (this.#status === 0)
+      this.#answer(503, `${this.#context.words.self} is shutting down; retry`, "cancelled");
     else {
       this.#res.destroy();
       this.#finish("cancelled");
@@ -96,23 +107,28 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200 || this.#finished) return true;
-    // A region that answers it cannot serve (no ready replica, shutting down) is passed over like a dead one.
+    // A target that answers it cannot serve (no ready replica, shutting down) is passed over like a dead one.
     this.#after = REGION_UNAVAILABLE.has(statusCode) ? this.#retryAfterAnswer() : undefined;
     if (this.#after !== undefined) {
-      this.#abort?.(new Error(`region answered ${statusCode}`));
+      this.#abort?.(new Error(`${this.#context.words.target} answered ${statusCode}`));
       return false;
     }
     this.#status = statusCode;
     this.#resume = resume;
     try {
-      const headers = frontResponseHeaders(rawHeaders, (this.#region as FrontRegion).name);
-      if (statusText === "") this.#res.writeHead(statusCode, headers);
+      const headers = frontResponseHeaders(
+        rawHeaders,
+        (this.#target as FrontTarget).name,
+        this.#context.words.header,
+      );
+      // HTTP/2 has no reason phrase.
+      if (statusText === "" || this.#req.httpVersionMajor === 2) this.#res.writeHead(statusCode, headers);
       else this.#res.writeHead(statusCode, statusText, headers);
     } catch (error) {
       this.#status = 0;
       this.#answer(
         502,
-        `the region sent an answer head that cannot be forwarded: ${(error as Error).message}`,
+        `the ${this.#context.words.target} sent an answer head that cannot be forwarded: ${(error as Error).message}`,
       );
       this.#abort?.();
     }
@@ -151,27 +167,38 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     }
     const next = this.#retryTarget(error);
     if (next === undefined) {
-      const region = (this.#region as FrontRegion).name;
-      this.#answer(failureStatus(failureFor(error)), `region ${region} failed: ${describeError(error)}`);
+      this.#answerFailure(error);
       return;
     }
     this.#retryOn(next);
   }
 
-  #retryOn(next: FrontRegion): void {
-    this.#context.metrics.count((this.#region as FrontRegion).name, "retried");
+  /**
+   * The front's own answer when its target failed and no other may answer: 503 with Retry-After when the
+   * request never reached it (refused: it is down, for now), else 502 or 504 as the router answers.
+   */
+  #answerFailure(error: Error): void {
+    const words = this.#context.words;
+    const who = `${words.target} ${(this.#target as FrontTarget).name}`;
+    if (neverSent(error))
+      this.#answer(503, `${who} is not reachable (${describeError(error)}); ${words.unreachable}`);
+    else this.#answer(failureStatus(failureFor(error)), `${who} failed: ${describeError(error)}`);
+  }
+
+  #retryOn(next: FrontTarget): void {
+    this.#context.metrics.count((this.#target as FrontTarget).name, "retried");
     this.#retried = true;
     this.#after = undefined;
     this.#abort = null;
     this.#send(next);
   }
 
-  #send(region: FrontRegion): void {
-    this.#region = region;
+  #send(target: FrontTarget): void {
+    this.#target = target;
     const req = this.#req;
-    region.pool.dispatch(
+    target.pool.dispatch(
       {
-        path: region.basePath + (req.url as string),
+        path: target.basePath + (req.url as string),
         method: req.method as Dispatcher.HttpMethod,
         headers: this.#headers,
         body: this.#body,
@@ -180,8 +207,8 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     );
   }
 
-  /** The region to send a failed request to, when that is safe and has not been done yet. */
-  #retryTarget(error: Error): FrontRegion | undefined {
+  /** The target to send a failed request to, when that is safe and has not been done yet. */
+  #retryTarget(error: Error): FrontTarget | undefined {
     if (this.#retried || !connectionFailed(error)) return undefined;
     // A streamed body is gone once read: the request can go again without one, or when it never left.
     const body = this.#body;
@@ -189,31 +216,31 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     if (body !== null && !(unsent && !body.readableDidRead)) return undefined;
     const safe = unsent || isSafeMethod(this.#req.method) || markedIdempotent(this.#req, this.#context.retry);
     if (!safe) return undefined;
-    // Read now, not when the request arrived: a region drained (or found failing) meanwhile is passed over.
-    return this.#nextRegion();
+    // Read now, not when the request arrived: a target drained (or found failing) meanwhile is passed over.
+    return this.#nextTarget();
   }
 
   /**
-   * The region to send a request to after its region answered 502, 503 or 504: only a request without a
+   * The target to send a request to after its target answered 502, 503 or 504: only a request without a
    * body whose method is safe (or that the client marked idempotent), once.
    */
-  #retryAfterAnswer(): FrontRegion | undefined {
+  #retryAfterAnswer(): FrontTarget | undefined {
     if (this.#retried || this.#body !== null) return undefined;
     if (!isSafeMethod(this.#req.method) && !markedIdempotent(this.#req, this.#context.retry))
       return undefined;
-    return this.#nextRegion();
+    return this.#nextTarget();
   }
 
-  #nextRegion(): FrontRegion | undefined {
+  #nextTarget(): FrontTarget | undefined {
     return this.#route.find(
-      (region) => region !== this.#region && region.enabled && region.healthy !== false,
+      (target) => target !== this.#target && target.enabled && target.healthy !== false,
     );
   }
 
   /** Answers with the front's own short message, or cuts the answer when its head has gone already. */
   #answer(status: number, message: string, why?: FrontOutcome): void {
     const res = this.#res;
-    const outcome: FrontOutcome = why ?? (this.#region === undefined ? "no-region" : "failed");
+    const outcome: FrontOutcome = why ?? (this.#target === undefined ? "no-region" : "failed");
     if (res.headersSent || res.destroyed) {
       res.destroy();
       this.#finish(res.destroyed && !res.headersSent ? "client-closed" : outcome);
@@ -227,7 +254,7 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     if (this.#finished) return;
     this.#finished = true;
     this.#context.inFlight.delete(this);
-    this.#context.metrics.count(this.#region?.name ?? NO_REGION, outcome);
+    this.#context.metrics.count(this.#target?.name ?? NO_REGION, outcome);
   }
 
   readonly #onClientClose = (): void => {

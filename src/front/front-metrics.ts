@@ -20,8 +20,13 @@ export type FrontOutcome = (typeof FRONT_OUTCOMES)[number];
 /** The region label of requests that no region could take. */
 export const NO_REGION = "none";
 
+/** Counts what became of each request at each target (a region, or a service behind the edge). */
+export interface OutcomeCounter {
+  count(target: string, outcome: FrontOutcome): void;
+}
+
 /** The front's Prometheus metrics, in a registry of their own. */
-export class FrontMetrics {
+export class FrontMetrics implements OutcomeCounter {
   readonly registry = new Registry();
   readonly #requests: Counter<"region" | "outcome">;
   /** Label children by "region outcome": prom-client hashes labels on every inc() otherwise. */

@@ -4,7 +4,16 @@ import { DEFAULT_RETRY } from "../router/retry-policy.js";
 import { FrontExchange, type FrontExchangeContext } from "./front-exchange.js";
 import type { FrontMetrics } from "./front-metrics.js";
 import type { FrontRegion } from "./front-region.js";
+import { REGION_HEADER } from "./front-response-headers.js";
 import { type FrontRouting, routeOrder, WeightedRotation } from "./front-routing.js";
+import type { FrontWords } from "./front-target.js";
+
+const GLOBAL_FRONT_WORDS: FrontWords = {
+  self: "the global front",
+  target: "region",
+  header: REGION_HEADER,
+  unreachable: "retry shortly",
+};
 
 export interface FrontProxyOptions {
   readonly regions: readonly FrontRegion[];
@@ -24,7 +33,12 @@ export class FrontProxy {
 
   constructor(options: FrontProxyOptions) {
     this.#options = options;
-    this.#context = { inFlight: new InFlightSet(), metrics: options.metrics, retry: DEFAULT_RETRY };
+    this.#context = {
+      inFlight: new InFlightSet(),
+      metrics: options.metrics,
+      retry: DEFAULT_RETRY,
+      words: GLOBAL_FRONT_WORDS,
+    };
     this.server = createServer(this.#handle);
   }
 

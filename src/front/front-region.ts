@@ -1,5 +1,6 @@
 import { Pool } from "undici";
 import type { RoutableRegion } from "./front-routing.js";
+import type { FrontTarget } from "./front-target.js";
 import type { FrontRegionState } from "./global-front.js";
 
 /** Time allowed for a connection to a region to open; past it the request may go to the next region. */
@@ -15,7 +16,7 @@ export interface FrontRegionOptions {
 }
 
 /** One region as the front sees it: where to send requests, whether it may take new ones, what its probe says. */
-export class FrontRegion implements RoutableRegion {
+export class FrontRegion implements RoutableRegion, FrontTarget {
   readonly name: string;
   readonly priority: number;
   readonly weight: number;

@@ -12,7 +12,11 @@ export class ColourLane {
   readonly metrics: RouterMetrics;
   /** Time allowed for a replica's response head (also the WebSocket handshake). */
   readonly headersTimeoutMs: number;
+  /** Longest silence allowed between two chunks of an answer's body; 0 waits forever. */
+  readonly bodyTimeoutMs: number;
   readonly retry: RetryPolicy;
+  /** The replicas speak HTTP/2 cleartext: requests go to them as HTTP/2 streams (H2cExchange). */
+  readonly h2c: boolean;
 
   constructor(colour: Colour, replicas: ReplicaSetOptions, metrics: RouterMetrics, retry: RetryPolicy) {
     this.colour = colour;
@@ -20,5 +24,7 @@ export class ColourLane {
     this.replicas = new ReplicaSet(replicas);
     this.metrics = metrics;
     this.headersTimeoutMs = replicas.timeouts.headersMs;
+    this.bodyTimeoutMs = replicas.timeouts.bodyMs;
+    this.h2c = replicas.protocol === "h2c";
   }
 }

@@ -1,6 +1,8 @@
 import { join, resolve } from "node:path";
 import type { Logger } from "pino";
 import type { LoadedConfig } from "../config/load.js";
+import type { RouterConfig } from "../config/schema.js";
+import { AcmeCertificates, readDirectoryCa } from "./acme-certificates.js";
 import type { DataPlane } from "./data-plane.js";
 import { HaproxyRouter } from "./haproxy/haproxy-router.js";
 import { PreviewAccess, previewSecret } from "./preview-access.js";
@@ -10,12 +12,15 @@ import { TlsCertificates } from "./tls-certificates.js";
 /** The data plane cutover.yaml asks for: `router.dataPlane: builtin` (default) or `haproxy`. */
 export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane {
   const { config, dir, stateDir } = loaded;
-  const { listen, preview, sticky, dataPlane, haproxy, retry, tls, previewAccess } = config.router;
+  const { listen, preview, sticky, dataPlane, haproxy, retry, tls, previewAccess, upstreamProtocol } =
+    config.router;
   if (dataPlane === "builtin") {
-    const files = tls?.certificates.map((c) => ({ cert: resolve(dir, c.cert), key: resolve(dir, c.key) }));
+    const files = tls?.certificates?.map((c) => ({ cert: resolve(dir, c.cert), key: resolve(dir, c.key) }));
+    const certificates = tls ? new TlsCertificates(files ?? [], logger) : null;
     return new Router({
-      tls: files ? new TlsCertificates(files, logger) : null,
+      tls: certificates,
       redirectHttp: tls?.redirectHttp ?? null,
+      acme: tls?.acme && certificates ? acmeCertificates(tls, certificates, loaded, logger) : null,
       previewAccess: previewAccess
         ? new PreviewAccess({ ...previewAccess, secret: previewSecret(stateDir, previewAccess.secret) })
         : null,
@@ -25,6 +30,7 @@ export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane
       initialActive: "blue",
       logger,
       retry: { idempotencyHeader: retry.idempotencyHeader || null, maxBodyBytes: retry.maxBodyBytes },
+      upstreamProtocol,
     });
   }
   return new HaproxyRouter({
@@ -43,5 +49,29 @@ export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane
           binary: haproxy.binary,
           threads: haproxy.threads ?? null,
         },
+  });
+}
+
+/** router.tls.acme's certificates, into `certificates`; its state under stateDir/acme/. */
+function acmeCertificates(
+  tls: NonNullable<RouterConfig["tls"]>,
+  certificates: TlsCertificates,
+  loaded: LoadedConfig,
+  logger: Logger,
+): AcmeCertificates | null {
+  const { acme, redirectHttp } = tls;
+  if (!acme || !redirectHttp) return null; // the schema refuses acme without redirectHttp
+  return new AcmeCertificates({
+    domains: acme.domains,
+    email: acme.email ?? null,
+    directory: acme.directory,
+    directoryCa: acme.directoryCa
+      ? readDirectoryCa(resolve(loaded.dir, acme.directoryCa), "router.tls.acme.directoryCa")
+      : null,
+    renewBeforeMs: acme.renewBefore,
+    stateDir: loaded.stateDir,
+    challengeListener: redirectHttp,
+    tls: certificates,
+    logger,
   });
 }

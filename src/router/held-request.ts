@@ -2,9 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import type { Colour } from "../colour.js";
 import type { ColourLane } from "./colour-lane.js";
-import { HttpExchange } from "./http-exchange.js";
 import type { Mirror } from "./mirror.js";
 import { rawFailure, sendFailure } from "./proxy-failure.js";
+import { proxyRequest } from "./proxy-request.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
 
 /**
@@ -39,7 +39,7 @@ export class HeldHttpRequest implements HeldRequest {
    * latency, which the analysis compares between colours.
    */
   start(lane: ColourLane): void {
-    new HttpExchange(this.#req, this.#res, lane, this.#mirror()).start();
+    proxyRequest(this.#req, this.#res, lane, this.#mirror());
   }
 
   refuse(colour: Colour): void {

@@ -1,11 +1,13 @@
 import type { Endpoint } from "../engine/ports/platform.js";
 import { stickyHash } from "./sticky-hash.js";
-import { Upstream, type UpstreamTimeouts, upstreamKey } from "./upstream.js";
+import { Upstream, type UpstreamProtocol, type UpstreamTimeouts, upstreamKey } from "./upstream.js";
 
 export interface ReplicaSetOptions {
   /** Pick by a hash of the client address instead of in turn. */
   readonly sticky: boolean;
   readonly timeouts: UpstreamTimeouts;
+  /** How the replicas are spoken to; default http1. */
+  readonly protocol?: UpstreamProtocol;
 }
 
 /** The replicas of one colour in rotation, and the choice of one for each request. */
@@ -33,7 +35,10 @@ export class ReplicaSet {
     for (const endpoint of endpoints) {
       const key = upstreamKey(endpoint);
       if (next.has(key)) continue;
-      next.set(key, previous.get(key) ?? new Upstream(endpoint, this.#options.timeouts));
+      next.set(
+        key,
+        previous.get(key) ?? new Upstream(endpoint, this.#options.timeouts, this.#options.protocol),
+      );
       previous.delete(key);
     }
     this.#upstreams = [...next.values()];

@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import { type Logger, pino } from "pino";
 import { type Colour, otherColour } from "../colour.js";
@@ -7,18 +6,22 @@ import type { Address } from "../config/schema.js";
 import type { Endpoint } from "../engine/ports/platform.js";
 import type { DrainResult, SwitchResult, TrafficRouter } from "../engine/ports/traffic-router.js";
 import { CutoverError } from "../errors.js";
+import type { AcmeCertificates } from "./acme-certificates.js";
+import { registerCertificateExpiry } from "./certificate-expiry-metric.js";
 import { ColourLane } from "./colour-lane.js";
 import { HeldHttpRequest, HeldUpgrade } from "./held-request.js";
-import { HttpExchange } from "./http-exchange.js";
 import { closeServer, listen, trackConnections } from "./listen.js";
 import { Mirror, MirrorMetrics, type MirrorOptions, MirrorThread } from "./mirror.js";
 import { PREVIEW_PATH, type PreviewAccess } from "./preview-access.js";
+import { proxyRequest } from "./proxy-request.js";
 import { DEFAULT_HOLD_LIMIT, RouterHold } from "./request-hold.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry-policy.js";
 import { DURATION_BUCKETS, RouterMetrics } from "./router-metrics.js";
 import { SharedActiveColour } from "./shared-active-colour.js";
 import type { TlsCertificates } from "./tls-certificates.js";
+import { createTlsServer } from "./tls-server.js";
 import { TunnelExchange } from "./tunnel-exchange.js";
+import type { UpstreamProtocol } from "./upstream.js";
 
 /** address() was called before start() resolved, or after close(). */
 export class RouterNotListeningError extends CutoverError {
@@ -57,8 +60,12 @@ export interface RouterOptions {
   readonly tls?: TlsCertificates | null;
   /** A plain HTTP listener that redirects every request to https:// on the main listener (with tls). */
   readonly redirectHttp?: Address | null;
+  /** Certificates ordered from an ACME CA into `tls`; its http-01 challenges are answered on redirectHttp. */
+  readonly acme?: AcmeCertificates | null;
   /** Requests on the main listener that carry this secret (header or cookie) go to the idle colour. */
   readonly previewAccess?: PreviewAccess | null;
+  /** How the replicas are spoken to: HTTP/1.1 (default), or HTTP/2 cleartext (gRPC passes through). */
+  readonly upstreamProtocol?: UpstreamProtocol;
 }
 
 /**
@@ -94,8 +101,10 @@ export class Router implements TrafficRouter {
       logger: this.#log,
     });
     this.#metrics = new RouterMetrics(this, this.#hold);
+    if (options.tls) registerCertificateExpiry(this.#metrics.registry, options.tls);
     const replicas = {
       sticky: options.sticky,
+      protocol: options.upstreamProtocol ?? "http1",
       timeouts: {
         connectMs: options.connectTimeoutMs ?? 5_000,
         headersMs: options.headersTimeoutMs ?? 60_000,
@@ -213,6 +222,8 @@ export class Router implements TrafficRouter {
       { event: "listening", listen: this.#mainAddress, preview: this.#previewAddress, active: this.active },
       "router listening",
     );
+    // Once the port-80 listener is up: the CA checks the challenges there.
+    this.#options.acme?.start();
   }
 
   /** Closes the listeners, every open connection and WebSocket, and the pools to the replicas. */
@@ -221,6 +232,7 @@ export class Router implements TrafficRouter {
     this.setMirror(null);
     await this.#mirrorThread?.close();
     this.#options.tls?.close();
+    this.#options.acme?.close();
     const servers = [closeServer(this.#main)];
     if (this.#preview !== null) servers.push(closeServer(this.#preview));
     if (this.#redirect !== null) servers.push(closeServer(this.#redirect));
@@ -260,13 +272,13 @@ export class Router implements TrafficRouter {
       if (access !== null) {
         if (req.url?.startsWith(PREVIEW_PATH) && access.answer(req, res, tls !== null)) return;
         // A preview request goes to the idle colour: never held, never mirrored.
-        if (access.admits(req)) return new HttpExchange(req, res, idle(), null).start();
+        if (access.admits(req)) return proxyRequest(req, res, idle(), null);
       }
       if (hold?.on && hold.admit(new HeldHttpRequest(req, res, mirror))) return;
-      new HttpExchange(req, res, lane(), mirror()).start();
+      proxyRequest(req, res, lane(), mirror());
     };
     const server: Server =
-      tls === null ? createServer({ requestTimeout: 0 }, handle) : this.#createTlsServer(tls, handle);
+      tls === null ? createServer({ requestTimeout: 0 }, handle) : this.#tlsServer(tls, handle);
     server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       if (access?.admits(req)) return new TunnelExchange(req, socket, head, idle()).start();
       if (hold?.on && hold.admit(new HeldUpgrade(req, socket, head))) return;
@@ -275,26 +287,20 @@ export class Router implements TrafficRouter {
     return server;
   }
 
-  #createTlsServer(
-    tls: TlsCertificates,
-    handle: (req: IncomingMessage, res: ServerResponse) => void,
-  ): Server {
-    // HTTP/2 for clients that offer it (ALPN h2), HTTP/1.1 (and its WebSocket upgrades) for the others.
-    const server = createSecureServer(
-      { ...tls.defaultOptions, SNICallback: tls.sni, allowHTTP1: true },
-      handle as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void,
-    );
-    // New connections get the reloaded certificates; open ones keep the context they were made with.
-    tls.onReload((options) => server.setSecureContext(options));
-    trackConnections(server as unknown as Server);
-    // A client that fails the handshake (an old protocol, a weak suite only) is no error of the router's.
-    server.on("tlsClientError", (error) => this.#log.debug({ err: error.message }, "TLS handshake refused"));
-    return server as unknown as Server;
+  /** HTTPS with HTTP/2 (tls-server.ts); an HTTP/2 server cannot close its own connections: they are tracked. */
+  #tlsServer(tls: TlsCertificates, handle: (req: IncomingMessage, res: ServerResponse) => void): Server {
+    const server = createTlsServer(tls, handle, this.#log) as unknown as Server;
+    trackConnections(server);
+    return server;
   }
 
-  /** Answers every plain HTTP request with a 308 to the same path over HTTPS on the main listener. */
+  /**
+   * Answers every plain HTTP request with a 308 to the same path over HTTPS on the main listener, but for
+   * ACME's http-01 challenges, answered here.
+   */
   #createRedirect(): Server {
     return createServer({ requestTimeout: 10_000 }, (req, res) => {
+      if (this.#options.acme?.challenges.answer(req, res)) return;
       const port = this.#mainAddress?.port ?? this.#options.listen.port;
       const host = (req.headers.host ?? this.#options.listen.host).replace(/:\d+$/, "");
       const target = `https://${host}${port === 443 ? "" : `:${port}`}${req.url?.startsWith("/") ? req.url : "/"}`;

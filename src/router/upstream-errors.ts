@@ -10,19 +10,47 @@ const NEVER_SENT: ReadonlySet<string> = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_CLOSED",
   "UND_ERR_DESTROYED",
+  // HTTP/2 (h2c): a stream cancelled while it waited for its session, a session that took no new streams,
+  // a stream the replica refused (RFC 9113, 8.7: not processed), a session that did not connect in time.
+  "ERR_HTTP2_STREAM_CANCEL",
+  "ERR_HTTP2_GOAWAY_SESSION",
+  "ERR_HTTP2_INVALID_SESSION",
+  "H2C_REFUSED_STREAM",
+  "H2C_CONNECT_TIMEOUT",
 ]);
 
 /** Errors of a connection that broke under the request, e.g. a keep-alive connection closed by the replica. */
-const CONNECTION_LOST: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+const CONNECTION_LOST: ReadonlySet<string> = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  // HTTP/2 (h2c): the replica reset the stream or the session, or the stream ended without its whole answer.
+  "ERR_HTTP2_STREAM_ERROR",
+  "ERR_HTTP2_SESSION_ERROR",
+  "H2C_STREAM_CLOSED",
+]);
 
 const TIMEOUTS: ReadonlySet<string> = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
   "ETIMEDOUT",
+  "H2C_CONNECT_TIMEOUT",
+  "H2C_HEADERS_TIMEOUT",
+  "H2C_BODY_TIMEOUT",
 ]);
 
-const INVALID_REQUEST: ReadonlySet<string> = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
+const INVALID_REQUEST: ReadonlySet<string> = new Set([
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  // Header fields Node's HTTP/2 client refuses to send.
+  "ERR_HTTP2_INVALID_HEADER_VALUE",
+  "ERR_HTTP2_HEADER_SINGLE_VALUE",
+  "ERR_HTTP2_INVALID_CONNECTION_HEADERS",
+  "ERR_HTTP2_INVALID_PSEUDOHEADER",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_INVALID_CHAR",
+]);
 
 /**
  * Why a request's upstream failed, as counted in cutover_upstream_failures_total: connect (the connection
@@ -34,7 +62,7 @@ export type UpstreamFailureReason = (typeof UPSTREAM_FAILURE_REASONS)[number];
 
 export function reasonOf(error: Error): UpstreamFailureReason {
   const code = codeOf(error);
-  if (NEVER_SENT.has(code) && code !== "UND_ERR_CONNECT_TIMEOUT") return "connect";
+  if (NEVER_SENT.has(code) && !TIMEOUTS.has(code)) return "connect";
   if (CONNECTION_LOST.has(code)) return "reset";
   if (TIMEOUTS.has(code)) return "timeout";
   return "other";

@@ -1,6 +1,11 @@
 import { Pool } from "undici";
+import type { RouterConfig } from "../config/schema.js";
 import type { Endpoint } from "../engine/ports/platform.js";
 import { hostPort } from "../host-port.js";
+import { H2cSession } from "./h2c-session.js";
+
+/** How the router speaks to the replicas: HTTP/1.1, or HTTP/2 cleartext with prior knowledge (gRPC). */
+export type UpstreamProtocol = RouterConfig["upstreamProtocol"];
 
 export interface UpstreamTimeouts {
   /** Time allowed for the connection to open. */
@@ -11,13 +16,18 @@ export interface UpstreamTimeouts {
   readonly bodyMs: number;
 }
 
-/** One replica and the pool of keep-alive connections to it. */
+/**
+ * One replica and the connections to it: a pool of HTTP/1.1 keep-alive connections (opened on first use,
+ * so never under h2c), and with h2c the HTTP/2 session its requests go over instead.
+ */
 export class Upstream {
   readonly endpoint: Endpoint;
   readonly key: string;
   readonly pool: Pool;
+  /** The replica's HTTP/2 session when it speaks h2c; null for HTTP/1.1. */
+  readonly h2c: H2cSession | null;
 
-  constructor(endpoint: Endpoint, timeouts: UpstreamTimeouts) {
+  constructor(endpoint: Endpoint, timeouts: UpstreamTimeouts, protocol: UpstreamProtocol = "http1") {
     this.endpoint = endpoint;
     this.key = upstreamKey(endpoint);
     this.pool = new Pool(`http://${this.key}`, {
@@ -25,16 +35,17 @@ export class Upstream {
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
     });
+    this.h2c = protocol === "h2c" ? new H2cSession(this.key, timeouts.connectMs) : null;
   }
 
   /** Stops taking requests; resolves once those already sent have finished. */
   async close(): Promise<void> {
-    await this.pool.close().catch(() => undefined);
+    await Promise.all([this.pool.close().catch(() => undefined), this.h2c?.close()]);
   }
 
   /** Closes every connection now, failing what is still running. */
   async destroy(): Promise<void> {
-    await this.pool.destroy().catch(() => undefined);
+    await Promise.all([this.pool.destroy().catch(() => undefined), this.h2c?.destroy()]);
   }
 }
 

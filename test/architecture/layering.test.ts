@@ -35,6 +35,7 @@ const RANKS: Readonly<Record<string, number>> = {
   front: 7, // the global front before a fleet's regions (cutover's own, or Azure Traffic Manager)
   verify: 7,
   fleet: 8, // a service in several regions: waves, the fleet's judge, halt
+  edge: 8, // several services on one machine behind one public listener; borrows the front's exchange
   cli: 9,
 };
 

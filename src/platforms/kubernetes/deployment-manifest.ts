@@ -54,7 +54,7 @@ export function deploymentManifest(config: Config, kube: KubernetesConfig, spec:
               env: containerEnv(config, kube, spec).env,
               ...(kube.envFrom.length > 0 ? { envFrom: kube.envFrom } : {}),
               ...(hasResources(kube) ? { resources: kube.resources } : {}),
-              ...probesFor(config.health),
+              ...probesFor(config.health, kube.containerPort),
             },
           ],
         },

@@ -14,11 +14,10 @@ export interface ContainerProbes {
  * and a liveness probe only when `restartAfterFailures` > 0. Probe fields are whole seconds (at least 1);
  * startup and liveness probes must have successThreshold 1.
  */
-export function probesFor(health: HealthConfig): ContainerProbes {
+export function probesFor(health: HealthConfig, containerPort: number): ContainerProbes {
   const periodSeconds = Math.max(1, Math.round(health.interval / 1000));
   const timeoutSeconds = Math.max(1, Math.ceil(health.timeout / 1000));
-  const httpGet = { path: health.path, port: PORT_NAME };
-  const base = { httpGet, periodSeconds, timeoutSeconds };
+  const base = { ...probeAction(health, containerPort), periodSeconds, timeoutSeconds };
   const readinessProbe: V1Probe = {
     ...base,
     successThreshold: health.successThreshold,
@@ -36,4 +35,13 @@ export function probesFor(health: HealthConfig): ContainerProbes {
     failureThreshold: health.restartAfterFailures,
   };
   return { readinessProbe, startupProbe, livenessProbe };
+}
+
+/**
+ * What each probe does: GET health.path on the named port, or with health.grpc the kubelet's own gRPC health
+ * check (Kubernetes 1.24+), whose port must be a number.
+ */
+function probeAction(health: HealthConfig, containerPort: number): Pick<V1Probe, "httpGet" | "grpc"> {
+  if (health.grpc) return { grpc: { port: containerPort, service: health.grpc.service } };
+  return { httpGet: { path: health.path, port: PORT_NAME } };
 }

@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import type { HealthConfig } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
+import { probeGrpcHealth } from "./grpc-health-probe.js";
 import { type ProbeResult, probeHealth } from "./health-probe.js";
 
 /** What a health checker tells its replica. */
@@ -66,13 +67,9 @@ export class HealthChecker {
   async #check(): Promise<void> {
     const began = Date.now();
     const { health, host, port, dispatcher } = this.#options;
-    const result = await probeHealth({
-      host,
-      port,
-      path: health.path,
-      timeoutMs: health.timeout,
-      dispatcher,
-    });
+    const result = health.grpc
+      ? await probeGrpcHealth({ host, port, service: health.grpc.service, timeoutMs: health.timeout })
+      : await probeHealth({ host, port, path: health.path, timeoutMs: health.timeout, dispatcher });
     if (this.#stopped) return;
     this.#record(result);
     if (this.#stopped) return;
