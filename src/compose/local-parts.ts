@@ -36,6 +36,7 @@ export function localParts(loaded: LoadedConfig, logger: Logger, seat?: DataPlan
   const platform = new LocalPlatform({
     start: config.start,
     health: config.health,
+    upstreamProtocol: config.router.upstreamProtocol,
     cwd: dir,
     logDir: join(stateDir, LOG_DIR),
     logRotation: { maxBytes: config.logs.maxSize, keep: config.logs.keep },

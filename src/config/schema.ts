@@ -160,7 +160,7 @@ export const routerSchema = z
     }),
     upstreamProtocol: z.enum(["http1", "h2c"]).default("http1").meta({
       description:
-        "How the built-in router speaks to the replicas: http1 (HTTP/1.1), or h2c (HTTP/2 cleartext, prior knowledge), which gRPC services need; gRPC clients reach the router over HTTP/2, so with router.tls.",
+        "How the built-in router speaks to the replicas: http1 (HTTP/1.1), or h2c (HTTP/2 cleartext, prior knowledge), which gRPC services need; gRPC clients reach the router over HTTP/2, so with router.tls. Under h2c, router.retry.maxBodyBytes has no effect (a request body is never kept for a retry).",
     }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:

@@ -26,3 +26,8 @@ export function noPath(host: string, url: string): string {
   const path = url.split("?")[0];
   return `no service on this edge answers for ${path} on host ${host}`;
 }
+
+/** 400: a path the edge will not route (a dot-segment, an encoded slash or dot); `why` from unsafePath. */
+export function badPath(url: string, why: string): string {
+  return `the path ${url.split("?")[0]} ${why}`;
+}

@@ -1,25 +1,38 @@
-import type { AddressInfo, Server } from "node:net";
+import type { Server } from "node:http";
 import type { Address } from "../config/address.js";
 import { CutoverError } from "../errors.js";
 import { hostPort } from "../host-port.js";
+import { ListenError, listen } from "../router/listen.js";
 
-/** Binds one of the edge's servers to the address its file gives as `field`; a failure says what to change. */
-export function listenEdge(server: Server, address: Address, field: string, file: string): Promise<Address> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException): void => {
-      const where = hostPort(address.host, address.port);
-      const why =
-        error.code === "EADDRINUSE"
-          ? `${where} is already in use (a router of a service, another edge?); stop what listens there or change ${field} in ${file}`
-          : error.code === "EACCES"
-            ? `${where} needs privileges to bind (ports below 1024); run the edge with CAP_NET_BIND_SERVICE, or use a port above 1023 for ${field} in ${file}`
-            : `${where}: ${error.message}; check ${field} in ${file}`;
-      reject(new CutoverError("ROUTER_LISTEN_FAILED", `the edge cannot listen: ${why}`));
-    };
-    server.once("error", onError);
-    server.listen({ host: address.host, port: address.port }, () => {
-      server.removeListener("error", onError);
-      resolve({ host: address.host, port: (server.address() as AddressInfo).port });
-    });
-  });
+/**
+ * Binds one of the edge's servers to the address its file gives as `field`, as the router binds its own
+ * (router/listen.ts); a failure names the edge's file and field, not cutover.yaml's, and says what to change.
+ */
+export async function listenEdge(
+  server: Server,
+  address: Address,
+  field: string,
+  file: string,
+): Promise<Address> {
+  // ListenError's message speaks of router.<field> in cutover.yaml: the cause is kept to say it the edge's way.
+  let cause: NodeJS.ErrnoException | undefined;
+  const keepCause = (error: NodeJS.ErrnoException): void => {
+    cause = error;
+  };
+  server.once("error", keepCause);
+  try {
+    return await listen(server, address, field);
+  } catch (error) {
+    if (!(error instanceof ListenError)) throw error;
+    const where = hostPort(address.host, address.port);
+    const why =
+      cause?.code === "EADDRINUSE"
+        ? `${where} is already in use (a router of a service, another edge?); stop what listens there or change ${field} in ${file}`
+        : cause?.code === "EACCES"
+          ? `${where} needs privileges to bind (ports below 1024); run the edge with CAP_NET_BIND_SERVICE, or use a port above 1023 for ${field} in ${file}`
+          : `${where}: ${cause?.message ?? error.message}; check ${field} in ${file}`;
+    throw new CutoverError("ROUTER_LISTEN_FAILED", `the edge cannot listen: ${why}`);
+  } finally {
+    server.off("error", keepCause);
+  }
 }

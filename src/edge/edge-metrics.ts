@@ -4,9 +4,10 @@ import type { FrontOutcome, OutcomeCounter } from "../front/front-metrics.js";
 /**
  * What became of a request at the edge: the front's outcomes (answered, failed: the edge answered 502, 503
  * or 504 itself, client-closed, cancelled), or one the edge decides before any service: misdirected (no
- * service answers for its host: 421) and no-path (its host's services take none of its path: 404).
+ * service answers for its host: 421), no-path (its host's services take none of its path: 404) and bad-path
+ * (a path with a dot-segment or an encoded slash or dot, which is not routed: 400).
  */
-export type EdgeOutcome = FrontOutcome | "misdirected" | "no-path" | "upgraded";
+export type EdgeOutcome = FrontOutcome | "misdirected" | "no-path" | "bad-path" | "upgraded";
 
 /** The service label of requests no service took. */
 export const NO_SERVICE = "none";

@@ -5,7 +5,7 @@ import type { FrontWords } from "../front/front-target.js";
 import { sendPlain } from "../front/plain-answer.js";
 import type { InFlightSet } from "../router/in-flight-set.js";
 import { DEFAULT_RETRY } from "../router/retry-policy.js";
-import { misdirected, noPath, rawPlain } from "./edge-answers.js";
+import { badPath, misdirected, noPath, rawPlain } from "./edge-answers.js";
 import { type EdgeMetrics, NO_SERVICE } from "./edge-metrics.js";
 import { edgeRequestHeaders } from "./edge-request-headers.js";
 import type { EdgeService } from "./edge-service.js";
@@ -19,13 +19,19 @@ const EDGE_WORDS: FrontWords = {
   self: "the edge",
   target: "service",
   header: SERVICE_HEADER,
-  unreachable: "it is not running now; retry shortly",
 };
+
+/** The edge's own answer to a request no service takes. */
+interface Refusal {
+  readonly status: number;
+  readonly message: string;
+}
 
 /**
  * The edge's data plane: each request (and WebSocket upgrade) goes to the one service whose hosts and path
  * prefix it matches, through the front's exchange with a route of that service alone, so no request of one
- * service is ever answered by another. A request no service takes is answered 421 (unknown host) or 404.
+ * service is ever answered by another. A request no service takes is answered 421 (unknown host) or 404, one
+ * whose path has a dot-segment or an encoded slash or dot 400 (host-routes.ts, unsafePath).
  */
 export class EdgeProxy {
   readonly #routes: HostRoutes<EdgeService>;
@@ -44,6 +50,8 @@ export class EdgeProxy {
       retry: DEFAULT_RETRY,
       words: EDGE_WORDS,
       requestHeaders: (req) => edgeRequestHeaders(req, false),
+      // A service whose router does not answer is not up (yet): 503, as for the service's own hosts only.
+      unreachable: "it is not running now; retry shortly",
     };
   }
 
@@ -59,15 +67,9 @@ export class EdgeProxy {
       new FrontExchange(req, res, [match.service], this.#context).start();
       return;
     }
-    const host = requestHost(req.headers);
     req.resume();
-    if (match.kind === "no-host") {
-      this.#metrics.count(NO_SERVICE, "misdirected");
-      sendPlain(res, 421, misdirected(host));
-    } else {
-      this.#metrics.count(NO_SERVICE, "no-path");
-      sendPlain(res, 404, noPath(host, req.url ?? "/"));
-    }
+    const { status, message } = this.#refuse(req, match);
+    sendPlain(res, status, message);
   };
 
   readonly upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -79,15 +81,20 @@ export class EdgeProxy {
       }).start();
       return;
     }
-    const host = requestHost(req.headers);
-    this.#metrics.count(NO_SERVICE, match.kind === "no-host" ? "misdirected" : "no-path");
+    const { status, message } = this.#refuse(req, match);
     socket.on("error", () => undefined);
-    socket.end(
-      match.kind === "no-host"
-        ? rawPlain(421, misdirected(host))
-        : rawPlain(404, noPath(host, req.url ?? "/")),
-    );
+    socket.end(rawPlain(status, message));
   };
+
+  /** Counts a request no service takes, and says what the edge answers it. */
+  #refuse(req: IncomingMessage, match: Exclude<RouteMatch<EdgeService>, { kind: "service" }>): Refusal {
+    const host = requestHost(req.headers);
+    const url = req.url ?? "/";
+    this.#metrics.count(NO_SERVICE, match.kind === "no-host" ? "misdirected" : match.kind);
+    if (match.kind === "no-host") return { status: 421, message: misdirected(host) };
+    if (match.kind === "bad-path") return { status: 400, message: badPath(url, match.why) };
+    return { status: 404, message: noPath(host, url) };
+  }
 
   /** The service for `req`; a service that strips its prefix gets the request's path without it. */
   #match(req: IncomingMessage): RouteMatch<EdgeService> {

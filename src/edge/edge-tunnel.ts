@@ -123,11 +123,23 @@ export class EdgeTunnel implements InFlight {
     if (socket !== null) {
       socket.removeListener("error", this.#onUpstreamError);
       socket.on("error", () => undefined);
-      socket.destroy();
     }
     this.#client.removeListener("error", this.#onClientGone);
     this.#client.on("error", () => undefined);
-    // A failure's answer is on its way (end() above): let it leave before the socket goes.
-    if (outcome !== "failed") this.#client.destroy();
+    // A tunnel cancelled at the end of a drain goes at once; otherwise each side is closed after what was
+    // written to it has left, as the router's TunnelExchange does.
+    const now = outcome === "cancelled";
+    if (socket !== null) closeAfterFlush(socket, now);
+    closeAfterFlush(this.#client, now);
   }
+}
+
+/**
+ * Destroys `side` once what was written to it has left: when the other side ended the tunnel, the pipe ended
+ * this one (or a failure's answer was ended on it), and its last bytes (a WebSocket's final message and close
+ * frame) may still wait in its buffer; destroying it at once would cut them. `now`: without waiting.
+ */
+function closeAfterFlush(side: Duplex, now: boolean): void {
+  if (!now && side.writableEnded && !side.writableFinished) side.once("finish", () => side.destroy());
+  else side.destroy();
 }

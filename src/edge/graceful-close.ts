@@ -1,6 +1,8 @@
+import type { Server as HttpServer } from "node:http";
 import type { ServerHttp2Session } from "node:http2";
 import type { Server, Socket } from "node:net";
 import type { InFlightSet } from "../router/in-flight-set.js";
+import { closeServer } from "../router/listen.js";
 
 /** The open connections and HTTP/2 sessions of the edge's servers, for the end of a graceful stop. */
 export class ConnectionTracker {
@@ -50,4 +52,17 @@ export async function closeGracefully(
   connections.destroyAll();
   await Promise.all(closed);
   return cancelled;
+}
+
+/**
+ * Closes `servers` at once, for a start that failed part way: every connection and HTTP/2 session is
+ * destroyed first, since a server's close waits for its connections and an HTTP/2 server cannot close them
+ * itself. Resolves once every server is closed.
+ */
+export async function closeAtOnce(
+  servers: readonly HttpServer[],
+  connections: ConnectionTracker,
+): Promise<void> {
+  connections.destroyAll();
+  await Promise.all(servers.map((server) => closeServer(server)));
 }

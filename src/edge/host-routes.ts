@@ -8,11 +8,15 @@ export interface Routable {
   readonly pathPrefix: string;
 }
 
-/** Where a request goes: a service; no service for its host; or its host has services, none for its path. */
+/**
+ * Where a request goes: a service; no service for its host; its host has services, none for its path; or
+ * its path cannot be matched safely (`why` says what is wrong with it).
+ */
 export type RouteMatch<T> =
   | { readonly kind: "service"; readonly service: T }
   | { readonly kind: "no-host" }
-  | { readonly kind: "no-path" };
+  | { readonly kind: "no-path" }
+  | { readonly kind: "bad-path"; readonly why: string };
 
 /**
  * The edge's routing table, built once. A request's host picks one set of services, the most specific
@@ -46,9 +50,11 @@ export class HostRoutes<T extends Routable> {
 
   /** `host` as requestHost gives it; `url` the request's target (path and query). */
   match(host: string, url: string): RouteMatch<T> {
+    const path = pathOf(url);
+    const why = unsafePath(path);
+    if (why !== null) return { kind: "bad-path", why };
     const candidates = this.#servicesOf(host);
     if (candidates === undefined) return { kind: "no-host" };
-    const path = pathOf(url);
     const service = candidates.find((candidate) => prefixMatches(candidate.pathPrefix, path));
     return service === undefined ? { kind: "no-path" } : { kind: "service", service };
   }
@@ -76,6 +82,26 @@ export function requestHost(headers: IncomingHttpHeaders): string {
   const raw = (typeof authority === "string" ? authority : (headers.host ?? "")).trim().toLowerCase();
   const host = raw.startsWith("[") ? raw.slice(0, raw.indexOf("]") + 1) : raw.replace(/:\d*$/, "");
   return host.replace(/\.$/, "");
+}
+
+/** A dot-segment: "/./" or "/../" inside a path, or "/." or "/.." at its end. */
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+/** A slash or a dot percent-encoded, in either case: %2F, %2f, %2E, %2e. */
+const ENCODED_SLASH_OR_DOT = /%2[ef]/i;
+
+/**
+ * Why the edge will not route `path` (without its query), or null when it may. Prefixes are matched on the
+ * path as sent, while a service resolves it: /api/../admin and /api/%2e%2e/admin start with /api but are
+ * /admin to whoever decodes and normalises them, which would reach a path of the /api service that is not
+ * under /api, or one another service owns. Browsers and curl send paths already resolved, so refusing these
+ * costs real clients nothing.
+ */
+export function unsafePath(path: string): string | null {
+  if (DOT_SEGMENT.test(path))
+    return "has a dot-segment (/./ or /../); send the path it resolves to (as browsers do)";
+  if (ENCODED_SLASH_OR_DOT.test(path))
+    return "has an encoded slash or dot (%2F or %2E), which the edge does not route; send / and . as they are";
+  return null;
 }
 
 /** True when `path` is under `prefix` at a / boundary: /api matches /api, /api/ and /api/x, not /apiary. */

@@ -62,6 +62,9 @@ function refusalOf(
     return `${file} runs on Kubernetes, where no cutover router listens on this machine; give upstream: host:port of what serves it instead`;
   if (top.regions !== undefined)
     return `${file} is a fleet (it has regions:), which has no router of its own; give the cutover.yaml of the service on this machine, or upstream: host:port`;
+  // Before router.tls: a gRPC service has both, and this is the reason it cannot stand behind the edge.
+  if (router.upstreamProtocol === "h2c")
+    return `${file} has router.upstreamProtocol: h2c (gRPC), which the edge cannot carry: it speaks HTTP/1.1 to the routers behind it, and gRPC needs HTTP/2 all the way. gRPC clients reach that service on its own router.tls listener; remove it from the edge's services`;
   if (router.tls !== undefined)
     return `${file} serves HTTPS itself (router.tls); behind the edge, the edge holds the certificates (tls: in the edge's file): remove router.tls from the service, or give upstream: host:port of a plain HTTP listener`;
   return null;

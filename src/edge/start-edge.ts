@@ -1,12 +1,14 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { connect, type Server, type Socket } from "node:net";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import type { Logger } from "pino";
 import type { Address } from "../config/address.js";
 import { ConfigError, CutoverError } from "../errors.js";
 import { hostPort } from "../host-port.js";
 import { AcmeCertificates, readDirectoryCa } from "../router/acme-certificates.js";
+import { registerCertificateExpiry } from "../router/certificate-expiry-metric.js";
 import { InFlightSet } from "../router/in-flight-set.js";
+import { closeServer, trackConnections } from "../router/listen.js";
 import { TlsCertificates } from "../router/tls-certificates.js";
 import { createTlsServer } from "../router/tls-server.js";
 import { listenEdge } from "./edge-listen.js";
@@ -14,7 +16,7 @@ import { EdgeMetrics } from "./edge-metrics.js";
 import { createMetricsServer } from "./edge-metrics-server.js";
 import { EdgeProxy } from "./edge-proxy.js";
 import { EdgeService } from "./edge-service.js";
-import { ConnectionTracker, closeGracefully } from "./graceful-close.js";
+import { ConnectionTracker, closeAtOnce, closeGracefully } from "./graceful-close.js";
 import { requestHost } from "./host-routes.js";
 import type { EdgeSettings } from "./load-edge-config.js";
 
@@ -42,11 +44,14 @@ export async function startEdge(settings: EdgeSettings, logger: Logger): Promise
   const proxy = new EdgeProxy(services, metrics, inFlight);
   const tls = settings.tls === null ? null : certificatesOf(settings, logger);
   const acme = tls === null ? null : acmeOf(settings, tls, logger);
+  if (tls !== null) registerCertificateExpiry(metrics.registry, tls);
   const connections = new ConnectionTracker();
   const bound = new Map<string, Address>();
   const listeners: Listener[] = [];
   if (settings.tls !== null && tls !== null) {
-    const secure = createTlsServer(tls, proxy.handle, logger);
+    // An HTTP/2 server cannot close its own connections (no closeAllConnections): closeServer needs them tracked.
+    const secure = createTlsServer(tls, proxy.handle, logger) as unknown as Server;
+    trackConnections(secure);
     secure.on("upgrade", proxy.upgrade);
     listeners.push({ server: secure, address: settings.tls.listen, field: "tls.listen" });
   }
@@ -70,8 +75,10 @@ export async function startEdge(settings: EdgeSettings, logger: Logger): Promise
     for (const { server, address, field } of listeners)
       bound.set(field, await listenEdge(server, address, field, settings.file));
   } catch (error) {
-    await Promise.all(listeners.map(({ server }) => closeNow(server)));
-    connections.destroyAll();
+    await closeAtOnce(
+      listeners.map(({ server }) => server),
+      connections,
+    );
     tls?.close();
     await stopServices();
     throw error;
@@ -104,7 +111,7 @@ export async function startEdge(settings: EdgeSettings, logger: Logger): Promise
       proxy.closing();
       const traffic = listeners.filter(({ server }) => server !== metricsServer).map(({ server }) => server);
       const cancelled = await closeGracefully(traffic, connections, inFlight, settings.drainTimeoutMs);
-      if (metricsServer !== null) await closeNow(metricsServer);
+      if (metricsServer !== null) await closeServer(metricsServer);
       acme?.close();
       tls?.close();
       await stopServices();
@@ -143,6 +150,7 @@ function acmeOf(settings: EdgeSettings, tls: TlsCertificates, logger: Logger): A
     renewBeforeMs: acme.renewBefore,
     stateDir: join(dirname(settings.file), ".cutover", "edge"),
     challengeListener: settings.listen,
+    fields: { acme: "tls.acme", challengeListener: "listen" },
     tls,
     logger,
   });
@@ -188,12 +196,4 @@ async function warnIfDown(service: EdgeService, logger: Logger): Promise<void> {
     { service: service.name, upstream: service.upstream, error: refused },
     `service ${service.name}: its router at ${hostPort(service.upstream.host, service.upstream.port)} does not answer (${refused}); its hosts get 503 until it does (\`cutover up\` in its folder starts it)`,
   );
-}
-
-function closeNow(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-  });
 }

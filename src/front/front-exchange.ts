@@ -11,7 +11,7 @@ import {
 } from "../router/retry-policy.js";
 import { connectionFailed, describeError, failureFor, neverSent } from "../router/upstream-errors.js";
 import { type FrontOutcome, NO_REGION, type OutcomeCounter } from "./front-metrics.js";
-import { frontResponseHeaders } from "./front-response-headers.js";
+import { frontResponseHeaders, frontTrailers } from "./front-response-headers.js";
 import type { FrontTarget, FrontWords } from "./front-target.js";
 import { sendPlain } from "./plain-answer.js";
 
@@ -29,6 +29,13 @@ export interface FrontExchangeContext {
    * proxy in front of this one set; a front that is the first hop sets its own.
    */
   readonly requestHeaders?: (req: IncomingMessage) => string[];
+  /**
+   * Set by a front whose target that cannot be reached is down for now (the edge: a service not started):
+   * a request that never reached its target (refused, no route, connect timeout) is answered 503 with
+   * Retry-After and this advice, e.g. "it is not running now; retry shortly". Unset (the global front), it
+   * is answered as the router answers: 502, or 504 for a connect timeout.
+   */
+  readonly unreachable?: string;
 }
 
 /**
@@ -147,8 +154,11 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
     return false;
   }
 
-  onComplete(): void {
+  onComplete(trailers: string[] | null): void {
     if (this.#finished) return;
+    // HTTP/1.1 chunked trailers (a checksum, a status sent after the body) go on to the client.
+    const forwarded = frontTrailers(trailers);
+    if (forwarded !== null) this.#res.addTrailers(forwarded);
     this.#res.end();
     this.#finish("answered");
   }
@@ -174,14 +184,14 @@ export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
   }
 
   /**
-   * The front's own answer when its target failed and no other may answer: 503 with Retry-After when the
-   * request never reached it (refused: it is down, for now), else 502 or 504 as the router answers.
+   * The front's own answer when its target failed and no other may answer: 502 or 504 as the router
+   * answers; with the context's `unreachable`, 503 and Retry-After when the request never reached it.
    */
   #answerFailure(error: Error): void {
-    const words = this.#context.words;
+    const { words, unreachable } = this.#context;
     const who = `${words.target} ${(this.#target as FrontTarget).name}`;
-    if (neverSent(error))
-      this.#answer(503, `${who} is not reachable (${describeError(error)}); ${words.unreachable}`);
+    if (unreachable !== undefined && neverSent(error))
+      this.#answer(503, `${who} is not reachable (${describeError(error)}); ${unreachable}`);
     else this.#answer(failureStatus(failureFor(error)), `${who} failed: ${describeError(error)}`);
   }
 

@@ -12,7 +12,6 @@ const GLOBAL_FRONT_WORDS: FrontWords = {
   self: "the global front",
   target: "region",
   header: REGION_HEADER,
-  unreachable: "retry shortly",
 };
 
 export interface FrontProxyOptions {

@@ -24,6 +24,4 @@ export interface FrontWords {
   readonly target: string;
   /** The response header that names the target that answered (lower case). */
   readonly header: string;
-  /** What to do when a target refuses connections: "retry shortly". */
-  readonly unreachable: string;
 }

@@ -24,11 +24,19 @@ export interface AcmeOptions {
   readonly stateDir: string;
   /** Where the http-01 challenge is answered (tls.redirectHttp), for the log lines. */
   readonly challengeListener: Address;
+  /**
+   * How the log lines name the config: the acme block ("router.tls.acme", or the edge's "tls.acme") and the
+   * listener the CA reaches ("router.tls.redirectHttp", or the edge's "listen"). Default: the router's.
+   */
+  readonly fields?: { readonly acme: string; readonly challengeListener: string };
   readonly tls: TlsCertificates;
   readonly logger: Logger;
   /** How often the certificate is looked at for renewal. Default 12 h (tests shorten it). */
   readonly checkIntervalMs?: number;
-  /** The wait after a first failure; it doubles with each failure in a row, up to retryMaxMs. Default 1 min. */
+  /**
+   * The wait after a first failure; it doubles with each failure in a row, up to retryMaxMs. Default 10 min:
+   * Let's Encrypt allows 5 failed validations per name and hour, and 10, 20, 40, 60 min stay under it.
+   */
   readonly retryMinMs?: number;
   /** Default 1 h: Let's Encrypt allows 5 failed validations per name and hour. */
   readonly retryMaxMs?: number;
@@ -97,7 +105,7 @@ export class AcmeCertificates {
     if (!sameNames(names, this.#o.domains)) {
       this.#log.info(
         { event: "acme-kept-other-names", kept: names, domains: this.#o.domains },
-        `the kept certificate is for ${names.join(", ")}, router.tls.acme.domains asks for ${this.#o.domains.join(", ")}: ordering a new one`,
+        `the kept certificate is for ${names.join(", ")}, ${this.#acme}.domains asks for ${this.#o.domains.join(", ")}: ordering a new one`,
       );
       return;
     }
@@ -148,7 +156,7 @@ export class AcmeCertificates {
         onTerms: (url) =>
           this.#log.info(
             { event: "acme-terms", terms: url },
-            `the ACME account agrees to the CA's terms of service${url ? `: ${url}` : ""} (configuring router.tls.acme is agreeing to them)`,
+            `the ACME account agrees to the CA's terms of service${url ? `: ${url}` : ""} (configuring ${this.#acme} is agreeing to them)`,
           ),
       });
     } catch (error) {
@@ -201,14 +209,14 @@ export class AcmeCertificates {
     if (left < this.#o.renewBeforeMs)
       this.#log.warn(
         { event: "acme-renew-before-too-long", renewBeforeMs: this.#o.renewBeforeMs, lifetimeMs: left },
-        `router.tls.acme.renewBefore (${inDays(this.#o.renewBeforeMs)}) is longer than the certificate's lifetime (${inDays(left)}): it is renewed at every check; shorten renewBefore`,
+        `${this.#acme}.renewBefore (${inDays(this.#o.renewBeforeMs)}) is longer than the certificate's lifetime (${inDays(left)}): it is renewed at every check; shorten renewBefore`,
       );
   }
 
   #failed(error: unknown): void {
     if (this.#closed) return;
     this.#failures++;
-    const min = this.#o.retryMinMs ?? 60_000;
+    const min = this.#o.retryMinMs ?? 600_000;
     const delay = Math.min(min * 2 ** (this.#failures - 1), this.#o.retryMaxMs ?? 3_600_000);
     const message = error instanceof Error ? error.message : String(error);
     const advice =
@@ -238,16 +246,21 @@ export class AcmeCertificates {
     const names = domains.join(", ");
     switch (stage) {
       case "directory":
-        return `certificate order failed: the ACME directory ${directory} could not be read (${message}); check router.tls.acme.directory, and that this machine reaches it over HTTPS (proxy, firewall, or for a private CA its root in directoryCa)`;
+        return `certificate order failed: the ACME directory ${directory} could not be read (${message}); check ${this.#acme}.directory, and that this machine reaches it over HTTPS (proxy, firewall, or for a private CA its root in directoryCa)`;
       case "account":
-        return `certificate order failed: the CA refused the account (${message}); check router.tls.acme.email`;
+        return `certificate order failed: the CA refused the account (${message}); check ${this.#acme}.email`;
       case "order":
-        return `certificate order failed: the CA refused to issue for ${names} (${message}); router.tls.acme.domains must be public DNS names the CA issues for, within its rate limits`;
+        return `certificate order failed: the CA refused to issue for ${names} (${message}); ${this.#acme}.domains must be public DNS names the CA issues for, within its rate limits`;
       case "validation":
-        return `certificate order failed: the CA could not check ${names} over http-01 (${message}); each name's DNS must point at this machine, and port 80 there must reach router.tls.redirectHttp (${where(this.#o.challengeListener)})`;
+        return `certificate order failed: the CA could not check ${names} over http-01 (${message}); each name's DNS must point at this machine, and port 80 there must reach ${this.#o.fields?.challengeListener ?? "router.tls.redirectHttp"} (${where(this.#o.challengeListener)})`;
       case "finalize":
         return `certificate order failed: the CA validated ${names} but did not issue the certificate (${message})`;
     }
+  }
+
+  /** The acme block's name in the config, for log lines. */
+  get #acme(): string {
+    return this.#o.fields?.acme ?? "router.tls.acme";
   }
 
   #due(served: Served): boolean {

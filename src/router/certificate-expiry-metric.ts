@@ -9,7 +9,7 @@ import type { TlsCertificates } from "./tls-certificates.js";
 export function registerCertificateExpiry(registry: Registry, tls: TlsCertificates): void {
   new Gauge({
     name: "cutover_tls_certificate_expiry_seconds",
-    help: "When each certificate the router serves expires (Unix time, seconds), by the first name it is for",
+    help: "When each certificate served expires (Unix time, seconds), by the first name it is for",
     labelNames: ["name"] as const,
     registers: [registry],
     collect() {

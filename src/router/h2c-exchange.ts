@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
+  type ClientHttp2Session,
   type ClientHttp2Stream,
   constants,
   type Http2ServerRequest,
@@ -52,6 +53,8 @@ export class H2cExchange implements InFlight {
   #headers: OutgoingHttpHeaders = {};
   #upstream: Upstream | undefined;
   #stream: ClientHttp2Stream | null = null;
+  /** The session #stream runs on (a destroyed stream no longer names it). */
+  #session: ClientHttp2Session | null = null;
   #headersTimer: NodeJS.Timeout | undefined;
   #status = 0;
   /** What the answer's head says of its body: its Content-Length, -1 when it gave none. */
@@ -113,6 +116,7 @@ export class H2cExchange implements InFlight {
       return;
     }
     this.#stream = stream;
+    this.#session = session;
     // Events of a stream given up for another replica are ignored: each handler checks it is still current.
     const current = (): boolean => this.#stream === stream;
     stream.on("response", (headers, flags) => current() && this.#onResponse(headers, flags));
@@ -196,14 +200,16 @@ export class H2cExchange implements InFlight {
   }
 
   /**
-   * The answer's end. Node ends a stream the same way when its replica's connection closed under it, so an
-   * answer is taken as whole only when its own framing says so: it has a head, a gRPC answer has its
-   * grpc-status, a body with a Content-Length has all its bytes.
+   * The answer's end. Node ends a stream the same way when its replica's connection closed under it (the
+   * stream reset with CANCEL, the session destroyed), so an answer is taken as whole only when the stream
+   * ended cleanly and its own framing agrees: it has a head, a gRPC answer has its grpc-status, a body with a
+   * Content-Length has all its bytes. A body without a Content-Length has only the clean end to go by.
    */
   #onEnd(): void {
     if (this.#finished) return;
     const cut =
       this.#status === 0 ||
+      this.#endedByReset() ||
       (this.#grpcAnswer && !this.#grpcStatus) ||
       (this.#bodyLength >= 0 && this.#bodyBytes !== this.#bodyLength);
     if (cut) {
@@ -212,6 +218,19 @@ export class H2cExchange implements InFlight {
     }
     this.#res.end();
     this.#finish(this.#status, true);
+  }
+
+  /**
+   * True when the stream's end came from a reset rather than the replica's END_STREAM: a close code other
+   * than NO_ERROR, or (not closed yet) a session destroyed under it. A stream closed with NO_ERROR had its whole
+   * answer, even if its session went away while the answer waited in a paused stream.
+   */
+  #endedByReset(): boolean {
+    const rstCode = this.#stream?.rstCode;
+    if (rstCode !== undefined) return rstCode !== NGHTTP2_NO_ERROR;
+    // Not `closed`: a session closed gracefully (GOAWAY, or a new one opened) lets its streams finish whole.
+    const session = this.#session;
+    return session === null || session.destroyed;
   }
 
   #onError(error: Error): void {

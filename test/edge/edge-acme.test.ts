@@ -60,8 +60,10 @@ describe.skipIf(!installed)(
     });
 
     it("orders a certificate for the service's host through the plain listener, serves it verified, and keeps proxying plain HTTP", async () => {
+      const metricsPort = await freePort();
       edge = await startTestEdge(
-        `tls:
+        `metrics: 127.0.0.1:${metricsPort}
+tls:
   listen: 127.0.0.1:${tlsPort}
   acme: { domains: [alpha.test], directory: "${pebble.directory}", directoryCa: pebble-https.pem }
 services:
@@ -89,6 +91,9 @@ services:
       expect(plain.body).toContain("alpha");
       const unknown = await send(plainPort, "alpha.test", "/.well-known/acme-challenge/no-such-token");
       expect(unknown.status).toBe(404);
+      // The certificate's expiry, for an alert on renewals that keep failing.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      expect(metrics).toMatch(/cutover_tls_certificate_expiry_seconds\{name="alpha\.test"\} \d+/);
     });
   },
 );

@@ -138,6 +138,20 @@ services:
     );
   });
 
+  it("refuses a gRPC service (router.upstreamProtocol: h2c), saying its clients use its own router.tls", () => {
+    // As a gRPC service is set up: h2c to its replicas, HTTP/2 over TLS from its clients.
+    const grpc = `${serviceYaml("orders", "127.0.0.1:9443")}  upstreamProtocol: h2c\n  tls:\n    certificates:\n      - { cert: c.pem, key: k.pem }\n`;
+    const dir = folder(
+      "listen: 8080\nservices:\n  - config: orders/cutover.yaml\n    hosts: [orders.example.com]\n",
+      {
+        orders: grpc,
+      },
+    );
+    expect(problemsOf(dir)).toEqual([
+      `services[0].config: ${join(dir, "orders", "cutover.yaml")} has router.upstreamProtocol: h2c (gRPC), which the edge cannot carry: it speaks HTTP/1.1 to the routers behind it, and gRPC needs HTTP/2 all the way. gRPC clients reach that service on its own router.tls listener; remove it from the edge's services`,
+    ]);
+  });
+
   it("is cutover-edge.yaml in the working directory unless -c names another", () => {
     const dir = folder("listen: 8080\nservices: []\n");
     expect(findEdgeFile(undefined, dir)).toBe(join(dir, "cutover-edge.yaml"));

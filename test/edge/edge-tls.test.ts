@@ -5,13 +5,14 @@
  */
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { connect } from "node:http2";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { generate } from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ClientOptions, WebSocket } from "ws";
-import { eventually } from "../helpers/eventually.js";
 import { freePort } from "../helpers/project.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 import { send, startTestEdge, type TestEdge } from "./edge-fixtures.js";
@@ -131,33 +132,109 @@ describe("the edge over HTTPS", () => {
   it("lets an HTTP/2 stream in flight finish when it stops, and then takes no new connection", async () => {
     const { edge, tlsPort, cas } = await httpsEdge();
     edges.splice(0);
+    const alpha = upstreams.find(({ name }) => name === "alpha") as TestUpstream;
     const session = connect(`https://127.0.0.1:${tlsPort}`, {
       ca: cas["alpha.test"],
       servername: "alpha.test",
     });
     session.on("error", () => undefined);
-    const stream = session.request({ ":path": "/slow?ms=800", ":authority": "alpha.test" });
+    // /hold sends its first line at once and the rest only once released: while the client has the first
+    // line and not the rest, the stream is in flight, however slow the machine.
+    const stream = session.request({ ":path": "/hold", ":authority": "alpha.test" });
     stream.on("error", () => undefined);
-    const answer = new Promise<{ status: number; body: string }>((resolve) => {
-      let body = "";
-      let status = 0;
-      stream.on("response", (headers) => {
-        status = Number(headers[":status"]);
-      });
-      stream.setEncoding("utf8");
-      stream.on("data", (chunk: string) => {
-        body += chunk;
-      });
-      stream.on("end", () => resolve({ status, body }));
-    });
-    // The stream has reached alpha (it is in flight) before the stop begins.
-    await eventually("the slow request reached alpha", () => upstreams[0]?.requests === 1);
+    stream.setEncoding("utf8");
+    const status = new Promise<number>((resolve) =>
+      stream.once("response", (headers) => resolve(Number(headers[":status"]))),
+    );
+    const first = new Promise<string>((resolve) => stream.once("data", resolve));
+    expect(await first).toBe("first\n");
     const closing = edge.close();
-    expect(await answer).toEqual({ status: 200, body: "alpha" });
+    let rest = "";
+    stream.on("data", (chunk: string) => {
+      rest += chunk;
+    });
+    // Ended with all of it (a cancelled stream is reset, and gets no end).
+    const ended = new Promise<void>((resolve, reject) => {
+      stream.once("end", resolve);
+      stream.once("aborted", () => reject(new Error("the stream was reset")));
+    });
+    alpha.release();
+    await ended;
+    expect([await status, rest]).toEqual([200, "rest\n"]);
     await closing;
     session.destroy();
     await expect(
       curl("alpha.test", tlsPort, "/", cas["alpha.test"] as string, edge.dir, "--http2"),
     ).rejects.toThrow();
+  });
+
+  it("says which field of its file to change when a port is taken, and frees the port it had bound", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    try {
+      const pem = await certificateFor("alpha.test");
+      const tlsPort = await freePort();
+      // The HTTPS port is bound first, then the plain one fails.
+      const started = startTestEdge(
+        `tls:
+  listen: 127.0.0.1:${tlsPort}
+  certificates: [{ cert: alpha.pem, key: alpha-key.pem }]
+services:
+  - { name: alpha, upstream: 127.0.0.1:1, hosts: [alpha.test] }
+`,
+        { "alpha.pem": pem.cert, "alpha-key.pem": pem.key },
+        takenPort,
+      );
+      await expect(started).rejects.toThrow(
+        new RegExp(
+          `^the edge cannot listen: 127\\.0\\.0\\.1:${takenPort} is already in use \\(a router of a service, another edge\\?\\); stop what listens there or change listen in .*cutover-edge\\.yaml$`,
+        ),
+      );
+      const again = createServer();
+      await new Promise<void>((resolve, reject) =>
+        again.once("error", reject).listen(tlsPort, "127.0.0.1", resolve),
+      );
+      await new Promise<void>((resolve) => again.close(() => resolve()));
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+  });
+
+  it("passes a service's trailers on to an HTTP/2 client", async () => {
+    const service = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", trailer: "x-checksum" });
+      res.write("body");
+      res.addTrailers({ "x-checksum": "c0ffee", connection: "close" });
+      res.end();
+    });
+    await new Promise<void>((resolve) => service.listen(0, "127.0.0.1", resolve));
+    const pem = await certificateFor("alpha.test");
+    const tlsPort = await freePort();
+    const edge = await startTestEdge(
+      `tls:
+  listen: 127.0.0.1:${tlsPort}
+  certificates: [{ cert: alpha.pem, key: alpha-key.pem }]
+services:
+  - { name: alpha, upstream: 127.0.0.1:${(service.address() as AddressInfo).port}, hosts: [alpha.test] }
+`,
+      { "alpha.pem": pem.cert, "alpha-key.pem": pem.key },
+    );
+    edges.push(edge);
+    const session = connect(`https://127.0.0.1:${tlsPort}`, { ca: pem.cert, servername: "alpha.test" });
+    session.on("error", () => undefined);
+    try {
+      const stream = session.request({ ":path": "/", ":authority": "alpha.test" });
+      const trailers = new Promise<Record<string, unknown>>((resolve) => stream.once("trailers", resolve));
+      stream.resume();
+      // The connection-specific field HTTP/2 forbids is dropped; the rest arrive.
+      const received = await trailers;
+      expect(Object.keys(received)).toEqual(["x-checksum"]);
+      expect(received["x-checksum"]).toBe("c0ffee");
+    } finally {
+      session.destroy();
+      service.closeAllConnections();
+      await new Promise<void>((resolve) => service.close(() => resolve()));
+    }
   });
 });

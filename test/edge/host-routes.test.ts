@@ -1,6 +1,12 @@
 /** The edge's routing table alone: which service a host and a path reach, and how the path is sent on. */
 import { describe, expect, it } from "vitest";
-import { HostRoutes, prefixMatches, requestHost, stripPrefix } from "../../src/edge/host-routes.js";
+import {
+  HostRoutes,
+  prefixMatches,
+  requestHost,
+  stripPrefix,
+  unsafePath,
+} from "../../src/edge/host-routes.js";
 
 const service = (name: string, hosts: string[], pathPrefix = "/") => ({ name, hosts, pathPrefix });
 
@@ -48,6 +54,22 @@ describe("the edge's routing table", () => {
     expect(routed(routes, "other.org", "/")).toBe("no-path");
     expect(routed(routes, "example.com", "/")).toBe("no-path");
   });
+
+  it("routes no path with a dot-segment or an encoded slash or dot, before looking at its host", () => {
+    // Each starts with /api, yet resolves (at whoever decodes and normalises it) outside /api.
+    for (const url of [
+      "/api/../admin",
+      "/api/./../admin",
+      "/api/..",
+      "/api/%2e%2e/admin",
+      "/api%2F..%2Fadmin",
+    ])
+      expect(routed(routes, "shop.example.com", url)).toBe("bad-path");
+    expect(routed(routes, "unknown.org", "/api/../admin")).toBe("bad-path");
+    // Dots that are not a whole segment, and anything in the query, are routed as usual.
+    expect(routed(routes, "shop.example.com", "/api/..hidden/v1.2/x.")).toBe("shop-api");
+    expect(routed(routes, "shop.example.com", "/api/x?next=/../%2F%2e")).toBe("shop-api");
+  });
 });
 
 describe("what the edge reads of a request", () => {
@@ -68,5 +90,17 @@ describe("what the edge reads of a request", () => {
     expect(stripPrefix("/api", "/api")).toBe("/");
     expect(stripPrefix("/api", "/api?q=1")).toBe("/?q=1");
     expect(stripPrefix("/", "/x")).toBe("/x");
+  });
+
+  it("finds dot-segments anywhere in a path, and encoded slashes and dots in any case", () => {
+    const dotSegment = "has a dot-segment (/./ or /../); send the path it resolves to (as browsers do)";
+    for (const path of ["/./x", "/a/../b", "/a/.", "/a/..", "/..", "/."])
+      expect(unsafePath(path)).toBe(dotSegment);
+    const encoded =
+      "has an encoded slash or dot (%2F or %2E), which the edge does not route; send / and . as they are";
+    for (const path of ["/a%2fb", "/a%2Fb", "/a/%2e%2e/b", "/a/%2E", "/file%2etxt"])
+      expect(unsafePath(path)).toBe(encoded);
+    for (const path of ["/", "/a.b", "/.well-known/acme-challenge/x", "/a/...", "/a..b/", "/%20", "/a%252e"])
+      expect(unsafePath(path)).toBeNull();
   });
 });

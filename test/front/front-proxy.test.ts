@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { REGION_HEADER } from "../../src/front/front-response-headers.js";
 import { eventually } from "../helpers/eventually.js";
 import { closedPort, startUpstream, type TestUpstream } from "../helpers/upstream.js";
-import { regionConfig, startRegion, startTestFront, type TestFront } from "./front-fixtures.js";
+import { frontConfig, regionConfig, startRegion, startTestFront, type TestFront } from "./front-fixtures.js";
 
 const fronts: TestFront[] = [];
 const upstreams: TestUpstream[] = [];
@@ -178,6 +178,55 @@ describe("the global front's proxy", () => {
     await expect(second).rejects.toThrow(
       /the global front cannot listen: 127\.0\.0\.1:\d+ is already in use .*change globalFront\.listen in cutover\.yaml/,
     );
+  });
+
+  it("answers 502 naming the last region tried when every region refuses the connection", async () => {
+    const [eu, us] = [await startRegion("eu"), await startRegion("us")];
+    // Probed once an hour: both stay healthy in the front's eyes after they die, as between two probes.
+    const front = await startTestFront(
+      [regionConfig("eu", eu.url, { priority: 1 }), regionConfig("us", us.url, { priority: 2 })],
+      { config: { probe: { ...frontConfig().probe, interval: 3_600_000 } } },
+    );
+    fronts.push(front);
+    await front.allHealthy();
+    await Promise.all([eu.kill(), us.kill()]);
+    const response = await fetch(front.url);
+    // eu refused, the request went on to us, which refused too: the router's 502, no Retry-After (the edge
+    // answers 503 there instead, for a service that is not up).
+    expect(response.status).toBe(502);
+    expect(response.headers.get("retry-after")).toBeNull();
+    expect(response.headers.get(REGION_HEADER)).toBeNull();
+    expect(await response.text()).toBe("region us failed: ECONNREFUSED\n");
+  });
+
+  it("passes a region's HTTP/1.1 trailers on to the client", async () => {
+    const region = createServer((req, res) => {
+      if (req.url === "/health") {
+        res.end("ok");
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/plain", trailer: "x-checksum" });
+      res.write("body");
+      res.addTrailers({ "x-checksum": "c0ffee", "x-timing": "db;dur=3" });
+      res.end();
+    });
+    await new Promise<void>((resolve) => region.listen(0, "127.0.0.1", resolve));
+    cleanups.push(async () => {
+      region.closeAllConnections();
+      await new Promise<void>((resolve) => region.close(() => resolve()));
+    });
+    const front = await startTestFront([
+      regionConfig("eu", `http://127.0.0.1:${(region.address() as AddressInfo).port}`),
+    ]);
+    fronts.push(front);
+    await front.allHealthy();
+    const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) =>
+      httpRequest(`${front.url}/`).once("response", resolve).once("error", reject).end(),
+    );
+    let body = "";
+    for await (const chunk of res) body += String(chunk);
+    expect(body).toBe("body");
+    expect(res.trailers).toEqual({ "x-checksum": "c0ffee", "x-timing": "db;dur=3" });
   });
 
   it("answers 503 with a short plain message when no region is healthy", async () => {

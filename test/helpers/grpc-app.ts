@@ -1,6 +1,7 @@
 /**
- * The gRPC app of the h2c tests (grpc-app.mjs) as a real process, and gRPC clients for it: the app's own
- * Colours service and the standard health service, over TLS (through the router) or h2c (straight to a replica).
+ * The apps of the h2c tests as real processes: the gRPC app (grpc-app.mjs) and a plain HTTP/2 cleartext server
+ * (h2c-app.mjs); and gRPC clients for the gRPC app's Colours service, over TLS (through the router) or h2c
+ * (straight to a replica).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { loadSync } from "@grpc/proto-loader";
 import type { Endpoint } from "../../src/engine/ports/platform.js";
 
 export const GRPC_APP = join(import.meta.dirname, "grpc-app.mjs");
+export const H2C_APP = join(import.meta.dirname, "h2c-app.mjs");
 const definition = loadSync(join(import.meta.dirname, "grpc-app.proto"), { keepCase: false, defaults: true });
 const Colours = (
   grpc.loadPackageDefinition(definition) as Record<string, Record<string, Record<string, unknown>>>
@@ -32,7 +34,17 @@ export interface GrpcApp {
 
 /** Starts grpc-app.mjs named `replica` on a free loopback port; resolves once it serves. */
 export function startGrpcApp(replica: string, env: Record<string, string> = {}): Promise<GrpcApp> {
-  const child = spawn(process.execPath, [GRPC_APP], {
+  return startApp(GRPC_APP, replica, env);
+}
+
+/** Starts h2c-app.mjs (plain node:http2, no gRPC) named `replica` on a free loopback port; resolves once it serves. */
+export function startH2cApp(replica: string, env: Record<string, string> = {}): Promise<GrpcApp> {
+  return startApp(H2C_APP, replica, env);
+}
+
+/** Starts `script`, which prints "... listening on <port>" once it serves. */
+function startApp(script: string, replica: string, env: Record<string, string>): Promise<GrpcApp> {
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, PORT: "0", REPLICA: replica, APP_VERSION: `${replica}-1`, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -40,10 +52,10 @@ export function startGrpcApp(replica: string, env: Record<string, string> = {}):
   return new Promise((resolve, reject) => {
     let out = "";
     let serving = false;
-    child.once("exit", (code) => reject(new Error(`grpc-app ${replica} exited (${code}) before serving`)));
+    child.once("exit", (code) => reject(new Error(`${script} ${replica} exited (${code}) before serving`)));
     child.stdout?.on("data", (chunk: Buffer) => {
       out += chunk.toString();
-      const port = /grpc-app listening on (\d+)/.exec(out)?.[1];
+      const port = /listening on (\d+)/.exec(out)?.[1];
       if (port === undefined || serving) return;
       serving = true;
       resolve({

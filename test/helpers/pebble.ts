@@ -5,7 +5,7 @@
  * management port.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -119,6 +119,7 @@ export async function startPebble(options: PebbleOptions): Promise<Pebble> {
     output: () => logs.join(""),
     async stop() {
       await Promise.all(processes.map(stopProcess));
+      rmSync(dir, { recursive: true, force: true });
     },
   };
   try {
@@ -156,10 +157,12 @@ function fetchPlain(url: string): Promise<boolean> {
   );
 }
 
-/** SIGTERM by pid, then waits for the exit. */
+/** SIGTERM by pid, then waits for the exit; SIGKILL after 10 s (a pebble stuck in shutdown must not hang the suite). */
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   process.kill(child.pid, "SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
   await exited;
+  clearTimeout(timer);
 }

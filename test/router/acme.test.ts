@@ -5,7 +5,7 @@
  * Clients trust only pebble's root, and verify the name: a real client's view.
  */
 import { X509Certificate } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -27,6 +27,17 @@ import { TcpProxy } from "../helpers/tcp-proxy.js";
 import { startUpstream, type TestUpstream } from "../helpers/upstream.js";
 
 const installed = pebbleInstalled();
+
+/** Temp folders (they hold private keys): removed after the file's tests. */
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("pebble available", () => {
   it.runIf(process.env.CI === "true")("has pebble and pebble-challtestsrv under CI", () => {
@@ -87,7 +98,7 @@ describe.skipIf(!installed)(
     let root = "";
     let httpPort = 0;
     let upstream: TestUpstream;
-    const stateDir = mkdtempSync(join(tmpdir(), "cutover-acme-"));
+    const stateDir = tempDir("cutover-acme-");
     const running: Router[] = [];
 
     beforeAll(async () => {
@@ -215,7 +226,7 @@ describe.skipIf(!installed)(
       const relay = await TcpProxy.start({ host: "127.0.0.1", port: Number(new URL(pebble.directory).port) });
       const through = {
         directory: `https://127.0.0.1:${relay.port}/dir`,
-        stateDir: mkdtempSync(join(tmpdir(), "cutover-acme-retry-")),
+        stateDir: tempDir("cutover-acme-retry-"),
       };
       try {
         // A first certificate, kept; then the relay is cut before a second router, which must renew it, starts.
@@ -260,7 +271,7 @@ describe.skipIf(!installed)(
       const elsewhere = { host: "127.0.0.1", port: await freePort() };
       const { log, port } = await acmeRouter({
         challengeListener: elsewhere,
-        stateDir: mkdtempSync(join(tmpdir(), "cutover-acme-unreachable-")),
+        stateDir: tempDir("cutover-acme-unreachable-"),
         retryMinMs: 600_000,
       });
       await eventually("the failed order is logged", () => log.events().includes("acme-failed"), 60_000);
@@ -281,7 +292,7 @@ describe.skipIf(!installed)(
       await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
       const silentPort = (silent.address() as { port: number }).port;
       const files = await loopbackCertificate();
-      const dir = mkdtempSync(join(tmpdir(), "cutover-acme-files-"));
+      const dir = tempDir("cutover-acme-files-");
       const pair = { cert: join(dir, "cert.pem"), key: join(dir, "key.pem") };
       writeFileSync(pair.cert, files.cert);
       writeFileSync(pair.key, files.key);
@@ -289,7 +300,7 @@ describe.skipIf(!installed)(
         const { router, log, port } = await acmeRouter(
           {
             directory: `https://127.0.0.1:${silentPort}/directory`,
-            stateDir: mkdtempSync(join(tmpdir(), "cutover-acme-silent-")),
+            stateDir: tempDir("cutover-acme-silent-"),
             requestTimeoutMs: 1_000,
             retryMinMs: 600_000,
           },

@@ -19,7 +19,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Router } from "../../src/router/router.js";
 import { TlsCertificates } from "../../src/router/tls-certificates.js";
 import { eventually } from "../helpers/eventually.js";
-import { coloursClient, count, type GrpcApp, startGrpcApp, type WhoReply, who } from "../helpers/grpc-app.js";
+import {
+  coloursClient,
+  count,
+  type GrpcApp,
+  startGrpcApp,
+  startH2cApp,
+  type WhoReply,
+  who,
+} from "../helpers/grpc-app.js";
 import { loopbackCertificate } from "../helpers/loopback-certificate.js";
 import { mainUrl, startRouter } from "../helpers/start-router.js";
 
@@ -98,11 +106,6 @@ describe("gRPC through the router to h2c replicas", () => {
 
   it("a switch under gRPC load: 0 failed calls, every call started after the switch answered by green, and a stream on blue drains to its end", async () => {
     const { router, client } = await grpcRouter();
-    // A stream that runs across the switch: 20 answers 50 ms apart, all from blue.
-    const seen: string[] = [];
-    const long = count(client, { count: 20, intervalMs: 50 }, (reply) => seen.push(reply.replica));
-    await eventually("the stream is in flight on blue", () => seen.length > 0, 10_000);
-
     let switchedAt = Number.POSITIVE_INFINITY;
     let running = true;
     const answers: { sentAt: number; replica: string; colour: unknown }[] = [];
@@ -120,9 +123,16 @@ describe("gRPC through the router to h2c replicas", () => {
     };
     const workers = Array.from({ length: 10 }, worker);
     await eventually("200 calls were answered before the switch", () => answers.length >= 200, 30_000);
-    router.switchTo("green");
-    switchedAt = performance.now();
-    const drained = router.drain("blue", 20_000);
+    // A stream that runs across the switch: the switch comes with its first answer, so (on a machine however
+    // busy) it is in flight on blue then, with 19 more answers at least 50 ms apart to come.
+    let drained: ReturnType<Router["drain"]> | undefined;
+    const long = count(client, { count: 20, intervalMs: 50 }, () => {
+      if (drained !== undefined) return;
+      router.switchTo("green");
+      switchedAt = performance.now();
+      drained = router.drain("blue", 20_000);
+    });
+    await eventually("the switch came with the stream's first answer", () => drained !== undefined, 10_000);
     const before = answers.length;
     await eventually(
       "200 calls were answered after the switch",
@@ -142,7 +152,7 @@ describe("gRPC through the router to h2c replicas", () => {
     expect(stream.replies).toHaveLength(20);
     expect(stream.replies.every((r) => r.replica === "blue")).toBe(true);
     // The stream, and any unary call that was in flight on blue at the switch, all finished there.
-    const drain = await drained;
+    const drain = await (drained as ReturnType<Router["drain"]>);
     expect(drain.cancelled).toBe(0);
     expect(drain.completed).toBeGreaterThanOrEqual(1);
     const metrics = await router.metrics();
@@ -308,6 +318,39 @@ describe("h2c replicas and HTTP/1.1 clients", () => {
     await closed;
     expect(await texts()).toEqual(Array(20).fill("ok"));
     expect(sessions).toHaveLength(2);
+  });
+
+  it("a replica killed mid-answer (no Content-Length): the client's answer is aborted, not ended, and counted 502 reset", async () => {
+    const app = await startH2cApp("blue");
+    apps.push(app);
+    const router = await startRouter({ upstreamProtocol: "h2c" });
+    routers.push(router);
+    router.setEndpoints("blue", [app.endpoint]);
+
+    // The replica sends a head and "partial-", then is killed: Node still ends the replica's stream ('end'),
+    // which must not reach the client as the end of a whole answer.
+    let received = "";
+    const outcome = new Promise<string>((resolve) => {
+      get(`${mainUrl(router)}/partial`, (res) => {
+        res.on("data", (chunk: Buffer) => {
+          received += chunk.toString();
+        });
+        res.on("end", () => resolve(res.complete ? "complete" : "incomplete end"));
+        res.on("error", (error) => resolve(`error: ${error.message}`));
+      }).on("error", (error) => resolve(`request error: ${error.message}`));
+    });
+    await eventually("the client has the first bytes", () => received === "partial-", 10_000);
+    await app.stop("SIGKILL");
+    expect(await outcome).toBe("error: aborted");
+    expect(received).toBe("partial-");
+
+    await eventually("nothing is in flight on blue", () => router.inFlight("blue") === 0, 10_000);
+    const metrics = await router.metrics();
+    expect(metrics).toMatch(/cutover_requests_total\{colour="blue",status="502"\} 1/);
+    expect(metrics).not.toMatch(/cutover_requests_total\{colour="blue",status="200"\}/);
+    expect(metrics).toMatch(
+      /cutover_upstream_failures_total\{colour="blue",reason="reset",retried="false"\} 1/,
+    );
   });
 
   it("without a replica that answers, the client gets the router's 502 or 503 as over HTTP/1.1", async () => {

@@ -1,5 +1,5 @@
 import type { Dispatcher } from "undici";
-import type { HealthConfig } from "../../config/schema.js";
+import type { HealthConfig, RouterConfig } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
 import { probeGrpcHealth } from "./grpc-health-probe.js";
 import { type ProbeResult, probeHealth } from "./health-probe.js";
@@ -20,6 +20,8 @@ export interface HealthCheckerOptions {
   readonly port: number;
   readonly dispatcher: Dispatcher;
   readonly listener: HealthListener;
+  /** What the replica speaks (router.upstreamProtocol): GET health.path goes over h2c to h2c replicas. */
+  readonly protocol?: RouterConfig["upstreamProtocol"] | undefined;
 }
 
 /**
@@ -66,10 +68,11 @@ export class HealthChecker {
 
   async #check(): Promise<void> {
     const began = Date.now();
-    const { health, host, port, dispatcher } = this.#options;
+    const { health, host, port, dispatcher, protocol } = this.#options;
+    const timeoutMs = health.timeout;
     const result = health.grpc
-      ? await probeGrpcHealth({ host, port, service: health.grpc.service, timeoutMs: health.timeout })
-      : await probeHealth({ host, port, path: health.path, timeoutMs: health.timeout, dispatcher });
+      ? await probeGrpcHealth({ host, port, service: health.grpc.service, timeoutMs })
+      : await probeHealth({ host, port, path: health.path, timeoutMs, dispatcher, protocol });
     if (this.#stopped) return;
     this.#record(result);
     if (this.#stopped) return;

@@ -1,4 +1,7 @@
+import { connect } from "node:http2";
 import { type Dispatcher, request } from "undici";
+import type { RouterConfig } from "../../config/schema.js";
+import { httpUrl } from "../../host-port.js";
 
 export type ProbeResult = { readonly ok: true } | { readonly ok: false; readonly problem: string };
 
@@ -8,26 +11,92 @@ export interface ProbeTarget {
   readonly path: string;
   readonly timeoutMs: number;
   readonly dispatcher: Dispatcher;
+  /** What the replica speaks (router.upstreamProtocol): h2c replicas are asked over HTTP/2; default http1. */
+  readonly protocol?: RouterConfig["upstreamProtocol"] | undefined;
 }
 
 const BODY_EXCERPT = 200;
 
 /** One health check: GET the path; any 2xx within the timeout passes. Never throws, never hangs. */
 export async function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
+  if (target.protocol === "h2c") return probeOverH2c(target);
   const signal = AbortSignal.timeout(target.timeoutMs);
   try {
-    const response = await request(`http://${target.host}:${target.port}${target.path}`, {
+    const response = await request(httpUrl(target, target.path), {
       dispatcher: target.dispatcher,
       signal,
       headersTimeout: target.timeoutMs,
       bodyTimeout: target.timeoutMs,
     });
     const excerpt = await readExcerpt(response.body);
-    if (response.statusCode >= 200 && response.statusCode < 300) return { ok: true };
-    return { ok: false, problem: `GET ${target.path} answered ${response.statusCode}${excerpt}` };
+    return answered(target.path, response.statusCode, excerpt);
   } catch (error) {
     return { ok: false, problem: `GET ${target.path} ${failure(error, signal, target.timeoutMs)}` };
   }
+}
+
+/**
+ * The same check over HTTP/2 cleartext (prior knowledge), for replicas that speak nothing else: a session of
+ * its own for the one request (as the kubelet's probes have), destroyed once the check is decided.
+ */
+function probeOverH2c(target: ProbeTarget): Promise<ProbeResult> {
+  const what = `GET ${target.path}`;
+  return new Promise((resolve) => {
+    const session = connect(httpUrl(target));
+    let decided = false;
+    const decide = (result: ProbeResult): void => {
+      if (decided) return;
+      decided = true;
+      clearTimeout(timer);
+      session.destroy();
+      resolve(result);
+    };
+    const failed = (error: Error): void =>
+      decide({ ok: false, problem: `${what} failed: ${h2cFailure(error)}` });
+    const timer = setTimeout(
+      () => decide({ ok: false, problem: `${what} timed out after ${target.timeoutMs}ms` }),
+      target.timeoutMs,
+    );
+    // Errors after the check is decided (the session destroyed under its stream) are of no interest.
+    session.on("error", failed);
+    let status = 0;
+    let text = "";
+    const stream = session.request({ ":method": "GET", ":path": target.path }, { endStream: true });
+    stream.on("error", failed);
+    stream.setEncoding("utf8");
+    stream.on("response", (headers) => {
+      status = Number(headers[":status"]);
+      // A pass needs no body; a failure is told with the start of its body.
+      if (status >= 200 && status < 300) decide({ ok: true });
+    });
+    stream.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.length >= BODY_EXCERPT) decide(answered(target.path, status, excerptOf(text)));
+    });
+    stream.on("end", () => decide(answered(target.path, status, excerptOf(text))));
+    // Closed with no error and no end (reset with NO_ERROR): what was answered so far is all there is.
+    stream.on("close", () => {
+      if (status !== 0) decide(answered(target.path, status, excerptOf(text)));
+      else decide({ ok: false, problem: `${what} failed: the stream closed without an answer` });
+    });
+  });
+}
+
+/** What an h2c check that could not be answered is told beside its error, when the cause may be the protocol. */
+const NOT_H2C =
+  " (router.upstreamProtocol is h2c: does the replica speak HTTP/2 cleartext with prior knowledge?)";
+
+function h2cFailure(error: Error): string {
+  // A stream cancelled because its session failed (e.g. refused) carries the session's error as its cause.
+  const cause = error.cause instanceof Error ? error.cause : error;
+  // An HTTP/1.1 server answers HTTP/2's connection preface with a 400, which nghttp2 takes for a protocol error.
+  const hint = (cause as NodeJS.ErrnoException).code === "ERR_HTTP2_ERROR" ? NOT_H2C : "";
+  return `${cause.message}${hint}`;
+}
+
+function answered(path: string, status: number, excerpt: string): ProbeResult {
+  if (status >= 200 && status < 300) return { ok: true };
+  return { ok: false, problem: `GET ${path} answered ${status}${excerpt}` };
 }
 
 function failure(error: unknown, signal: AbortSignal, timeoutMs: number): string {
@@ -42,6 +111,10 @@ async function readExcerpt(body: Dispatcher.ResponseData["body"]): Promise<strin
     text += String(chunk);
     if (text.length >= BODY_EXCERPT) break;
   }
+  return excerptOf(text);
+}
+
+function excerptOf(text: string): string {
   const line = text.replace(/\s+/g, " ").trim().slice(0, BODY_EXCERPT);
   return line === "" ? "" : `: ${line}`;
 }

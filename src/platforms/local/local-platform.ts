@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import { type Logger, pino } from "pino";
 import { Agent } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
-import type { HealthConfig, StartConfig } from "../../config/schema.js";
+import type { HealthConfig, RouterConfig, StartConfig } from "../../config/schema.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
 import type { ProcessRunner } from "../../process/process-runner.js";
 import type { LogRotation } from "../../process/rotating-log.js";
@@ -15,6 +15,8 @@ import { waitUntil } from "./wait-until.js";
 export interface LocalPlatformOptions {
   readonly start: StartConfig;
   readonly health: HealthConfig;
+  /** What the replicas speak (router.upstreamProtocol), for their health checks; default http1. */
+  readonly upstreamProtocol?: RouterConfig["upstreamProtocol"] | undefined;
   /** The directory of cutover.yaml; start.cwd is resolved against it. */
   readonly cwd: string;
   /** Each replica logs to <logDir>/<colour>-<index>.log. */
@@ -225,9 +227,9 @@ export class LocalPlatform implements Platform {
     env: Readonly<Record<string, string>> | null,
   ): Replica {
     const logFile = join(this.#options.logDir, `${colour}-${index}.log`);
-    const { start, health, logRotation } = this.#options;
+    const { start, health, upstreamProtocol, logRotation } = this.#options;
     return new Replica({
-      ...{ start, health, cwd, logFile, logRotation },
+      ...{ start, health, upstreamProtocol, cwd, logFile, logRotation },
       ...{ dispatcher: this.#dispatcher, logger: this.#logger },
       colour,
       index,

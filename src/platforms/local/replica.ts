@@ -2,7 +2,7 @@ import { appendFileSync } from "node:fs";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { Colour } from "../../colour.js";
-import type { HealthConfig, StartConfig } from "../../config/schema.js";
+import type { HealthConfig, RouterConfig, StartConfig } from "../../config/schema.js";
 import type { Endpoint, ReplicaState, ReplicaStatus } from "../../engine/ports/platform.js";
 import { Backoff } from "../../process/backoff.js";
 import { freePort } from "../../process/free-port.js";
@@ -24,6 +24,8 @@ export interface ReplicaOptions {
   readonly env: Readonly<Record<string, string>> | null;
   readonly start: StartConfig;
   readonly health: HealthConfig;
+  /** What the replica speaks (router.upstreamProtocol): its health checks use it; default http1. */
+  readonly upstreamProtocol?: RouterConfig["upstreamProtocol"] | undefined;
   /** start.cwd, resolved. */
   readonly cwd: string;
   readonly logFile: string;
@@ -191,8 +193,9 @@ export class Replica {
   }
 
   #checker(port: number): HealthChecker {
-    const { health, dispatcher } = this.#options;
-    return new HealthChecker({ health, dispatcher, host: HOST, port, listener: this.#healthListener() });
+    const { health, dispatcher, upstreamProtocol: protocol } = this.#options;
+    const listener = this.#healthListener();
+    return new HealthChecker({ health, dispatcher, protocol, host: HOST, port, listener });
   }
 
   /** The environment the platform adds to the next runs (an adopted replica learns it from the next start()). */
