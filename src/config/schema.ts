@@ -4,6 +4,7 @@ import { logsSchema } from "../log-settings.js";
 import { acmeSchema, checkTls } from "./acme-schema.js";
 import { address, optionalAddress } from "./address.js";
 import { analysisSchema } from "./analysis-schema.js";
+import { certificateFilesSchema } from "./certificate-files-schema.js";
 import { databaseSchema } from "./database-schema.js";
 import { dnsLabel } from "./dns-label.js";
 import { duration, optionalDuration } from "./duration-field.js";
@@ -108,22 +109,10 @@ export const routerSchema = z
       .meta({ description: "Retries by the built-in router of requests whose replica died under them." }),
     tls: z
       .strictObject({
-        certificates: z
-          .array(
-            z.strictObject({
-              cert: z
-                .string()
-                .min(1)
-                .meta({ description: "PEM certificate chain file (relative to cutover.yaml)." }),
-              key: z.string().min(1).meta({ description: "Its PEM private key file." }),
-            }),
-          )
-          .min(1, "expected at least one { cert, key } pair")
-          .optional()
-          .meta({
-            description:
-              "One pair per certificate; each serves the host names its certificate names (SNI), the first also clients that name none. The files are watched and reloaded without dropping a connection. Optional with acme.",
-          }),
+        certificates: certificateFilesSchema("cutover.yaml").optional().meta({
+          description:
+            "One pair per certificate; each serves the host names its certificate names (SNI), the first also clients that name none. The files are watched and reloaded without dropping a connection. Optional with acme.",
+        }),
         acme: acmeSchema.optional(),
         redirectHttp: optionalAddress().meta({
           description:

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { acmeSchema } from "../config/acme-schema.js";
 import { address, optionalAddress } from "../config/address.js";
+import { certificateFilesSchema } from "../config/certificate-files-schema.js";
 import { dnsLabel } from "../config/dns-label.js";
 import { duration } from "../config/duration-field.js";
 
@@ -70,22 +71,10 @@ export const edgeTlsSchema = z
     listen: address("0.0.0.0:443").meta({
       description: "Where HTTPS (HTTP/2 and HTTP/1.1) is served. Default 0.0.0.0:443.",
     }),
-    certificates: z
-      .array(
-        z.strictObject({
-          cert: z
-            .string()
-            .min(1)
-            .meta({ description: "PEM certificate chain file (relative to this file)." }),
-          key: z.string().min(1).meta({ description: "Its PEM private key file." }),
-        }),
-      )
-      .min(1, "expected at least one { cert, key } pair")
-      .optional()
-      .meta({
-        description:
-          "One pair per certificate, as router.tls.certificates: each serves the host names its certificate names (SNI), the first also clients that name none. Watched and reloaded without dropping a connection.",
-      }),
+    certificates: certificateFilesSchema("this file").optional().meta({
+      description:
+        "One pair per certificate, as router.tls.certificates: each serves the host names its certificate names (SNI), the first also clients that name none. Watched and reloaded without dropping a connection.",
+    }),
     acme: acmeSchema.optional().meta({
       description:
         "A certificate for these names ordered from an ACME CA (Let's Encrypt by default) and renewed, as router.tls.acme; kept in .cutover/edge/acme/ beside this file. The CA checks each name on the plain listen: (port 80), which answers its challenges.",
