@@ -3,14 +3,15 @@
  * stranger in dataplane.json; and what a new daemon adopts when cutover.yaml changed. The process table is
  * read from /proc.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { readDaemonInfo } from "../../src/daemon/state-files.js";
 import { readDataPlaneInfo } from "../../src/dataplane/dataplane-files.js";
 import { eventually, isAlive } from "../helpers/eventually.js";
-import { runCli } from "../helpers/project.js";
+import { type Project, runCli } from "../helpers/project.js";
 import {
   childrenOf,
   downAll,
@@ -76,7 +77,7 @@ describe("stopping and adopting", () => {
     await eventually("the daemon stopped after its data plane died", () => !isAlive(daemon), 30_000);
     expect(readFileSync(join(stateDir(p), "daemon.log"), "utf8")).toMatch(/the data plane process is gone/);
     expect(processesIn(p.dir)).toEqual([]);
-    await up(p);
+    await upAgainAfterPortClash(p);
     expect((await fetch(`http://127.0.0.1:${p.listen}/`)).status).toBe(200);
   });
 
@@ -117,3 +118,35 @@ describe("stopping and adopting", () => {
     }
   });
 });
+
+/**
+ * `cutover up` once the data plane is gone. The test's ports are picked at random among 12,000 and left free
+ * while the data plane is down, so another test file running beside this one may bind the same port in that
+ * window (it happened once in five fresh-clone runs). Then, and only when the holder is no process of this
+ * project (a leftover of ours would be a real defect and fails here), `up` is tried once more after that
+ * port is free again.
+ */
+async function upAgainAfterPortClash(p: Project): Promise<void> {
+  const result = await runCli(p, "up");
+  if (result.code === 0) return;
+  if (!/is already in use/.test(result.stderr))
+    throw new Error(`up failed (${result.code}): ${result.stderr}`);
+  const holders = execFileSync("ss", ["-ltnpH", `sport = :${p.listen}`], { encoding: "utf8" });
+  const pids = [...holders.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1]));
+  const ours = processesIn(p.dir);
+  if (pids.some((pid) => ours.includes(pid)))
+    throw new Error(`up failed: a process of this project still holds ${p.listen}: ${holders}`);
+  console.log(
+    `port ${p.listen} was taken by another test (${holders.trim() || "gone already"}); trying up again`,
+  );
+  await eventually("the other test's listener on the port is gone", () => canBind(p.listen), 60_000);
+  await up(p);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
