@@ -14,25 +14,19 @@ export async function listenEdge(
   field: string,
   file: string,
 ): Promise<Address> {
-  // ListenError's message speaks of router.<field> in cutover.yaml: the cause is kept to say it the edge's way.
-  let cause: NodeJS.ErrnoException | undefined;
-  const keepCause = (error: NodeJS.ErrnoException): void => {
-    cause = error;
-  };
-  server.once("error", keepCause);
+  // ListenError's message speaks of router.<field> in cutover.yaml: its errno says it the edge's way.
   try {
     return await listen(server, address, field);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
+    const cause = error.errno;
     const where = hostPort(address.host, address.port);
     const why =
-      cause?.code === "EADDRINUSE"
+      cause.code === "EADDRINUSE"
         ? `${where} is already in use (a router of a service, another edge?); stop what listens there or change ${field} in ${file}`
-        : cause?.code === "EACCES"
+        : cause.code === "EACCES"
           ? `${where} needs privileges to bind (ports below 1024); run the edge with CAP_NET_BIND_SERVICE, or use a port above 1023 for ${field} in ${file}`
-          : `${where}: ${cause?.message ?? error.message}; check ${field} in ${file}`;
+          : `${where}: ${cause.message}; check ${field} in ${file}`;
     throw new CutoverError("ROUTER_LISTEN_FAILED", `the edge cannot listen: ${why}`);
-  } finally {
-    server.off("error", keepCause);
   }
 }

@@ -10,22 +10,15 @@ export async function listenFront(
   address: Address,
   field: "listen" | "admin",
 ): Promise<Address> {
-  let cause: NodeJS.ErrnoException | undefined;
-  const keepCause = (error: NodeJS.ErrnoException): void => {
-    cause = error;
-  };
-  server.once("error", keepCause);
   try {
     return await listen(server, address, field);
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     const where = hostPort(address.host, address.port);
     const why =
-      cause?.code === "EADDRINUSE"
+      error.errno.code === "EADDRINUSE"
         ? `${where} is already in use (another \`cutover global\`?); stop what listens there or change globalFront.${field}`
-        : `${where}: ${cause?.message ?? error.message}; check globalFront.${field}`;
+        : `${where}: ${error.errno.message}; check globalFront.${field}`;
     throw new CutoverError("ROUTER_LISTEN_FAILED", `the global front cannot listen: ${why} in cutover.yaml`);
-  } finally {
-    server.off("error", keepCause);
   }
 }

@@ -6,6 +6,8 @@ import { CutoverError } from "../errors.js";
 /** A router listener could not bind its address. */
 export class ListenError extends CutoverError {
   readonly address: Address;
+  /** The bind's own error (EADDRINUSE, EACCES, ...), for callers that word the failure their own way. */
+  readonly errno: NodeJS.ErrnoException;
   constructor(role: string, address: Address, cause: NodeJS.ErrnoException) {
     const where = `${address.host}:${address.port}`;
     const why =
@@ -17,6 +19,7 @@ export class ListenError extends CutoverError {
     super("ROUTER_LISTEN_FAILED", `the router cannot listen for ${role} traffic: ${why}`);
     this.name = "ListenError";
     this.address = address;
+    this.errno = cause;
   }
 }
 
