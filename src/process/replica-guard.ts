@@ -32,9 +32,16 @@ class ReplicaGuard {
   /** The service's stdout and stderr, read to their end before the guard exits. */
   #outputDone: Promise<unknown> = Promise.resolve();
 
+  /**
+   * Installs the signal handlers, then spawns the command: a SIGTERM that arrives while the spawn is under
+   * way is then handled (forwarded to the new group) instead of killing the guard by default and leaving
+   * the service orphaned, its pid never reported.
+   */
   constructor(command: string, graceMs: number, log: RotatingLog | null) {
     this.#graceMs = graceMs;
     this.#log = log;
+    process.on("SIGTERM", () => this.#terminate("SIGTERM"));
+    process.on("SIGINT", () => this.#terminate("SIGINT"));
     this.#child = spawn("/bin/sh", ["-c", execPrefixed(command)], {
       stdio: ["ignore", log ? "pipe" : "inherit", log ? "pipe" : "inherit"],
       detached: true,
@@ -58,8 +65,6 @@ class ReplicaGuard {
   }
 
   run(): void {
-    process.on("SIGTERM", () => this.#terminate("SIGTERM"));
-    process.on("SIGINT", () => this.#terminate("SIGINT"));
     process.stdin.on("close", () => this.#supervisorGone());
     process.stdin.on("error", () => this.#supervisorGone());
     process.stdin.resume();

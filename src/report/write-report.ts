@@ -1,7 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type JournalContents, readJournal } from "./deploy-journal.js";
-import { chartsSvg, reportSvg, svgToPng } from "./render-charts.js";
 import { reportHtml } from "./report-html.js";
 import { reportModel } from "./report-model.js";
 
@@ -24,6 +23,8 @@ export async function writeReport(journal: JournalContents | string, dir: string
   const model = reportModel(contents);
   const id = contents.record?.id ?? contents.meta?.deployId ?? "deploy";
   const paths = reportPaths(dir, id);
+  // vega, vega-lite and resvg take about half a CPU-second to load: the daemon loads them for its first report.
+  const { chartsSvg, reportSvg, svgToPng } = await import("./render-charts.js");
   const [charts, picture] = await Promise.all([chartsSvg(model), reportSvg(model)]);
   mkdirSync(dir, { recursive: true });
   replaceFile(paths.html, reportHtml(model, charts.svg));

@@ -1,6 +1,6 @@
 import { Agent, get } from "node:https";
 import { rootCertificates } from "node:tls";
-import * as acme from "acme-client";
+import type * as Acme from "acme-client";
 import type { AcmeChallenges } from "./acme-challenges.js";
 import type { PemPair } from "./acme-store.js";
 
@@ -46,7 +46,9 @@ export interface OrderRequest {
 export async function orderCertificate(request: OrderRequest): Promise<PemPair> {
   const agent =
     request.directoryCa === null ? null : new Agent({ ca: [...rootCertificates, request.directoryCa] });
-  const stopTrusting = trustDirectory(request, agent);
+  // acme-client (and its axios) takes about 0.4 CPU-s to load: only a router that orders certificates loads it.
+  const acme = await import("acme-client");
+  const stopTrusting = trustDirectory(acme.axios, request, agent);
   let stage: OrderStage = "directory";
   try {
     await probeDirectory(request, agent);
@@ -119,8 +121,8 @@ function hiddenNetworkError(error: unknown): unknown {
 
 /** Answers one name's http-01 challenge and waits until the CA has checked it (already valid: nothing to do). */
 async function validate(
-  client: acme.Client,
-  authz: acme.Authorization,
+  client: Acme.Client,
+  authz: Acme.Authorization,
   challenges: AcmeChallenges,
 ): Promise<void> {
   if (authz.status === "valid") return;
@@ -147,12 +149,12 @@ async function validate(
  * requests get one (a directory that accepts and never answers fails instead of hanging), and those to the
  * directory's host trust `directoryCa` besides Node's own roots.
  */
-function trustDirectory(request: OrderRequest, agent: Agent | null): () => void {
+function trustDirectory(axios: typeof Acme.axios, request: OrderRequest, agent: Agent | null): () => void {
   const host = new URL(request.directory).host;
-  const id = acme.axios.interceptors.request.use((config) => {
+  const id = axios.interceptors.request.use((config) => {
     config.timeout ||= request.requestTimeoutMs;
     if (agent !== null && config.url && new URL(config.url).host === host) config.httpsAgent = agent;
     return config;
   });
-  return () => acme.axios.interceptors.request.eject(id);
+  return () => axios.interceptors.request.eject(id);
 }

@@ -1,6 +1,5 @@
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as acme from "acme-client";
 import { writeFileAtomic } from "../engine/atomic-write.js";
 
 /** A certificate chain and its private key, PEM. */
@@ -32,6 +31,7 @@ export class AcmeStore {
     const path = join(this.folder, ACCOUNT_KEY);
     const kept = readIfThere(path);
     if (kept !== null) return kept;
+    const acme = await import("acme-client");
     const key = (await acme.crypto.createPrivateEcdsaKey()).toString();
     this.#prepare();
     writeFileAtomic(path, key, 0o600);
