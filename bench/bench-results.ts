@@ -1,5 +1,6 @@
 import type { BenchTarget, ProxyName, TargetName } from "./bench-target.js";
 import type { MachineInfo } from "./machine-info.js";
+import type { RssSoak } from "./rss-soak.js";
 import type { SwitchDrillResult } from "./switch-drill.js";
 import type { WrkResult } from "./wrk-runner.js";
 
@@ -12,6 +13,10 @@ export interface BenchSettings {
   readonly switchRounds: number;
   readonly switchBeforeMs: number;
   readonly switchAfterMs: number;
+  /** Requests of the memory soak of the built-in router after its warm-up; 0 for none. */
+  readonly soakRequests: number;
+  /** The soak stops after this long even short of soakRequests. */
+  readonly soakMaxSeconds: number;
 }
 
 /** One wrk run through one target, with the CPU and memory its processes used meanwhile. */
@@ -66,6 +71,8 @@ export interface BenchResults {
     readonly summary: readonly ThroughputSummary[];
   };
   readonly switches: { readonly rounds: readonly SwitchRound[]; readonly summary: readonly SwitchSummary[] };
+  /** The built-in router's memory over soakRequests requests; null when not measured. */
+  readonly rssSoak?: RssSoak | null;
 }
 
 export function median(values: readonly number[]): number {

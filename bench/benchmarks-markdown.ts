@@ -1,5 +1,6 @@
 import type { BenchResults, SwitchSummary, ThroughputSummary } from "./bench-results.js";
 import { type ProxyName, type TargetName, TLS_TARGETS } from "./bench-target.js";
+import { RSS_GROWTH_LIMIT, type RssSoak } from "./rss-soak.js";
 
 const NAMES: Readonly<Record<TargetName, string>> = {
   direct: "no proxy",
@@ -16,8 +17,11 @@ const n = (value: number | null, digits = 0): string =>
     : value.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : "-");
 
-/** docs/BENCHMARKS.md from one run's results. */
-export function renderBenchmarks(r: BenchResults, chartFile: string): string {
+/**
+ * docs/BENCHMARKS.md from one run's results; `profile` is the hand-measured section on where a request's CPU
+ * goes (bench/cpu-profile.md), copied in as it is.
+ */
+export function renderBenchmarks(r: BenchResults, chartFile: string, profile = ""): string {
   const t = Object.fromEntries(r.throughput.summary.map((s) => [s.target, s])) as Record<
     TargetName,
     ThroughputSummary
@@ -74,6 +78,8 @@ ${s.seconds} s per round, median of ${s.rounds} rounds (errors summed).
 CPU and RSS are the proxy's own processes (nginx: master and worker; HAProxy: its one process; cutover:
 the router's node process); in the "no proxy" column they are the demo app's, for scale.
 
+${soakSection(r.rssSoak ?? null)}
+
 ## HTTPS
 
 The same load over HTTPS (TLS 1.3, the same self-signed EC P-256 certificate; keep-alive, so the handshakes
@@ -116,7 +122,7 @@ How each switches: ${r.targets
 after the switch is a request that was already in flight (or, for nginx, served by an old worker on a
 kept-alive connection); an old-colour answer to a request sent after the first new-colour answer had
 arrived means the switch did not reach every connection at once.
-
+${profile === "" ? "" : `\n${profile.trim()}\n`}
 ## Machine
 
 | | |
@@ -195,4 +201,20 @@ function switchRow(
   cell: (summary: SwitchSummary) => string,
 ): string {
   return `| ${title} | ${cell(summaries.cutover)} | ${cell(summaries.haproxy)} | ${cell(summaries.nginx)} |`;
+}
+
+/** "Memory after 1 million requests": the router's RSS after its warm-up and after the soak. */
+function soakSection(soak: RssSoak | null): string {
+  const title = "## Memory after 1 million requests";
+  if (soak === null) return `${title}\n\nNot measured in this run (--soak-requests 0).`;
+  const growth = soak.growth * 100;
+  const verdict = soak.growth <= RSS_GROWTH_LIMIT ? "within" : "beyond";
+  return `${title}
+
+cutover's router under the same load (wrk, keep-alive) for ${n(soak.requests)} requests after a 3 s warm-up
+(${n(soak.seconds)} s, ${n(soak.errors)} errors); VmRSS read once the load had stopped, each time.
+
+| RSS after warm-up, MiB | RSS after ${n(soak.requests)} requests, MiB | growth | limit |
+| ---: | ---: | ---: | ---: |
+| ${n(soak.afterWarmupMiB, 1)} | ${n(soak.afterMiB, 1)} | ${growth.toFixed(1)} % (${verdict} the limit) | ${(RSS_GROWTH_LIMIT * 100).toFixed(0)} % |`;
 }

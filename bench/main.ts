@@ -4,14 +4,14 @@
  * interleaved so that drift hits every target alike, medians of the rounds. Then the switch of each
  * under load: cutover's admin command, HAProxy's runtime API, nginx's reload.
  *
- *   npm run bench [-- --seconds 10 --rounds 3 --connections 50 --switch-rounds 3]
+ *   npm run bench [-- --seconds 10 --rounds 3 --connections 50 --switch-rounds 3 --soak-requests 1000000]
  *
  * Installs nginx, HAProxy and wrk from Debian's packages when they are missing. Starts every server on
  * free loopback ports with its files in a temporary folder, and stops each by its pid at the end, on an
  * error and on Ctrl-C. Writes docs/BENCHMARKS.md, docs/benchmarks.svg and bench/results/bench.json.
  */
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -37,6 +37,7 @@ import { startHaproxyTarget } from "./haproxy-target.js";
 import { machineInfo } from "./machine-info.js";
 import { startNginxTarget } from "./nginx-target.js";
 import { measureUsage } from "./proc-usage.js";
+import { measureRssSoak, type RssSoak } from "./rss-soak.js";
 import { runSwitchDrill } from "./switch-drill.js";
 import { BENCH_PROGRAMS, ensurePrograms } from "./system-packages.js";
 import { runWrk } from "./wrk-runner.js";
@@ -50,6 +51,7 @@ function settingsFromArgs(): BenchSettings {
       rounds: { type: "string", default: "3" },
       connections: { type: "string", default: "50" },
       "switch-rounds": { type: "string", default: "3" },
+      "soak-requests": { type: "string", default: "1000000" },
     },
   });
   return {
@@ -61,6 +63,8 @@ function settingsFromArgs(): BenchSettings {
     switchRounds: Number(values["switch-rounds"]),
     switchBeforeMs: 1_000,
     switchAfterMs: 1_500,
+    soakRequests: Number(values["soak-requests"]),
+    soakMaxSeconds: 150,
   };
 }
 
@@ -156,6 +160,27 @@ async function measureSwitches(
   return rounds;
 }
 
+/** The built-in router's memory over a million requests (--soak-requests; 0 skips it). */
+async function soakCutover(
+  targets: readonly BenchTarget[],
+  s: BenchSettings,
+  wrk: string,
+): Promise<RssSoak | null> {
+  const cutover = targets.find((target) => target.name === "cutover");
+  if (cutover === undefined || s.soakRequests <= 0) return null;
+  const soak = await measureRssSoak(cutover, {
+    wrk,
+    connections: s.connections,
+    threads: s.wrkThreads,
+    requests: s.soakRequests,
+    maxSeconds: s.soakMaxSeconds,
+  });
+  console.error(
+    `soak cutover: ${soak.requests} requests in ${soak.seconds.toFixed(0)} s, RSS ${soak.afterWarmupMiB.toFixed(1)} -> ${soak.afterMiB.toFixed(1)} MiB (${(soak.growth * 100).toFixed(1)} %), errors ${soak.errors}`,
+  );
+  return soak;
+}
+
 const fmt = (value: number | null) => (value === null ? "-" : value.toFixed(1));
 
 async function main(): Promise<void> {
@@ -187,6 +212,7 @@ async function main(): Promise<void> {
     ];
     console.error(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB`);
     const throughput = await measureThroughput(targets, settings, paths.wrk as string);
+    const soak = await soakCutover(targets, settings, paths.wrk as string);
     const proxies = targets.filter((target) => target.switchTo !== null);
     const switches = await measureSwitches(proxies, settings, () => ack);
     const results: BenchResults = {
@@ -200,6 +226,7 @@ async function main(): Promise<void> {
         summary: TARGET_NAMES.map((name) => summariseThroughput(throughput, name)),
       },
       switches: { rounds: switches, summary: PROXY_NAMES.map((name) => summariseSwitches(switches, name)) },
+      rssSoak: soak,
     };
     write(results);
   } finally {
@@ -215,7 +242,12 @@ function write(results: BenchResults): void {
   const docs = join(root, "docs");
   mkdirSync(docs, { recursive: true });
   writeFileSync(join(docs, "benchmarks.svg"), benchmarksChartSvg(results));
-  const markdown = renderBenchmarks(results, "benchmarks.svg");
+  const profile = join(root, "bench", "cpu-profile.md");
+  const markdown = renderBenchmarks(
+    results,
+    "benchmarks.svg",
+    existsSync(profile) ? readFileSync(profile, "utf8") : "",
+  );
   writeFileSync(join(docs, "BENCHMARKS.md"), markdown);
   console.log(markdown.split("\n## Method")[0]);
   console.log(`written: docs/BENCHMARKS.md, docs/benchmarks.svg, bench/results/bench.json`);

@@ -19,6 +19,7 @@ import { isColour } from "../src/colour.js";
 import { Router } from "../src/router/router.js";
 import { SharedActiveColour } from "../src/router/shared-active-colour.js";
 import { TlsCertificates } from "../src/router/tls-certificates.js";
+import { WARM_CONNECTIONS } from "../src/router/warm-sockets.js";
 import type { RouterAdminData } from "./router-admin-worker.js";
 
 const { values } = parseArgs({
@@ -39,6 +40,8 @@ const router = new Router({
   sticky: false,
   initialActive: "blue",
   activeColour,
+  // As a user who wants the fastest switch sets router.warmConnections: the idle colour's connections are open.
+  warmConnections: WARM_CONNECTIONS,
   tls:
     certificate && key ? new TlsCertificates([{ cert: certificate, key }], pino({ enabled: false })) : null,
 });

@@ -21,6 +21,7 @@ const LOCAL_ROUTER_FIELDS = [
   "tls",
   "previewAccess",
   "upstreamProtocol",
+  "warmConnections",
 ] as const;
 
 /**
@@ -118,6 +119,14 @@ function localMisfits(raw: Raw, config: Config): string[] {
   if (router?.tls !== undefined && config.router.dataPlane !== "builtin")
     problems.push(
       "router.tls: is read only by the built-in router; with HAProxy, put the certificate in its own config (bind ... ssl crt), or use router.dataPlane: builtin",
+    );
+  if (router?.warmConnections !== undefined && config.router.dataPlane !== "builtin")
+    problems.push(
+      "router.warmConnections: is read only by the built-in router (HAProxy opens its connections itself); use router.dataPlane: builtin, or leave router.warmConnections out",
+    );
+  if (config.router.warmConnections > 0 && config.router.upstreamProtocol === "h2c")
+    problems.push(
+      "router.warmConnections: h2c replicas are spoken to over one HTTP/2 connection each, which warm connections do not feed; leave router.warmConnections out, or use router.upstreamProtocol: http1",
     );
   if (config.router.upstreamProtocol === "h2c" && config.router.dataPlane !== "builtin")
     problems.push(

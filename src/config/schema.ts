@@ -151,6 +151,10 @@ export const routerSchema = z
       description:
         "How the built-in router speaks to the replicas: http1 (HTTP/1.1), or h2c (HTTP/2 cleartext, prior knowledge), which gRPC services need; gRPC clients reach the router over HTTP/2, so with router.tls. Under h2c, router.retry.maxBodyBytes has no effect (a request body is never kept for a retry).",
     }),
+    warmConnections: z.int().min(0).max(64).default(0).meta({
+      description:
+        "Idle connections the built-in router keeps open to each replica of both colours, so that the first requests after a switch (or to a new replica) do not wait for connection set-up. 0 (default): none. Leave it at 0 for a service whose server gives a whole worker to each open connection (gunicorn's sync workers, PHP's built-in server): every warm connection would hold one.",
+    }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:
         "builtin: cutover's own proxy; haproxy: a HAProxy driven through its runtime API (no reloads).",

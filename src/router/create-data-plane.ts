@@ -14,6 +14,7 @@ export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane
   const { config, dir, stateDir } = loaded;
   const { listen, preview, sticky, dataPlane, haproxy, retry, tls, previewAccess, upstreamProtocol } =
     config.router;
+  const { warmConnections } = config.router;
   if (dataPlane === "builtin") {
     const files = tls?.certificates?.map((c) => ({ cert: resolve(dir, c.cert), key: resolve(dir, c.key) }));
     const certificates = tls ? new TlsCertificates(files ?? [], logger) : null;
@@ -31,6 +32,7 @@ export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane
       logger,
       retry: { idempotencyHeader: retry.idempotencyHeader || null, maxBodyBytes: retry.maxBodyBytes },
       upstreamProtocol,
+      warmConnections,
     });
   }
   return new HaproxyRouter({

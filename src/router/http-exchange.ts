@@ -67,7 +67,8 @@ export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
     }
     this.#headers = requestHeaders(this.#req, this.#clientIp, false);
     this.#lane.inFlight.add(this);
-    this.#res.once("close", this.#onClientClose);
+    // `on`, not `once` (no wrapper per request): the listener ignores a close after the exchange finished.
+    this.#res.on("close", this.#onClientClose);
     // Only a body the policy lets keep costs a look for the idempotency header here; the rest look on failure.
     const { retry } = this.#lane;
     if (this.#bodyLength > 0 && this.#bodyLength <= retry.maxBodyBytes && markedIdempotent(this.#req, retry))

@@ -8,6 +8,8 @@ export interface ReplicaSetOptions {
   readonly timeouts: UpstreamTimeouts;
   /** How the replicas are spoken to; default http1. */
   readonly protocol?: UpstreamProtocol;
+  /** Idle connections kept open to each replica ahead of use (warm-sockets.ts); default 0: none. */
+  readonly warmConnections?: number;
 }
 
 /** The replicas of one colour in rotation, and the choice of one for each request. */
@@ -28,7 +30,10 @@ export class ReplicaSet {
     return this.#upstreams.map((upstream) => upstream.endpoint);
   }
 
-  /** Replaces the set; keeps the pools of replicas still in it and closes the others once idle. */
+  /**
+   * Replaces the set; keeps the pools of replicas still in it, closes the others once idle (their warm
+   * connections at once), and opens warm connections to the new ones.
+   */
   replace(endpoints: readonly Endpoint[]): void {
     const previous = new Map(this.#upstreams.map((upstream) => [upstream.key, upstream]));
     const next = new Map<string, Upstream>();
@@ -37,7 +42,13 @@ export class ReplicaSet {
       if (next.has(key)) continue;
       next.set(
         key,
-        previous.get(key) ?? new Upstream(endpoint, this.#options.timeouts, this.#options.protocol),
+        previous.get(key) ??
+          new Upstream(
+            endpoint,
+            this.#options.timeouts,
+            this.#options.protocol,
+            this.#options.warmConnections,
+          ),
       );
       previous.delete(key);
     }

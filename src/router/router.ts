@@ -66,6 +66,11 @@ export interface RouterOptions {
   readonly previewAccess?: PreviewAccess | null;
   /** How the replicas are spoken to: HTTP/1.1 (default), or HTTP/2 cleartext (gRPC passes through). */
   readonly upstreamProtocol?: UpstreamProtocol;
+  /**
+   * Idle connections kept open to each replica of both colours, so the first requests after a switch (or to a
+   * new replica) skip connection set-up (router.warmConnections). Default 0: none.
+   */
+  readonly warmConnections?: number;
 }
 
 /**
@@ -105,6 +110,7 @@ export class Router implements TrafficRouter {
     const replicas = {
       sticky: options.sticky,
       protocol: options.upstreamProtocol ?? "http1",
+      warmConnections: options.warmConnections ?? 0,
       timeouts: {
         connectMs: options.connectTimeoutMs ?? 5_000,
         headersMs: options.headersTimeoutMs ?? 60_000,

@@ -181,6 +181,11 @@ const SECTIONS: Record<
       expect(() => load({ ...LOCAL, router: { haproxy: { threads: 1 } } })).toThrow(
         /router\.haproxy: is read only with router\.dataPlane: haproxy/,
       );
+      // router.warmConnections reaches the built-in router (test/router/warm-connections.test.ts); HAProxy refuses it.
+      expect(load({ ...LOCAL, router: { warmConnections: 4 } }).config.router.warmConnections).toBe(4);
+      expect(() => load({ ...LOCAL, router: { warmConnections: 4, dataPlane: "haproxy" } })).toThrow(
+        /router\.warmConnections: is read only by the built-in router/,
+      );
       // router.retry reaches the built-in router (test/router/retry.test.ts shows what it does); HAProxy refuses it.
       const retry = { idempotencyHeader: "X-Idempotent", maxBodyBytes: 1024 };
       expect(load({ ...LOCAL, router: { retry } }).config.router.retry).toEqual({

@@ -18,7 +18,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { Counter, Histogram, Registry } from "prom-client";
-import { WebSocketServer } from "ws";
+import type { WebSocketServer } from "ws";
 import { greetingStore } from "./db.js";
 
 const port = Number(process.env.PORT ?? 3000);
@@ -146,10 +146,28 @@ const server = createServer((req, res) => {
   );
 });
 
-const sockets = new WebSocketServer({ server, path: "/ws" });
-sockets.on("connection", (socket) => {
-  socket.send(`hello from ${environment} ${version}`);
-  socket.on("message", (data) => socket.send(`${version}: ${String(data)}`));
+// WebSockets on /ws; ws is loaded by the first upgrade (most replicas never see one, and it costs a start-up).
+let sockets: Promise<WebSocketServer> | null = null;
+function webSockets(): Promise<WebSocketServer> {
+  sockets ??= import("ws").then(({ WebSocketServer }) => {
+    const created = new WebSocketServer({ noServer: true });
+    created.on("connection", (socket) => {
+      socket.send(`hello from ${environment} ${version}`);
+      socket.on("message", (data) => socket.send(`${version}: ${String(data)}`));
+    });
+    return created;
+  });
+  return sockets;
+}
+server.on("upgrade", (req, socket, head) => {
+  socket.on("error", () => socket.destroy());
+  if (new URL(req.url ?? "/", "http://demo").pathname !== "/ws") {
+    socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    return;
+  }
+  void webSockets().then((wss) =>
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req)),
+  );
 });
 
 function shutdown(): void {
