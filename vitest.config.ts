@@ -17,7 +17,13 @@ const LOAD = [
   "test/demo.test.ts",
 ];
 
-const shared = { testTimeout: 60_000, hookTimeout: 60_000, pool: "forks" } as const;
+const shared = {
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+  pool: "forks",
+  // The main project's files share their workers (isolate: false): each gets process.env back as it found it.
+  setupFiles: ["test/setup/restore-env.ts"],
+} as const;
 
 export default defineConfig({
   test: {
