@@ -12,9 +12,8 @@ import { TlsCertificates } from "./tls-certificates.js";
 /** The data plane cutover.yaml asks for: `router.dataPlane: builtin` (default) or `haproxy`. */
 export function createDataPlane(loaded: LoadedConfig, logger: Logger): DataPlane {
   const { config, dir, stateDir } = loaded;
-  const { listen, preview, sticky, dataPlane, haproxy, retry, tls, previewAccess, upstreamProtocol } =
-    config.router;
-  const { warmConnections } = config.router;
+  const { listen, preview, sticky, dataPlane, haproxy, retry, tls } = config.router;
+  const { previewAccess, upstreamProtocol, warmConnections } = config.router;
   if (dataPlane === "builtin") {
     const files = tls?.certificates?.map((c) => ({ cert: resolve(dir, c.cert), key: resolve(dir, c.key) }));
     const certificates = tls ? new TlsCertificates(files ?? [], logger) : null;

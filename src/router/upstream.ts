@@ -43,9 +43,10 @@ export class Upstream {
       protocol === "http1" && warmConnections > 0
         ? new WarmSockets(endpoint.host, endpoint.port, warmConnections, timeouts.connectMs)
         : null;
-    const connect = buildConnector({ timeout: timeouts.connectMs });
+    const connect = { timeout: timeouts.connectMs };
     this.pool = new Pool(`http://${this.key}`, {
-      connect: this.warm === null ? connect : this.warm.connector(connect),
+      // Without warm connections, undici connects as it always does; with them, it takes those first.
+      connect: this.warm === null ? connect : this.warm.connector(buildConnector(connect)),
       headersTimeout: timeouts.headersMs,
       bodyTimeout: timeouts.bodyMs,
     });
