@@ -4,6 +4,7 @@
  * node_modules when the two lock files agree.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,9 +23,12 @@ export function previousBuild(): { main: string; commit: string } {
   } catch {
     commit = git("rev-parse", "HEAD");
   }
-  const dir = join(tmpdir(), `cutover-previous-${commit.slice(0, 12)}`);
+  // One folder per commit and checkout: its node_modules may be a link into this checkout, and a folder left
+  // by another checkout (since deleted) would hold a dangling link. Kept only while its packages resolve.
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8);
+  const dir = join(tmpdir(), `cutover-previous-${commit.slice(0, 12)}-${checkout}`);
   const main = join(dir, "dist/src/cli/main.js");
-  if (existsSync(main)) return { main, commit };
+  if (existsSync(main) && existsSync(join(dir, "node_modules/commander/package.json"))) return { main, commit };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync("sh", ["-c", `git -C "${ROOT}" archive ${commit} | tar -x -C "${dir}"`]);
