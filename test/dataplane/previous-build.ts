@@ -28,7 +28,8 @@ export function previousBuild(): { main: string; commit: string } {
   const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8);
   const dir = join(tmpdir(), `cutover-previous-${commit.slice(0, 12)}-${checkout}`);
   const main = join(dir, "dist/src/cli/main.js");
-  if (existsSync(main) && existsSync(join(dir, "node_modules/commander/package.json"))) return { main, commit };
+  if (existsSync(main) && existsSync(join(dir, "node_modules/commander/package.json")))
+    return { main, commit };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   execFileSync("sh", ["-c", `git -C "${ROOT}" archive ${commit} | tar -x -C "${dir}"`]);
