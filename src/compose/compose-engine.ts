@@ -3,7 +3,6 @@ import { ColourSampler } from "../analysis/colour-sampler.js";
 import { createDeployAnalysis } from "../analysis/create-deploy-analysis.js";
 import type { CutoverAnalysis } from "../analysis/cutover-analysis.js";
 import type { LoadedConfig } from "../config/load.js";
-import { createDeployMigrator } from "../db/create-deploy-migrator.js";
 import { Engine } from "../engine/engine.js";
 import type { DeployMigrator } from "../engine/ports/deploy-migrator.js";
 import { logFailure } from "../log.js";
@@ -37,7 +36,7 @@ export async function composeEngine(
   parts: PlatformParts,
   logger: Logger,
 ): Promise<ComposedEngine> {
-  const migrator = await createDeployMigrator(loaded, logger);
+  const migrator = await deployMigrator(loaded, logger);
   let analysis: CutoverAnalysis | null = null;
   let sampler: ColourSampler | null = null;
   try {
@@ -74,6 +73,17 @@ export async function composeEngine(
     await migrator?.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The database's migrator, or null without a `database:` section. Its module (pg, the migration parser's
+ * WebAssembly, PGlite) is loaded only then: a service without a database does not pay ~0.2 CPU-s for it at
+ * every start of the daemon.
+ */
+async function deployMigrator(loaded: LoadedConfig, logger: Logger): Promise<DeployMigrator | null> {
+  if (!loaded.config.database) return null;
+  const { createDeployMigrator } = await import("../db/create-deploy-migrator.js");
+  return createDeployMigrator(loaded, logger);
 }
 
 function sampleOnly(parts: PlatformParts, logger: Logger): ColourSampler | null {

@@ -6,7 +6,6 @@ import type { LoadedConfig } from "../config/load.js";
 import { localStateStore } from "../engine/file-state-store.js";
 import { LocalPlatform } from "../platforms/local/local-platform.js";
 import type { ProcessRunner } from "../process/process-runner.js";
-import { createDataPlane } from "../router/create-data-plane.js";
 import type { DataPlane } from "../router/data-plane.js";
 import type { PlatformParts } from "./platform-parts.js";
 import { readyReplicas } from "./ready-replicas.js";
@@ -20,19 +19,20 @@ export interface LocalParts extends PlatformParts {
   readonly router: DataPlane;
 }
 
-/** Where the daemon's data plane and replicas run: the data plane process (src/dataplane), when not this process. */
+/**
+ * Where the data plane and the replicas run. The daemon's: the data plane process (src/dataplane) and its
+ * process runner. Without `runner`, replicas are this process's children and die with it; a data plane made
+ * by router/create-data-plane.ts runs in this process too (tests).
+ */
 export interface DataPlaneSeat {
   readonly dataPlane: DataPlane;
-  readonly runner: ProcessRunner;
+  readonly runner?: ProcessRunner;
 }
 
-/**
- * Builds (does not start) the local platform and its data plane, wired so ready replicas enter rotation.
- * Without `seat`, both run in this process and die with it.
- */
-export function localParts(loaded: LoadedConfig, logger: Logger, seat?: DataPlaneSeat): LocalParts {
+/** Builds (does not start) the local platform on `seat`, wired so ready replicas enter its data plane's rotation. */
+export function localParts(loaded: LoadedConfig, logger: Logger, seat: DataPlaneSeat): LocalParts {
   const { config, stateDir, dir } = loaded;
-  const router = seat?.dataPlane ?? createDataPlane(loaded, logger);
+  const router = seat.dataPlane;
   const platform = new LocalPlatform({
     start: config.start,
     health: config.health,
@@ -41,7 +41,7 @@ export function localParts(loaded: LoadedConfig, logger: Logger, seat?: DataPlan
     logDir: join(stateDir, LOG_DIR),
     logRotation: { maxBytes: config.logs.maxSize, keep: config.logs.keep },
     logger,
-    ...(seat ? { runner: seat.runner } : {}),
+    ...(seat.runner ? { runner: seat.runner } : {}),
   });
   platform.onEndpoints((colour, endpoints) => router.setEndpoints(colour, endpoints));
   return {

@@ -11,6 +11,10 @@ import { duration, optionalDuration } from "./duration-field.js";
 import { fleetSchema, globalFrontSchema, regionSchema, waveSchema } from "./fleet-schema.js";
 import { kubernetesSchema, platformSchema } from "./kubernetes-schema.js";
 
+// A config is parsed once or twice per process: zod's compiled fast path (new Function per object schema) costs
+// more to build than it saves here (measured: 45-68 ms against 21-27 ms for a whole cutover.yaml).
+z.config({ jitless: true });
+
 export { type Address, parseAddress } from "./address.js";
 
 const name = dnsLabel;

@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Logger } from "pino";
-import { Agent } from "undici";
 import { RouterMetricSource } from "../analysis/sources/router-metric-source.js";
 import type { RegionConfig } from "../config/fleet-schema.js";
 import type { LoadedConfig } from "../config/load.js";
@@ -65,7 +64,7 @@ export async function regionNamed(
 function adminRegion(loaded: LoadedConfig, config: RegionConfig): Region {
   const admin = config.admin as NonNullable<RegionConfig["admin"]>;
   const ca = admin.ca ? readCa(resolve(loaded.dir, admin.ca), config.name) : undefined;
-  const client = new AdminClient(admin.url, admin.token, ca ? new Agent({ connect: { ca } }) : undefined);
+  const client = new AdminClient(admin.url, admin.token, { ca });
   return {
     name: config.name,
     control: new DaemonControl(client),

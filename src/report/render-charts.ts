@@ -18,9 +18,12 @@ export async function chartsSvg(model: ReportModel): Promise<{ svg: string; widt
   }
 }
 
-/** The whole report picture: the summary panel above the charts, as one SVG. */
-export async function reportSvg(model: ReportModel): Promise<string> {
-  const charts = await chartsSvg(model);
+/** The whole report picture: the summary panel above the charts (drawn here unless given), as one SVG. */
+export async function reportSvg(
+  model: ReportModel,
+  drawn?: { svg: string; width: number; height: number },
+): Promise<string> {
+  const charts = drawn ?? (await chartsSvg(model));
   const width = Math.max(charts.width, 800);
   const summary = summarySvg(model, width);
   const height = summary.height + charts.height;

@@ -25,7 +25,8 @@ export async function writeReport(journal: JournalContents | string, dir: string
   const paths = reportPaths(dir, id);
   // vega, vega-lite and resvg take about half a CPU-second to load: the daemon loads them for its first report.
   const { chartsSvg, reportSvg, svgToPng } = await import("./render-charts.js");
-  const [charts, picture] = await Promise.all([chartsSvg(model), reportSvg(model)]);
+  const charts = await chartsSvg(model);
+  const picture = await reportSvg(model, charts);
   mkdirSync(dir, { recursive: true });
   replaceFile(paths.html, reportHtml(model, charts.svg));
   replaceFile(paths.png, svgToPng(picture));

@@ -21,6 +21,7 @@ import { frontFor } from "../../src/fleet/front-for-config.js";
 import { regionalConfig } from "../../src/fleet/regions-for-config.js";
 import { silentLogger } from "../../src/log.js";
 import { renderManifests } from "../../src/platforms/kubernetes/render-manifests.js";
+import { createDataPlane } from "../../src/router/create-data-plane.js";
 import { CLI, freePort } from "../helpers/project.js";
 import { type ClusterFixture, startCluster } from "../kubernetes/cluster-fixture.js";
 
@@ -67,6 +68,9 @@ const FLEET = {
 };
 
 const load = (config: object): LoadedConfig => parseConfig(stringify(config), join(dir, "cutover.yaml"));
+/** The local platform with its router and replicas in this process. */
+const inProcessParts = (loaded: LoadedConfig) =>
+  localParts(loaded, silentLogger(), { dataPlane: createDataPlane(loaded, silentLogger()) });
 
 /** What loading `config` says, as the CLI would exit. */
 function refusal(config: object): { exitCode: number; message: string } {
@@ -126,8 +130,7 @@ const SECTIONS: Record<
     },
   },
   platform: {
-    local: () =>
-      expect(localParts(load(LOCAL), silentLogger()).platform.constructor.name).toBe("LocalPlatform"),
+    local: () => expect(inProcessParts(load(LOCAL)).platform.constructor.name).toBe("LocalPlatform"),
     kubernetes: async () => {
       const built = await cluster.engine();
       expect(built.platform.constructor.name).toBe("KubernetesPlatform");
@@ -167,7 +170,7 @@ const SECTIONS: Record<
     local: async () => {
       const [listen, preview] = [await freePort(), await freePort()];
       const router = { listen: `127.0.0.1:${listen}`, preview: `127.0.0.1:${preview}` };
-      const parts = localParts(load({ ...LOCAL, router }), silentLogger());
+      const parts = inProcessParts(load({ ...LOCAL, router }));
       await parts.router.start();
       try {
         expect(parts.router.address()).toEqual({ host: "127.0.0.1", port: listen });
@@ -234,7 +237,7 @@ const SECTIONS: Record<
   database: {
     local: async () => {
       const loaded = load({ ...LOCAL, database: { url: PG }, stateDir: mkdtempSync(join(dir, "state-")) });
-      const composed = await composeEngine(loaded, localParts(loaded, silentLogger()), silentLogger());
+      const composed = await composeEngine(loaded, inProcessParts(loaded), silentLogger());
       try {
         expect(composed.migrator).not.toBeNull();
       } finally {
@@ -267,7 +270,7 @@ const SECTIONS: Record<
   analysis: {
     local: async () => {
       const loaded = load({ ...LOCAL, analysis: ANALYSIS, stateDir: mkdtempSync(join(dir, "state-")) });
-      const composed = await composeEngine(loaded, localParts(loaded, silentLogger()), silentLogger());
+      const composed = await composeEngine(loaded, inProcessParts(loaded), silentLogger());
       try {
         expect(composed.analysis?.config.interval).toBe(1000);
       } finally {

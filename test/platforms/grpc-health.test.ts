@@ -23,6 +23,7 @@ import { probeGrpcHealth } from "../../src/platforms/local/grpc-health-probe.js"
 import { HealthChecker, type HealthListener } from "../../src/platforms/local/health-checker.js";
 import { probeHealth } from "../../src/platforms/local/health-probe.js";
 import type { LocalPlatform } from "../../src/platforms/local/local-platform.js";
+import { createDataPlane } from "../../src/router/create-data-plane.js";
 import { eventually } from "../helpers/eventually.js";
 import { type GrpcApp, H2C_APP, startGrpcApp } from "../helpers/grpc-app.js";
 
@@ -268,10 +269,9 @@ describe("GET health.path to h2c replicas (router.upstreamProtocol: h2c, no heal
         router: { upstreamProtocol: "h2c" },
       });
       // The router is built but never started: only the platform runs here.
-      const { platform } = localParts(
-        { file: join(dir, "cutover.yaml"), dir, config, stateDir: dir },
-        pino({ enabled: false }),
-      );
+      const loaded = { file: join(dir, "cutover.yaml"), dir, config, stateDir: dir };
+      const logger = pino({ enabled: false });
+      const { platform } = localParts(loaded, logger, { dataPlane: createDataPlane(loaded, logger) });
       platforms.push(platform);
       return platform;
     };

@@ -2,7 +2,6 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import type { Dispatcher } from "undici";
 import type { LoadedConfig } from "../../config/load.js";
 import { AdminClient } from "../../control/admin-client.js";
 import { isProcessAlive, readDaemonInfo, readToken } from "../../daemon/state-files.js";
@@ -29,8 +28,8 @@ interface DashboardOptions {
 interface DaemonAdmin {
   readonly base: string;
   readonly token: string;
-  /** For a region's admin API over https with a CA of its own. */
-  readonly dispatcher?: Dispatcher;
+  /** For a region's admin API over https with a CA of its own: the CA (PEM). */
+  readonly ca?: string;
 }
 
 /**
@@ -80,8 +79,9 @@ export function registerDashboardCommand(program: Command, context: DashboardCom
 
 async function printDashboard(admin: DaemonAdmin, options: DashboardOptions, out: Output): Promise<void> {
   const { base, token } = admin;
-  const status = await new AdminClient(base, token, admin.dispatcher).get<ServiceStatus>("/status");
-  await requireDashboard(base, admin.dispatcher);
+  const client = new AdminClient(base, token, { ca: admin.ca });
+  const status = await client.get<ServiceStatus>("/status");
+  await requireDashboard(client);
   const url = dashboardUrl(base, token);
   const opened = options.open ? await openInBrowser(url) : null;
   out.result({ url, service: status.service, active: status.active, opened }, () =>
@@ -127,9 +127,7 @@ async function regionAdmin(loaded: LoadedConfig, name: string): Promise<DaemonAd
       `regions (${name}): admin.ca ${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? error}); give the PEM file of the CA that signed the region's certificate`,
     );
   }
-  // undici only here: the other dashboards (and every other command's start-up) do without it.
-  const { Agent } = await import("undici");
-  return { base, token: region.admin.token, dispatcher: new Agent({ connect: { ca } }) };
+  return { base, token: region.admin.token, ca };
 }
 
 /** The daemon for this config, found as the other commands find it. */
@@ -163,17 +161,12 @@ function elsewhere(options: DashboardOptions): DaemonAdmin {
 }
 
 /** An older daemon answers the page with 401 or 404: say so instead of printing a dead link. */
-async function requireDashboard(base: string, dispatcher?: Dispatcher): Promise<void> {
-  const url = `${base}${DASHBOARD_PREFIX}`;
-  const response = await (dispatcher
-    ? ((await import("undici")).fetch(url, { dispatcher }) as unknown as Promise<Response>)
-    : fetch(url)
-  ).catch(() => null);
-  await response?.body?.cancel();
-  if (response?.status !== 200) {
+async function requireDashboard(client: AdminClient): Promise<void> {
+  const status = await client.pageStatus(DASHBOARD_PREFIX);
+  if (status !== 200) {
     throw new CutoverError(
       "NO_DASHBOARD",
-      `the daemon at ${base} does not serve the dashboard (it answered ${response?.status ?? "nothing"}); restart it with \`cutover down && cutover up\``,
+      `the daemon at ${client.base} does not serve the dashboard (it answered ${status ?? "nothing"}); restart it with \`cutover down && cutover up\``,
     );
   }
 }

@@ -1,9 +1,10 @@
+import type { IncomingMessage } from "node:http";
 import type { LoadedConfig } from "../../config/load.js";
+import { AdminClient, ndjsonLines } from "../../control/admin-client.js";
 import type { ControlPlane } from "../../control/control-plane.js";
-import { readDaemonInfo, readToken } from "../../daemon/state-files.js";
 import type { DeployRecord } from "../../engine/lifecycle.js";
 import type { ServiceStatus } from "../../engine/service-status.js";
-import { DaemonNotRunningError } from "../../errors.js";
+import { CutoverError, DaemonNotRunningError } from "../../errors.js";
 
 /** What `status --watch` and `wait` hear: a whole status, a deploy's record, or "the colours changed". */
 export type FeedEvent =
@@ -37,26 +38,20 @@ export async function* statusFeed(
 }
 
 async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGenerator<FeedEvent> {
-  const info = readDaemonInfo(loaded.stateDir);
-  const token = readToken(loaded.stateDir);
-  if (!info || !token) throw new DaemonNotRunningError(`no daemon.json in ${loaded.stateDir}`);
+  const client = AdminClient.forConfig(loaded);
   // Closed when the caller aborts, or stops reading (else the open stream would keep this process alive).
   const connection = new AbortController();
   const close = () => connection.abort();
   signal.addEventListener("abort", close, { once: true });
-  let response: Response;
+  let answer: IncomingMessage;
   try {
-    response = await fetch(`${info.admin}/events`, {
-      headers: { authorization: `Bearer ${token}` },
-      signal: connection.signal,
-    });
+    answer = await client.open("/events", connection.signal);
   } catch (error) {
     if (signal.aborted) return;
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new DaemonNotRunningError(`${info.admin} did not answer: ${cause}`);
+    if (error instanceof CutoverError && !(error instanceof DaemonNotRunningError))
+      throw new DaemonNotRunningError(`${client.base}/events answered: ${error.message}`);
+    throw error;
   }
-  if (!response.ok || !response.body)
-    throw new DaemonNotRunningError(`${info.admin}/events answered ${response.status}`);
   // The stream's events, and a "colours" tick every REPLICA_CHECK_MS: a replica's state (starting, ready,
   // restarted) changes without an engine event, so the caller reads the status then too.
   const queue: (FeedEvent | null)[] = [];
@@ -68,7 +63,7 @@ async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGe
   const tick = setInterval(() => {
     if (queue.length === 0) push({ type: "colours" });
   }, REPLICA_CHECK_MS);
-  void readLines(response.body, (line) => push(JSON.parse(line) as FeedEvent)).then(() => push(null));
+  void readLines(answer, (line) => push(JSON.parse(line) as FeedEvent)).then(() => push(null));
   try {
     for (;;) {
       while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -85,20 +80,9 @@ async function* daemonEvents(loaded: LoadedConfig, signal: AbortSignal): AsyncGe
 }
 
 /** Calls `onLine` with each line of an NDJSON body; resolves when it ends, or breaks (the daemon went away). */
-async function readLines(body: ReadableStream<Uint8Array>, onLine: (line: string) => void): Promise<void> {
-  const decoder = new TextDecoder();
-  let buffered = "";
+async function readLines(answer: IncomingMessage, onLine: (line: string) => void): Promise<void> {
   try {
-    for await (const chunk of body) {
-      buffered += decoder.decode(chunk, { stream: true });
-      let newline = buffered.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line) onLine(line);
-        newline = buffered.indexOf("\n");
-      }
-    }
+    for await (const line of ndjsonLines(answer)) onLine(line);
   } catch {
     // Aborted by the caller, or the connection broke (the daemon went away): the feed ends either way.
   }
