@@ -24,7 +24,7 @@ import {
   systemdUnit,
   writeDaemonInfo,
 } from "./state-files.js";
-import { SyncMetrics } from "./sync-metrics.js";
+import type { SyncMetrics } from "./sync-metrics.js";
 
 export interface DaemonOptions {
   readonly loaded: LoadedConfig;
@@ -79,15 +79,23 @@ export class Daemon {
       addresses: { live: liveUrl(config.router), preview: previewAddress(options.loaded) },
       logger: options.logger,
     });
-    // database.sync: logical: its state, lag and slots next to the router's own metrics.
-    const syncMetrics = composed.migrator?.sync ? new SyncMetrics(() => this.engine.syncReading) : null;
+    // database.sync: logical: its state, lag and slots next to the router's own metrics (prom-client is
+    // loaded by the first scrape of a daemon that syncs, not at every start).
+    let syncMetrics: Promise<SyncMetrics> | null = null;
+    const syncText = async () => {
+      if (!composed.migrator?.sync) return "";
+      syncMetrics ??= import("./sync-metrics.js").then(
+        (m) => new m.SyncMetrics(() => this.engine.syncReading),
+      );
+      return (await syncMetrics).metrics();
+    };
     this.admin = new AdminServer({
       address: options.loaded.config.router.admin,
       token: readOrCreateToken(options.loaded.stateDir),
       engine: this.engine,
       metrics: async () => ({
         contentType: this.router.metricsContentType,
-        text: `${await this.router.metrics()}${syncMetrics ? await syncMetrics.metrics() : ""}`,
+        text: `${await this.router.metrics()}${await syncText()}`,
       }),
       requestHold: this.router.requestHold,
       onShutdown: () => void this.stop(),

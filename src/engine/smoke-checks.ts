@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Agent, fetch } from "undici";
+import type { Agent } from "undici";
 import type { Address, SmokeCheck } from "../config/schema.js";
 import { formatDuration } from "../duration.js";
 import { httpUrl } from "../host-port.js";
@@ -23,6 +23,8 @@ export async function runSmokeChecks(
   const base = httpUrl(preview);
   // Connections of this run only: one kept alive from an earlier run may still lead to the colour the
   // preview address served then (kube-proxy and load balancers keep a connection on its first backend).
+  // undici is loaded by the first run of checks: a daemon whose deploys have none never loads it.
+  const { Agent } = await import("undici");
   const connections = new Agent();
   try {
     for (const check of checks) {
@@ -57,6 +59,7 @@ async function httpCheck(
   const { path, method, expectStatus, bodyContains, timeout } = check.http;
   const name = check.name ?? `${method} ${path}`;
   const deadline = AbortSignal.any([signal, AbortSignal.timeout(timeout)]);
+  const { fetch } = await import("undici");
   let response: Awaited<ReturnType<typeof fetch>>;
   let unanswered: unknown = null;
   for (;;) {

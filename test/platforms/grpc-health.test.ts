@@ -15,7 +15,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pino } from "pino";
-import { Agent } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { localParts } from "../../src/compose/local-parts.js";
 import { configSchema, type HealthConfig } from "../../src/config/schema.js";
@@ -31,7 +30,6 @@ const apps: GrpcApp[] = [];
 const servers: Server[] = [];
 const checkers: HealthChecker[] = [];
 const platforms: LocalPlatform[] = [];
-const dispatcher = new Agent();
 afterEach(async () => {
   for (const checker of checkers.splice(0)) checker.stop();
   for (const platform of platforms.splice(0)) await platform.close();
@@ -122,7 +120,6 @@ describe("HealthChecker with health.grpc", () => {
       health: health({ interval: "100ms", timeout: "500ms", ...fields }),
       host: "127.0.0.1",
       port,
-      dispatcher,
       listener,
     });
     checkers.push(checker);
@@ -181,7 +178,6 @@ describe("GET health.path to h2c replicas (router.upstreamProtocol: h2c, no heal
     port,
     path: "/health",
     timeoutMs: 500,
-    dispatcher,
     protocol: "h2c" as const,
   });
 
@@ -236,7 +232,6 @@ describe("GET health.path to h2c replicas (router.upstreamProtocol: h2c, no heal
         health,
         host: "127.0.0.1",
         port,
-        dispatcher,
         listener,
         protocol: "h2c",
       });

@@ -1,5 +1,4 @@
 import { type Logger, pino } from "pino";
-import { request } from "undici";
 import type { WebhookConfig } from "../../config/analysis-schema.js";
 import type { Alert } from "./alert.js";
 import { alertPayload } from "./alert-payload.js";
@@ -58,6 +57,8 @@ export class WebhookSender {
     for (let attempt = 0; attempt <= webhook.retries; attempt++) {
       if (attempt > 0 && !(await this.#wait(this.#backoffMs * 2 ** (attempt - 1)))) return;
       try {
+        // undici is loaded by the first alert sent, not at every start of a daemon that never sends one.
+        const { request } = await import("undici");
         const response = await request(webhook.url, {
           method: "POST",
           headers: { "content-type": "application/json", "user-agent": "cutover" },

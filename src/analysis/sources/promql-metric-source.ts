@@ -1,4 +1,3 @@
-import { request } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { DerivedValues, MetricSource, SourceReading } from "../metric-source.js";
 
@@ -90,6 +89,7 @@ export class PromqlMetricSource implements MetricSource {
     url.searchParams.set("query", query);
     let answer: QueryAnswer;
     try {
+      const { request } = await import("undici"); // loaded by the first query, not at start
       const response = await request(url, {
         signal: AbortSignal.any([signal, AbortSignal.timeout(this.#options.timeoutMs)]),
       });

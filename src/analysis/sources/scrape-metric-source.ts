@@ -1,4 +1,3 @@
-import { request } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { Endpoint } from "../../engine/ports/platform.js";
 import { httpUrl } from "../../host-port.js";
@@ -30,6 +29,7 @@ export interface ReplicaFetcher {
 export const httpFetcher: ReplicaFetcher = {
   where: (endpoint, path) => httpUrl(endpoint, path),
   async get(endpoint, path, signal) {
+    const { request } = await import("undici"); // loaded by the first scrape, not at start
     const response = await request(httpFetcher.where(endpoint, path), {
       signal,
       headers: { accept: "text/plain;version=0.0.4, application/json;q=0.5" },

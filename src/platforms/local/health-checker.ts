@@ -1,4 +1,3 @@
-import type { Dispatcher } from "undici";
 import type { HealthConfig, RouterConfig } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
 import { probeGrpcHealth } from "./grpc-health-probe.js";
@@ -18,7 +17,6 @@ export interface HealthCheckerOptions {
   readonly health: HealthConfig;
   readonly host: string;
   readonly port: number;
-  readonly dispatcher: Dispatcher;
   readonly listener: HealthListener;
   /** What the replica speaks (router.upstreamProtocol): GET health.path goes over h2c to h2c replicas. */
   readonly protocol?: RouterConfig["upstreamProtocol"] | undefined;
@@ -68,11 +66,11 @@ export class HealthChecker {
 
   async #check(): Promise<void> {
     const began = Date.now();
-    const { health, host, port, dispatcher, protocol } = this.#options;
+    const { health, host, port, protocol } = this.#options;
     const timeoutMs = health.timeout;
     const result = health.grpc
       ? await probeGrpcHealth({ host, port, service: health.grpc.service, timeoutMs })
-      : await probeHealth({ host, port, path: health.path, timeoutMs, dispatcher, protocol });
+      : await probeHealth({ host, port, path: health.path, timeoutMs, protocol });
     if (this.#stopped) return;
     this.#record(result);
     if (this.#stopped) return;

@@ -1,7 +1,6 @@
 import { mkdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Logger, pino } from "pino";
-import { Agent } from "undici";
 import { COLOURS, type Colour } from "../../colour.js";
 import type { HealthConfig, RouterConfig, StartConfig } from "../../config/schema.js";
 import type { ColourStatus, Endpoint, Platform, WaitReadyOptions } from "../../engine/ports/platform.js";
@@ -49,7 +48,6 @@ interface Deployment {
 export class LocalPlatform implements Platform {
   readonly #options: LocalPlatformOptions;
   readonly #logger: Logger;
-  readonly #dispatcher = new Agent({ keepAliveTimeout: 5_000, connections: 4 });
   readonly #deployments = new Map<Colour, Deployment>();
   readonly #endpointListeners = new Set<EndpointListener>();
   readonly #changeListeners = new Set<() => void>();
@@ -179,7 +177,6 @@ export class LocalPlatform implements Platform {
       for (const replica of deployment.replicas) replica.detach();
     }
     this.#deployments.clear();
-    await this.#dispatcher.close();
   }
 
   async stop(colour: Colour): Promise<void> {
@@ -205,7 +202,6 @@ export class LocalPlatform implements Platform {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(COLOURS.map((colour) => this.stop(colour)));
-    await this.#dispatcher.close();
   }
 
   #replicas(
@@ -230,7 +226,7 @@ export class LocalPlatform implements Platform {
     const { start, health, upstreamProtocol, logRotation } = this.#options;
     return new Replica({
       ...{ start, health, upstreamProtocol, cwd, logFile, logRotation },
-      ...{ dispatcher: this.#dispatcher, logger: this.#logger },
+      logger: this.#logger,
       colour,
       index,
       version,

@@ -1,6 +1,5 @@
 import { appendFileSync } from "node:fs";
 import type { Logger } from "pino";
-import type { Dispatcher } from "undici";
 import type { Colour } from "../../colour.js";
 import type { HealthConfig, RouterConfig, StartConfig } from "../../config/schema.js";
 import type { Endpoint, ReplicaState, ReplicaStatus } from "../../engine/ports/platform.js";
@@ -31,7 +30,6 @@ export interface ReplicaOptions {
   readonly logFile: string;
   /** logFile is rotated past this size (the guard writes the service's output); default 10 MiB, 5 kept. */
   readonly logRotation?: LogRotation | undefined;
-  readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   /** Ports the other replicas use, so that no two pick the same one. */
   readonly takenPorts: () => ReadonlySet<number>;
@@ -193,9 +191,9 @@ export class Replica {
   }
 
   #checker(port: number): HealthChecker {
-    const { health, dispatcher, upstreamProtocol: protocol } = this.#options;
+    const { health, upstreamProtocol: protocol } = this.#options;
     const listener = this.#healthListener();
-    return new HealthChecker({ health, dispatcher, protocol, host: HOST, port, listener });
+    return new HealthChecker({ health, protocol, host: HOST, port, listener });
   }
 
   /** The environment the platform adds to the next runs (an adopted replica learns it from the next start()). */
