@@ -1,10 +1,13 @@
 import { Router, type RouterOptions } from "../../src/router/router.js";
+import { freePort } from "./project.js";
 
 /** A Router on free loopback ports (main and preview), started; blue active unless told otherwise. */
 export async function startRouter(options: Partial<RouterOptions> = {}): Promise<Router> {
   const router = new Router({
-    listen: { host: "127.0.0.1", port: 0 },
-    preview: { host: "127.0.0.1", port: 0 },
+    // Ports below the kernel's ephemeral range (helpers/project.ts): never one a replica of another test held
+    // a moment ago, whose health checks or clients would then be answered, and counted, here.
+    listen: { host: "127.0.0.1", port: await freePort() },
+    preview: { host: "127.0.0.1", port: await freePort() },
     sticky: false,
     initialActive: "blue",
     ...options,

@@ -1,8 +1,9 @@
 /**
  * GET health.path over HTTP/1.1 (probeHealth): on real servers on loopback, what passes, what fails and how
- * the failure is told, and that each check opens a connection of its own and closes it, as the kubelet's do.
+ * the failure is told, and how connections are used: one per check without an agent, else one kept, and a
+ * kept one the replica closes as it is reused is not taken for the replica's failure.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { type AddressInfo, createServer as createTcpServer, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { probeHealth } from "../../src/platforms/local/health-probe.js";
@@ -77,21 +78,56 @@ describe("probeHealth over HTTP/1.1", () => {
     expect(performance.now() - began).toBeLessThan(5_000);
   });
 
-  it("opens a connection for each check and closes it after the answer", async () => {
-    const { server, connections } = app((request, response) => {
-      response.writeHead(200, { "x-connection": String(request.headers.connection) }).end("ok");
-    });
+  it("without an agent, opens a connection for each check and closes it after the answer", async () => {
+    const { server, connections } = app((_request, response) => response.writeHead(200).end("ok"));
     const port = await listening(server);
     for (let i = 0; i < 3; i += 1) expect(await probeHealth(target(port))).toEqual({ ok: true });
     expect(connections).toHaveLength(3);
-    // Each closed by the probe's side once the answer was read (no idle connection left to the replica).
     await Promise.all(
       connections.map((socket) =>
-        socket.destroyed || socket.readyState === "closed"
-          ? Promise.resolve()
-          : new Promise((resolve) => socket.once("close", resolve)),
+        socket.destroyed ? Promise.resolve() : new Promise((resolve) => socket.once("close", resolve)),
       ),
     );
     expect(connections.every((socket) => socket.destroyed)).toBe(true);
+  });
+
+  it("with a keep-alive agent, checks share one connection", async () => {
+    const agent = new Agent({ keepAlive: true });
+    const { server, connections } = app((_request, response) => response.writeHead(200).end("ok"));
+    const port = await listening(server);
+    for (let i = 0; i < 5; i += 1)
+      expect(await probeHealth({ ...target(port), agent })).toEqual({ ok: true });
+    expect(connections).toHaveLength(1);
+    agent.destroy();
+  });
+
+  it("a kept connection closed by the replica as it is reused: asked again on a new one, and passes", async () => {
+    const agent = new Agent({ keepAlive: true });
+    let accepted = 0;
+    // Answers the first request of each connection and keeps it open; a second request on the same
+    // connection is met by closing it, as a replica does whose idle timeout ends as the check arrives.
+    const replica = createTcpServer((socket) => {
+      accepted += 1;
+      sockets.push(socket);
+      let requests = 0;
+      socket.on("data", () => {
+        requests += 1;
+        if (requests === 1)
+          socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok");
+        else socket.destroy();
+      });
+    });
+    const port = await listening(replica);
+    expect(await probeHealth({ ...target(port), agent })).toEqual({ ok: true });
+    expect(await probeHealth({ ...target(port), agent })).toEqual({ ok: true });
+    expect(accepted).toBe(2);
+    // Without a kept connection there is nothing to ask again: a replica that closes a fresh one fails.
+    const rude = createTcpServer((socket) => socket.on("data", () => socket.destroy()));
+    const rudePort = await listening(rude);
+    expect(await probeHealth({ ...target(rudePort), agent })).toEqual({
+      ok: false,
+      problem: "GET /health failed: socket hang up",
+    });
+    agent.destroy();
   });
 });

@@ -12,6 +12,7 @@ import type { TrafficRouter } from "../../src/engine/ports/traffic-router.js";
 import { whichExecutable } from "../../src/router/haproxy/haproxy-binary.js";
 import { HaproxyRouter, type HaproxyRouterOptions } from "../../src/router/haproxy/haproxy-router.js";
 import { Router } from "../../src/router/router.js";
+import { freePort } from "../helpers/project.js";
 
 export const DATA_PLANE_NAMES = ["builtin", "haproxy"] as const;
 export type DataPlaneName = (typeof DATA_PLANE_NAMES)[number];
@@ -47,8 +48,10 @@ export async function startDataPlane(name: DataPlaneName): Promise<DataPlane> {
 
 async function startBuiltin(): Promise<DataPlane> {
   const router = new Router({
-    listen: { host: "127.0.0.1", port: 0 },
-    preview: { host: "127.0.0.1", port: 0 },
+    // Ports below the kernel's ephemeral range (helpers/project.ts): never one a replica of another test held
+    // a moment ago, whose health checks or clients would then be answered, and counted, here.
+    listen: { host: "127.0.0.1", port: await freePort() },
+    preview: { host: "127.0.0.1", port: await freePort() },
     sticky: false,
     initialActive: "blue",
   });
@@ -71,8 +74,10 @@ export async function startHaproxyRouter(
 ): Promise<{ router: HaproxyRouter; dir: string; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), "cutover-haproxy-"));
   const router = new HaproxyRouter({
-    listen: { host: "127.0.0.1", port: 0 },
-    preview: { host: "127.0.0.1", port: 0 },
+    // Ports below the kernel's ephemeral range (helpers/project.ts): never one a replica of another test held
+    // a moment ago, whose health checks or clients would then be answered, and counted, here.
+    listen: { host: "127.0.0.1", port: await freePort() },
+    preview: { host: "127.0.0.1", port: await freePort() },
     sticky: false,
     initialActive: "blue",
     slots: 4,

@@ -1,3 +1,4 @@
+import type { Agent } from "node:http";
 import type { HealthConfig, RouterConfig } from "../../config/schema.js";
 import { formatDuration } from "../../duration.js";
 import { probeGrpcHealth } from "./grpc-health-probe.js";
@@ -17,6 +18,8 @@ export interface HealthCheckerOptions {
   readonly health: HealthConfig;
   readonly host: string;
   readonly port: number;
+  /** Keeps each replica's connection between checks; without one, a connection per check. */
+  readonly agent?: Agent | undefined;
   readonly listener: HealthListener;
   /** What the replica speaks (router.upstreamProtocol): GET health.path goes over h2c to h2c replicas. */
   readonly protocol?: RouterConfig["upstreamProtocol"] | undefined;
@@ -66,11 +69,11 @@ export class HealthChecker {
 
   async #check(): Promise<void> {
     const began = Date.now();
-    const { health, host, port, protocol } = this.#options;
+    const { health, host, port, protocol, agent } = this.#options;
     const timeoutMs = health.timeout;
     const result = health.grpc
       ? await probeGrpcHealth({ host, port, service: health.grpc.service, timeoutMs })
-      : await probeHealth({ host, port, path: health.path, timeoutMs, protocol });
+      : await probeHealth({ host, port, path: health.path, timeoutMs, protocol, agent });
     if (this.#stopped) return;
     this.#record(result);
     if (this.#stopped) return;

@@ -1,4 +1,4 @@
-import { get } from "node:http";
+import { type Agent, get } from "node:http";
 import { connect } from "node:http2";
 import type { RouterConfig } from "../../config/schema.js";
 import { httpUrl } from "../../host-port.js";
@@ -10,6 +10,8 @@ export interface ProbeTarget {
   readonly port: number;
   readonly path: string;
   readonly timeoutMs: number;
+  /** Keeps a connection to the replica between checks (keepAlive); without one, a connection per check. */
+  readonly agent?: Agent | undefined;
   /** What the replica speaks (router.upstreamProtocol): h2c replicas are asked over HTTP/2; default http1. */
   readonly protocol?: RouterConfig["upstreamProtocol"] | undefined;
 }
@@ -17,27 +19,32 @@ export interface ProbeTarget {
 const BODY_EXCERPT = 200;
 
 /**
- * One health check: GET the path; any 2xx within the timeout passes. Never throws, never hangs. A new
- * connection each time, closed after the answer, as the kubelet's probes do: no idle connection to race a
- * replica closing it. (node:http rather than undici: a daemon would load undici and compile its parser's
- * WebAssembly, a third of a CPU-second, for one small answer a second.)
+ * One health check: GET the path; any 2xx within the timeout passes. Never throws, never hangs. Over
+ * node:http, not undici: a daemon would load undici and compile its parser's WebAssembly (a third of a
+ * CPU-second) for one small answer a second.
  */
-export function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
+export async function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
   if (target.protocol === "h2c") return probeOverH2c(target);
-  const what = `GET ${target.path}`;
   const signal = AbortSignal.timeout(target.timeoutMs);
+  const first = await probeOverHttp1(target, signal);
+  // A kept connection the replica closed just as it was reused: not the replica's failure; ask again on a new one.
+  return first === "again" ? ((await probeOverHttp1(target, signal)) as ProbeResult) : first;
+}
+
+function probeOverHttp1(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult | "again"> {
+  const what = `GET ${target.path}`;
   return new Promise((resolve) => {
     let decided = false;
-    const decide = (result: ProbeResult): void => {
+    const decide = (result: ProbeResult | "again"): void => {
       if (decided) return;
       decided = true;
       resolve(result);
     };
-    const request = get(httpUrl(target, target.path), { agent: false, signal }, (answer) => {
+    const request = get(httpUrl(target, target.path), { agent: target.agent ?? false, signal }, (answer) => {
       const status = answer.statusCode ?? 0;
       if (status >= 200 && status < 300) {
         decide({ ok: true });
-        answer.resume(); // a pass needs no body; the connection closes once it is read
+        answer.resume(); // a pass needs no body; read on, so that the connection can be kept
         return;
       }
       // A failure is told with the start of its body.
@@ -53,9 +60,11 @@ export function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
       answer.on("error", () => decide(answered(target.path, status, excerptOf(text))));
     });
     // After the check is decided (the timeout's abort of a body still coming), errors are of no interest.
-    request.on("error", (error) =>
-      decide({ ok: false, problem: `${what} ${failure(error, signal, target.timeoutMs)}` }),
-    );
+    request.on("error", (error: NodeJS.ErrnoException) => {
+      if (request.reusedSocket && !signal.aborted && (error.code === "ECONNRESET" || error.code === "EPIPE"))
+        decide("again");
+      else decide({ ok: false, problem: `${what} ${failure(error, signal, target.timeoutMs)}` });
+    });
   });
 }
 

@@ -1,4 +1,5 @@
 import { mkdir, stat } from "node:fs/promises";
+import { Agent } from "node:http";
 import { join, resolve } from "node:path";
 import { type Logger, pino } from "pino";
 import { COLOURS, type Colour } from "../../colour.js";
@@ -48,6 +49,8 @@ interface Deployment {
 export class LocalPlatform implements Platform {
   readonly #options: LocalPlatformOptions;
   readonly #logger: Logger;
+  /** One kept connection to each replica's health endpoint (checks of a replica never overlap). */
+  readonly #healthConnections = new Agent({ keepAlive: true });
   readonly #deployments = new Map<Colour, Deployment>();
   readonly #endpointListeners = new Set<EndpointListener>();
   readonly #changeListeners = new Set<() => void>();
@@ -177,6 +180,7 @@ export class LocalPlatform implements Platform {
       for (const replica of deployment.replicas) replica.detach();
     }
     this.#deployments.clear();
+    this.#healthConnections.destroy();
   }
 
   async stop(colour: Colour): Promise<void> {
@@ -202,6 +206,7 @@ export class LocalPlatform implements Platform {
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.all(COLOURS.map((colour) => this.stop(colour)));
+    this.#healthConnections.destroy();
   }
 
   #replicas(
@@ -226,7 +231,7 @@ export class LocalPlatform implements Platform {
     const { start, health, upstreamProtocol, logRotation } = this.#options;
     return new Replica({
       ...{ start, health, upstreamProtocol, cwd, logFile, logRotation },
-      logger: this.#logger,
+      ...{ agent: this.#healthConnections, logger: this.#logger },
       colour,
       index,
       version,

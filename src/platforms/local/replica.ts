@@ -1,4 +1,5 @@
 import { appendFileSync } from "node:fs";
+import type { Agent } from "node:http";
 import type { Logger } from "pino";
 import type { Colour } from "../../colour.js";
 import type { HealthConfig, RouterConfig, StartConfig } from "../../config/schema.js";
@@ -30,6 +31,8 @@ export interface ReplicaOptions {
   readonly logFile: string;
   /** logFile is rotated past this size (the guard writes the service's output); default 10 MiB, 5 kept. */
   readonly logRotation?: LogRotation | undefined;
+  /** The platform's connections to its replicas' health endpoints, kept between checks. */
+  readonly agent: Agent;
   readonly logger: Logger;
   /** Ports the other replicas use, so that no two pick the same one. */
   readonly takenPorts: () => ReadonlySet<number>;
@@ -191,9 +194,9 @@ export class Replica {
   }
 
   #checker(port: number): HealthChecker {
-    const { health, upstreamProtocol: protocol } = this.#options;
+    const { health, upstreamProtocol: protocol, agent } = this.#options;
     const listener = this.#healthListener();
-    return new HealthChecker({ health, protocol, host: HOST, port, listener });
+    return new HealthChecker({ health, protocol, agent, host: HOST, port, listener });
   }
 
   /** The environment the platform adds to the next runs (an adopted replica learns it from the next start()). */
