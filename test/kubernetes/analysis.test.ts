@@ -31,7 +31,10 @@ afterEach(async () => {
   webhook = undefined;
 });
 
-describe("analysis on Kubernetes", () => {
+// A deploy of real pod processes, 8 s of post-switch analysis, the rollback and the report (the first in its
+// process: vega and resvg load): about 23 s in the suite on a quiet machine, past the default 60 s beside four
+// CPU hogs (README, Development), where it timed out once. 150 s leaves room; a hang still fails.
+describe("analysis on Kubernetes", { timeout: 150_000 }, () => {
   it("rolls back a green whose pods answer 10% errors: selector back, Aborted with the numbers, webhook, report", async () => {
     webhook = await startWebhookServer();
     const reports = mkdtempSync(join(tmpdir(), "cutover-k8s-reports-"));
