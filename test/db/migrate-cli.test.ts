@@ -75,7 +75,12 @@ describe("cutover migrate", () => {
     }
   });
 
-  it("plan, dry run, up, down and contract against the embedded database another process serves", async () => {
+  // Eight `cutover migrate` processes against the embedded database: the whole file takes ~22 s in a quiet
+  // suite, this test 28-42 s beside four CPU hogs (README, Development), near the default 60 s. 120 s leaves
+  // room; a hang still fails.
+  it("plan, dry run, up, down and contract against the embedded database another process serves", {
+    timeout: 120_000,
+  }, async () => {
     const plan = await cutover(dir, "migrate", "plan");
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(
