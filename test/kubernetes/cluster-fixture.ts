@@ -85,12 +85,10 @@ export async function startCluster(options: FixtureOptions = {}): Promise<Cluste
       image: "registry.example.com/shop:{version}",
       preview: `${preview.host}:${preview.port}`,
       ...options.kubernetes,
-      // Quick to confirm; up to 30 s to get there (the default is 60 s): 5 s was missed once beside four CPU
-      // hogs and another suite run. The tests of a probe that fails give their own short timeout.
       switchProbe: {
         answers: 5,
         interval: "20ms",
-        timeout: "30s",
+        timeout: "5s",
         ...(options.kubernetes?.switchProbe as object | undefined),
         url: `http://${active.host}:${active.port}${options.probePath ?? "/"}`,
       },
