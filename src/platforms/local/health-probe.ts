@@ -26,12 +26,22 @@ const BODY_EXCERPT = 200;
 export async function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
   if (target.protocol === "h2c") return probeOverH2c(target);
   const signal = AbortSignal.timeout(target.timeoutMs);
-  const first = await probeOverHttp1(target, signal);
-  // A kept connection the replica closed just as it was reused: not the replica's failure; ask again on a new one.
-  return first === "again" ? ((await probeOverHttp1(target, signal)) as ProbeResult) : first;
+  const first = await probeOverHttp1(target, signal, true);
+  // A kept connection the replica closed just as it was reused: not the replica's failure; ask again, once.
+  return first === "again" ? probeOverHttp1(target, signal, false) : first;
 }
 
-function probeOverHttp1(target: ProbeTarget, signal: AbortSignal): Promise<ProbeResult | "again"> {
+function probeOverHttp1(target: ProbeTarget, signal: AbortSignal, mayRetry: false): Promise<ProbeResult>;
+function probeOverHttp1(
+  target: ProbeTarget,
+  signal: AbortSignal,
+  mayRetry: boolean,
+): Promise<ProbeResult | "again">;
+function probeOverHttp1(
+  target: ProbeTarget,
+  signal: AbortSignal,
+  mayRetry: boolean,
+): Promise<ProbeResult | "again"> {
   const what = `GET ${target.path}`;
   return new Promise((resolve) => {
     let decided = false;
@@ -61,8 +71,8 @@ function probeOverHttp1(target: ProbeTarget, signal: AbortSignal): Promise<Probe
     });
     // After the check is decided (the timeout's abort of a body still coming), errors are of no interest.
     request.on("error", (error: NodeJS.ErrnoException) => {
-      if (request.reusedSocket && !signal.aborted && (error.code === "ECONNRESET" || error.code === "EPIPE"))
-        decide("again");
+      const closedAsReused = request.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE");
+      if (mayRetry && closedAsReused && !signal.aborted) decide("again");
       else decide({ ok: false, problem: `${what} ${failure(error, signal, target.timeoutMs)}` });
     });
   });
