@@ -9,6 +9,7 @@ import { Pool } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Router } from "../../src/router/router.js";
 import { type DemoApp, startDemoApp } from "../helpers/demo-app.js";
+import { eventually } from "../helpers/eventually.js";
 import { mainUrl, startRouter } from "../helpers/start-router.js";
 
 const RATE = 500;
@@ -22,7 +23,11 @@ interface Sent {
   readonly error: string | null;
 }
 
-/** `count` requests at RATE a second (open loop); kills `victim` once a third of them are sent. */
+/**
+ * `count` requests at RATE a second (open loop); kills `victim` once a third of them are sent. Just before
+ * the kill, two slow ones (2 s) go out, one to each replica (the router takes turns): however late a busy
+ * machine runs this loop, the kill always finds one in flight on the victim.
+ */
 async function underKill(
   router: Router,
   victim: DemoApp,
@@ -31,6 +36,17 @@ async function underKill(
 ): Promise<Sent[]> {
   const pool = new Pool(mainUrl(router), { connections: 32 });
   cleanups.push(() => pool.close());
+  const send = (path: string): Promise<Sent> =>
+    pool
+      .request({ path, ...request })
+      .then(async (answer) => {
+        await answer.body.arrayBuffer();
+        return { status: answer.statusCode, error: null };
+      })
+      .catch((error: Error) => ({
+        status: 0,
+        error: (error as NodeJS.ErrnoException).code ?? error.message,
+      }));
   const answers: Promise<Sent>[] = [];
   const started = performance.now();
   for (let i = 0; i < count; i++) {
@@ -38,21 +54,26 @@ async function underKill(
     const due = started + (i * 1000) / RATE;
     const wait = due - performance.now();
     if (wait > 1) await sleep(wait);
-    if (i === Math.floor(count / 3)) await victim.stop(); // SIGKILL, and its exit seen
-    answers.push(
-      pool
-        .request({ path: "/", ...request })
-        .then(async (answer) => {
-          await answer.body.arrayBuffer();
-          return { status: answer.statusCode, error: null };
-        })
-        .catch((error: Error) => ({
-          status: 0,
-          error: (error as NodeJS.ErrnoException).code ?? error.message,
-        })),
-    );
+    if (i === Math.floor(count / 3)) {
+      answers.push(send("/slow?ms=2000"), send("/slow?ms=2000"));
+      await eventually(
+        "the victim has a slow request in flight",
+        async () => (await slowInFlight(victim)) > 0,
+      );
+      await victim.stop(); // SIGKILL, and its exit seen
+    }
+    answers.push(send("/"));
   }
   return Promise.all(answers);
+}
+
+/** Requests to /slow the demo app has received and not yet answered (its http_requests_in_flight gauge). */
+async function slowInFlight(app: DemoApp): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const line = text
+    .split("\n")
+    .find((l) => l.startsWith("http_requests_in_flight{") && l.includes('path="/slow"'));
+  return line === undefined ? 0 : Number(line.split(" ").at(-1));
 }
 
 /** The value of cutover_upstream_failures_total for blue, `reason` and `retried`; 0 when absent. */
@@ -102,8 +123,8 @@ describe("the router's retries when a replica is killed under load", () => {
       headers: { "content-type": "text/plain" },
       body: "order 42",
     });
-    // The POSTs in flight on the killed replica (~5 at 250 a second and 20 ms each): the replica may have acted
-    // on them, so they are answered 502 and not sent again.
+    // The POSTs in flight on the killed replica (the slow one, and ~5 at 250 a second and 20 ms each): the
+    // replica may have acted on them, so they are answered 502 and not sent again.
     const broken = failed(sent);
     expect(broken.length).toBeGreaterThan(0);
     expect(new Set(broken.map((s) => s.status))).toEqual(new Set([502]));

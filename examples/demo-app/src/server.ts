@@ -3,7 +3,8 @@
  *
  *   GET /          JSON { environment, version, message, replica }
  *   GET /health    JSON { status: "healthy", environment, version }  (503 when FAIL_HEALTH=1)
- *   GET /metrics   Prometheus text: requests, errors, latency histogram, labelled by version and environment
+ *   GET /metrics   Prometheus text: requests, errors, requests in flight, latency histogram, labelled by version
+ *                  and environment
  *   GET /slow?ms=N answers after N milliseconds (for requests in flight across a switch)
  *   POST /greetings  records "Hello from <colour> <version>" in the database (2.x also records its author)
  *   GET /greetings   the latest greetings; both need DATABASE_URL (given by cutover with a `database:` section)
@@ -17,7 +18,7 @@
  *   SLOW_START_S=5         wait N seconds before listening
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { WebSocketServer } from "ws";
 import { greetingStore } from "./db.js";
 
@@ -45,6 +46,12 @@ const requests = new Counter({
 const errors = new Counter({
   name: "http_errors_total",
   help: "Requests answered with 5xx",
+  registers: [registry],
+});
+const inFlight = new Gauge({
+  name: "http_requests_in_flight",
+  help: "Requests received and not yet answered",
+  labelNames: ["path"] as const,
   registers: [registry],
 });
 const latency = new Histogram({
@@ -132,6 +139,8 @@ const server = createServer((req, res) => {
   const started = process.hrtime.bigint();
   const path = (req.url ?? "/").split("?")[0] ?? "/";
   const label = ["/", "/health", "/metrics", "/slow", "/echo", "/greetings"].includes(path) ? path : "other";
+  inFlight.inc({ path: label });
+  res.once("close", () => inFlight.dec({ path: label }));
   handle(req, res).then(
     (status) => {
       requests.inc({ path: label, status: String(status) });
