@@ -25,27 +25,22 @@ const BODY_EXCERPT = 200;
  */
 export async function probeHealth(target: ProbeTarget): Promise<ProbeResult> {
   if (target.protocol === "h2c") return probeOverH2c(target);
-  const signal = AbortSignal.timeout(target.timeoutMs);
-  const first = await probeOverHttp1(target, signal, true);
-  // A kept connection the replica closed just as it was reused: not the replica's failure; ask again, once.
-  return first === "again" ? probeOverHttp1(target, signal, false) : first;
+  return probeOverHttp1(target, AbortSignal.timeout(target.timeoutMs), true);
 }
 
-function probeOverHttp1(target: ProbeTarget, signal: AbortSignal, mayRetry: false): Promise<ProbeResult>;
+/**
+ * `mayAskAgain`: a kept connection the replica closed just as it was reused is not the replica's failure;
+ * the check is then asked again, once, within the same timeout.
+ */
 function probeOverHttp1(
   target: ProbeTarget,
   signal: AbortSignal,
-  mayRetry: boolean,
-): Promise<ProbeResult | "again">;
-function probeOverHttp1(
-  target: ProbeTarget,
-  signal: AbortSignal,
-  mayRetry: boolean,
-): Promise<ProbeResult | "again"> {
+  mayAskAgain: boolean,
+): Promise<ProbeResult> {
   const what = `GET ${target.path}`;
   return new Promise((resolve) => {
     let decided = false;
-    const decide = (result: ProbeResult | "again"): void => {
+    const decide = (result: ProbeResult | Promise<ProbeResult>): void => {
       if (decided) return;
       decided = true;
       resolve(result);
@@ -72,7 +67,7 @@ function probeOverHttp1(
     // After the check is decided (the timeout's abort of a body still coming), errors are of no interest.
     request.on("error", (error: NodeJS.ErrnoException) => {
       const closedAsReused = request.reusedSocket && (error.code === "ECONNRESET" || error.code === "EPIPE");
-      if (mayRetry && closedAsReused && !signal.aborted) decide("again");
+      if (mayAskAgain && closedAsReused && !signal.aborted) decide(probeOverHttp1(target, signal, false));
       else decide({ ok: false, problem: `${what} ${failure(error, signal, target.timeoutMs)}` });
     });
   });
