@@ -148,6 +148,7 @@ export const ERRORS = {
   HAPROXY_COMMAND: failed("HAProxy refused a runtime API command"),
   HAPROXY_START: failed("HAProxy did not start"),
   INTERRUPTED: failed("cutover got SIGINT or SIGTERM"),
+  ROUTER_WORKER_FAILED: failed("a router worker process (router.workers) did not start, or failed a call"),
   JOURNAL_CORRUPT: failed("a ConfigMap does not hold a readable deploy journal"),
   JOURNAL_TOO_LARGE: failed("a deploy journal does not fit a ConfigMap"),
   MIGRATION_FAILED: failed("a migration's statement failed"),

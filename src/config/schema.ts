@@ -159,6 +159,13 @@ export const routerSchema = z
       description:
         "Idle connections the built-in router keeps open to each replica of both colours, so that the first requests after a switch (or to a new replica) do not wait for connection set-up. 0 (default): none. Leave it at 0 for a service whose server gives a whole worker to each open connection (gunicorn's sync workers, PHP's built-in server): every warm connection would hold one.",
     }),
+    workers: z
+      .union([z.int().min(1).max(64), z.literal("auto")])
+      .default(1)
+      .meta({
+        description:
+          "Processes the built-in router runs in, sharing its listeners (node:cluster): 1 (default), a number, or auto (one per CPU). A switch returns once every one of them has switched. Not with router.tls.acme (certificates are ordered by one process) nor with dataPlane: haproxy (set router.haproxy.threads).",
+      }),
     dataPlane: z.enum(["builtin", "haproxy"]).default("builtin").meta({
       description:
         "builtin: cutover's own proxy; haproxy: a HAProxy driven through its runtime API (no reloads).",
@@ -185,7 +192,30 @@ export const routerSchema = z
       })
       .prefault({}),
   })
+  .superRefine(checkRouterWorkers)
   .prefault({});
+
+/** router.workers above 1 asks for what the built-in router alone does, without ACME (one process orders). */
+function checkRouterWorkers(
+  router: { workers: number | "auto"; dataPlane: string; tls?: { acme?: unknown } | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (router.workers === 1) return;
+  if (router.dataPlane === "haproxy")
+    ctx.addIssue({
+      code: "custom",
+      path: ["workers"],
+      message:
+        "applies to the built-in router only; with dataPlane: haproxy, set router.haproxy.threads instead (and leave workers out)",
+    });
+  if (router.tls?.acme !== undefined)
+    ctx.addIssue({
+      code: "custom",
+      path: ["workers"],
+      message:
+        "cannot be used with router.tls.acme yet: one process orders and renews the certificates; leave workers out, or give the certificates as files in router.tls.certificates",
+    });
+}
 
 const smokeHttp = z.strictObject({
   name: z.string().optional(),

@@ -197,7 +197,10 @@ export class DataPlaneHost {
       await dp.settled?.();
       return null;
     });
-    on(M.snapshot, () => this.#snapshot());
+    on(M.snapshot, async () => {
+      await dp.refresh?.();
+      return this.#snapshot();
+    });
     on(M.metrics, () => dp.metrics());
     on(M.hold, async (p: { timeoutMs: number; reason: string }) => {
       const h = hold();

@@ -12,6 +12,8 @@ export function registerCertificateExpiry(registry: Registry, tls: TlsCertificat
     help: "When each certificate served expires (Unix time, seconds), by the first name it is for",
     labelNames: ["name"] as const,
     registers: [registry],
+    // Router workers (router.workers) serve the same files; the earliest expiry is the one that matters.
+    aggregator: "min",
     collect() {
       this.reset();
       for (const certificate of tls.expiries())

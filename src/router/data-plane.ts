@@ -16,4 +16,9 @@ export interface DataPlane extends TrafficRouter {
   inRotation(colour: Colour): readonly string[];
   address(): Address;
   previewAddress(): Address | null;
+  /**
+   * Brings up to date what the synchronous reads (inFlight, a hold's count) say, when they come from other
+   * processes (router workers); absent when they are always current.
+   */
+  refresh?(): Promise<unknown>;
 }

@@ -20,6 +20,29 @@ export interface RouterHoldOptions {
   readonly logger: Logger;
 }
 
+/**
+ * Throws what a new hold of `timeoutMs` gets while `current` is on (HOLD_ACTIVE), or with a timeout a timer
+ * cannot keep (BAD_TIMEOUT).
+ */
+export function checkNewHold(
+  current: Pick<HoldState, "since" | "releaseAt" | "reason"> | null,
+  timeoutMs: number,
+): void {
+  if (current !== null) {
+    throw new CutoverError(
+      "HOLD_ACTIVE",
+      `requests are held already since ${new Date(current.since).toISOString()} (${current.reason}); ` +
+        `run \`cutover resume\` first, or wait until ${new Date(current.releaseAt).toISOString()} when it releases itself`,
+    );
+  }
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
+    throw new CutoverError(
+      "BAD_TIMEOUT",
+      `a hold needs a timeout from 1 ms to ${MAX_TIMER_MS} ms, got ${timeoutMs}`,
+    );
+  }
+}
+
 /** The hold that is on. */
 interface Hold {
   readonly since: number;
@@ -57,20 +80,7 @@ export class RouterHold implements RequestHold {
   }
 
   hold(timeoutMs: number, reason: string): void {
-    const current = this.#hold;
-    if (current !== null) {
-      throw new CutoverError(
-        "HOLD_ACTIVE",
-        `requests are held already since ${new Date(current.since).toISOString()} (${current.reason}); ` +
-          `run \`cutover resume\` first, or wait until ${new Date(current.releaseAt).toISOString()} when it releases itself`,
-      );
-    }
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMER_MS) {
-      throw new CutoverError(
-        "BAD_TIMEOUT",
-        `a hold needs a timeout from 1 ms to ${MAX_TIMER_MS} ms, got ${timeoutMs}`,
-      );
-    }
+    checkNewHold(this.#hold, timeoutMs);
     const since = Date.now();
     let end!: (result: HoldResult) => void;
     const ended = new Promise<HoldResult>((resolve) => {
@@ -93,6 +103,14 @@ export class RouterHold implements RequestHold {
 
   release(): HoldResult {
     return this.#release(false);
+  }
+
+  /**
+   * Ends the hold as its own timeout would (counted as timed out): for router workers, whose hold is timed
+   * by the data plane process that drives them all.
+   */
+  expire(): HoldResult {
+    return this.#release(true);
   }
 
   quiet(colour: Colour, timeoutMs: number): Promise<boolean> {

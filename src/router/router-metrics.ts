@@ -93,6 +93,8 @@ export class RouterMetrics {
       help: "1 for the colour that serves traffic, 0 for the other",
       labelNames: ["colour"] as const,
       registers,
+      // Router workers (router.workers) all serve the same colour: one of them says which, not their sum.
+      aggregator: "first",
       collect() {
         for (const colour of COLOURS) this.set(LABELS[colour], colour === state.active ? 1 : 0);
       },
@@ -101,6 +103,8 @@ export class RouterMetrics {
       name: "cutover_switches_total",
       help: "Times the active colour changed",
       registers,
+      // Every router worker counts every switch (one started later has counted fewer).
+      aggregator: "max",
       collect() {
         this.reset();
         this.inc(state.switches);
@@ -183,6 +187,8 @@ function registerHoldMetrics(registers: Registry[], hold: { counts(): HoldCounts
     help: "Holds of new requests that ended, by how: release (cutover resume, or the step that held) or timeout",
     labelNames: ["ended"] as const,
     registers,
+    // Every router worker holds in every hold.
+    aggregator: "max",
     collect() {
       const counts = hold.counts();
       this.reset();
@@ -194,6 +200,7 @@ function registerHoldMetrics(registers: Registry[], hold: { counts(): HoldCounts
     name: "cutover_hold_seconds_total",
     help: "Time new requests were held at the router, over every hold (the one on now included)",
     registers,
+    aggregator: "max",
     collect() {
       this.reset();
       this.inc(hold.counts().seconds);

@@ -186,6 +186,11 @@ export class Router implements TrafficRouter {
     return this.#metrics.metrics();
   }
 
+  /** The same metrics as prom-client's JSON, for adding up several routers' (router workers'). */
+  metricsJson(): Promise<object[]> {
+    return this.#metrics.registry.getMetricsAsJSON();
+  }
+
   /**
    * Starts copying a share of the main listener's idempotent requests to the idle colour (answers discarded),
    * or stops it with null. The copies follow the switch: they always go to the colour that is not serving.
