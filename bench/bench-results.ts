@@ -19,9 +19,21 @@ export interface BenchSettings {
   readonly soakMaxSeconds: number;
 }
 
+/** The targets of the several-cores section: "cutover-2w" and "nginx-2w" for router.workers: 2. */
+export type WorkersTargetName = `cutover-${number}w` | `nginx-${number}w`;
+
+/** A target under a name of its own (the main table's are BenchTarget). */
+export type NamedTarget<N extends string> = Omit<BenchTarget, "name"> & { readonly name: N };
+
+/** A target of the several-cores section: several processes, stopped once the section is done. */
+export type WorkersTarget = NamedTarget<WorkersTargetName> & {
+  /** Stops every process of the target. */
+  stop(): Promise<void>;
+};
+
 /** One wrk run through one target, with the CPU and memory its processes used meanwhile. */
-export interface ThroughputRound extends WrkResult {
-  readonly target: TargetName;
+export interface ThroughputRound<N extends string = TargetName> extends WrkResult {
+  readonly target: N;
   readonly round: number;
   readonly cpuSeconds: number;
   readonly cpuUsPerRequest: number;
@@ -29,8 +41,8 @@ export interface ThroughputRound extends WrkResult {
 }
 
 /** Medians of a target's rounds (errors summed). */
-export interface ThroughputSummary {
-  readonly target: TargetName;
+export interface ThroughputSummary<N extends string = TargetName> {
+  readonly target: N;
   readonly rps: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -40,15 +52,18 @@ export interface ThroughputSummary {
   readonly errors: number;
 }
 
-export interface SwitchRound extends SwitchDrillResult {
-  readonly proxy: ProxyName;
+export interface SwitchRound<P extends string = ProxyName> extends SwitchDrillResult {
+  readonly proxy: P;
   readonly round: number;
-  /** cutover only: when the router process said the pointer moved, ms after the command was written. */
+  /**
+   * cutover only: when the router process said the pointer moved (with router.workers > 1: that every
+   * worker had switched), ms after the command was written.
+   */
   readonly appliedMs: number | null;
 }
 
-export interface SwitchSummary {
-  readonly proxy: ProxyName;
+export interface SwitchSummary<P extends string = ProxyName> {
+  readonly proxy: P;
   readonly switches: number;
   /** Failed requests over all switches of this proxy. */
   readonly errors: number;
@@ -73,6 +88,36 @@ export interface BenchResults {
   readonly switches: { readonly rounds: readonly SwitchRound[]; readonly summary: readonly SwitchSummary[] };
   /** The built-in router's memory over soakRequests requests; null when not measured. */
   readonly rssSoak?: RssSoak | null;
+  /** router.workers > 1 against nginx with as many workers; null when not measured. */
+  readonly severalCores?: SeveralCores | null;
+}
+
+export interface SeveralCoresSettings {
+  /** router.workers of cutover, worker_processes of nginx. */
+  readonly workers: number;
+  readonly connections: number;
+  readonly wrkThreads: number;
+  readonly seconds: number;
+  readonly rounds: number;
+  /** Switches of the cutover target under load, alternating blue -> green and back. */
+  readonly switches: number;
+  readonly switchBeforeMs: number;
+  readonly switchAfterMs: number;
+}
+
+/** Several processes per proxy: cutover with router.workers: N against nginx with N workers, and N-worker switches. */
+export interface SeveralCores {
+  readonly settings: SeveralCoresSettings;
+  readonly targets: ReadonlyArray<Pick<WorkersTarget, "name" | "label" | "switchMethod">>;
+  readonly throughput: {
+    readonly rounds: ReadonlyArray<ThroughputRound<WorkersTargetName>>;
+    readonly summary: ReadonlyArray<ThroughputSummary<WorkersTargetName>>;
+  };
+  /** The cutover target's switches. */
+  readonly switches: {
+    readonly rounds: ReadonlyArray<SwitchRound<WorkersTargetName>>;
+    readonly summary: SwitchSummary<WorkersTargetName>;
+  };
 }
 
 export function median(values: readonly number[]): number {
@@ -89,12 +134,12 @@ const medianOrNull = (values: ReadonlyArray<number | null>): number | null => {
   return known.length === 0 ? null : median(known);
 };
 
-export function summariseThroughput(
-  rounds: readonly ThroughputRound[],
-  target: TargetName,
-): ThroughputSummary {
+export function summariseThroughput<N extends string>(
+  rounds: ReadonlyArray<ThroughputRound<N>>,
+  target: N,
+): ThroughputSummary<N> {
   const mine = rounds.filter((round) => round.target === target);
-  const of = (pick: (round: ThroughputRound) => number) => median(mine.map(pick));
+  const of = (pick: (round: ThroughputRound<N>) => number) => median(mine.map(pick));
   return {
     target,
     rps: of((r) => r.rps),
@@ -107,7 +152,10 @@ export function summariseThroughput(
   };
 }
 
-export function summariseSwitches(rounds: readonly SwitchRound[], proxy: ProxyName): SwitchSummary {
+export function summariseSwitches<P extends string>(
+  rounds: ReadonlyArray<SwitchRound<P>>,
+  proxy: P,
+): SwitchSummary<P> {
   const mine = rounds.filter((round) => round.proxy === proxy);
   return {
     proxy,

@@ -1,6 +1,14 @@
-import type { BenchResults, SwitchSummary, ThroughputSummary } from "./bench-results.js";
+import type {
+  BenchResults,
+  SeveralCores,
+  SwitchRound,
+  SwitchSummary,
+  ThroughputRound,
+  ThroughputSummary,
+  WorkersTargetName,
+} from "./bench-results.js";
 import { type ProxyName, type TargetName, TLS_TARGETS } from "./bench-target.js";
-import { RSS_GROWTH_LIMIT, type RssSoak } from "./rss-soak.js";
+import { RSS_GROWTH_LIMIT, type RssSoak, WARMUP_SECONDS } from "./rss-soak.js";
 
 const NAMES: Readonly<Record<TargetName, string>> = {
   direct: "no proxy",
@@ -52,7 +60,7 @@ on your machine rather than comparing with figures from another.${
 p99 latency ${ratio(cutover.p99Ms, nginx.p99Ms)} nginx's and ${ratio(cutover.p99Ms, haproxy.p99Ms)} HAProxy's;
 ${ratio(cutover.cpuUsPerRequest, nginx.cpuUsPerRequest)} nginx's CPU per request.** Issue 8's goal for the built-in router is at
 least 0.6x nginx's throughput with p99 at most 1.5x nginx's: ${goalRps >= 0.6 ? "met" : "not met"} for throughput (${goalRps.toFixed(2)}x),
-${goalP99 <= 1.5 ? "met" : "not met"} for p99 (${goalP99.toFixed(2)}x).
+${goalP99 <= 1.5 ? "met" : "not met"} for p99 (${goalP99.toFixed(2)}x).${severalCoresHeadline(r.severalCores ?? null, cutover)}
 
 ![Throughput, p99 latency and CPU per request of each proxy](${chartFile})
 
@@ -122,6 +130,8 @@ How each switches: ${r.targets
 after the switch is a request that was already in flight (or, for nginx, served by an old worker on a
 kept-alive connection); an old-colour answer to a request sent after the first new-colour answer had
 arrived means the switch did not reach every connection at once.
+
+${severalCoresSection(r, cutover, nginx)}
 ${profile === "" ? "" : `\n${profile.trim()}\n`}
 ## Machine
 
@@ -137,7 +147,10 @@ ${profile === "" ? "" : `\n${profile.trim()}\n`}
 | wrk | ${r.machine.wrk} |
 | 1-minute load average at the start | ${r.machine.loadAverage} |
 
-${r.targets.map((x) => `- **${NAMES[x.name]}**: ${x.label}`).join("\n")}
+${[
+  ...r.targets.map((x) => `- **${NAMES[x.name]}**: ${x.label}`),
+  ...(r.severalCores?.targets ?? []).map((x) => `- **${workersName(x.name)}**: ${x.label}`),
+].join("\n")}
 
 ## Method
 
@@ -160,6 +173,12 @@ ${r.targets.map((x) => `- **${NAMES[x.name]}**: ${x.label}`).join("\n")}
   so the command does not wait behind the proxy's I/O on the main event loop; the row "pointer moved" is
   when that thread says it moved the pointer, on the monotonic clock the processes share. HAProxy: \`set map\` over the admin socket (cutover's \`router: haproxy\` data plane).
   nginx: the config rewritten with the other upstream, then \`nginx -s reload\`.
+- Several cores: cutover's router started with \`--workers N\` (bench/serve-router.ts; router.workers, node:cluster:
+  a primary and N worker processes sharing the listening port), nginx with \`worker_processes N\` (otherwise the
+  config above), both started after everything else had run and stopped after their section. CPU and RSS are
+  summed over every process of the proxy: cutover's primary and workers (the pids the router announces),
+  nginx's master and workers. The switch: the admin command on the primary's stdin, answered once every
+  worker has switched; the same loader and counts as above.
 - The machine runs wrk, the proxy and the demo app at once, so the figures are for this shape of machine:
   compare the ratios, not the absolute numbers.
 
@@ -169,30 +188,146 @@ Every round, in the order it ran:
 
 | round | target | req/s | p50 ms | p99 ms | max ms | requests | errors | CPU s | CPU µs/req | peak RSS MiB |
 | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
-${r.throughput.rounds
-  .map(
-    (x) =>
-      `| ${x.round} | ${NAMES[x.target]} | ${n(x.rps)} | ${n(x.p50Ms, 2)} | ${n(x.p99Ms, 2)} | ${n(x.maxMs, 1)} | ${x.requests} | ${x.errors} | ${n(x.cpuSeconds, 2)} | ${n(x.cpuUsPerRequest, 1)} | ${n(x.peakRssMiB, 1)} |`,
-  )
-  .join("\n")}
+${[
+  ...r.throughput.rounds.map((x) => roundRow(x, NAMES[x.target])),
+  ...(r.severalCores?.throughput.rounds ?? []).map((x) => roundRow(x, workersName(x.target))),
+].join("\n")}
 
 | switch | proxy | from -> to | requests | failed | kinds | command ms | first new ms | last old ms | old, sent after first new |
 | ---: | --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |
-${r.switches.rounds
-  .map(
-    (x) =>
-      `| ${x.round} | ${NAMES[x.proxy]} | ${x.from} -> ${x.to} | ${x.requests} | ${x.errors} | ${Object.entries(
-        x.errorKinds,
-      )
-        .map(([kind, count]) => `${kind} ${count}`)
-        .join(
-          ", ",
-        )} | ${n(x.commandMs, 1)} | ${n(x.firstNewMs, 1)} | ${n(x.lastOldMs, 1)} | ${x.oldAfterFirstNew} |`,
-  )
-  .join("\n")}
+${[
+  ...r.switches.rounds.map((x) => switchRoundRow(x, NAMES[x.proxy])),
+  ...(r.severalCores?.switches.rounds ?? []).map((x) => switchRoundRow(x, workersName(x.proxy))),
+].join("\n")}
 
 The same numbers as JSON: bench/results/bench.json, written by each run (bench/results/ is not committed).
 `;
+}
+
+function roundRow(x: ThroughputRound<string>, name: string): string {
+  return `| ${x.round} | ${name} | ${n(x.rps)} | ${n(x.p50Ms, 2)} | ${n(x.p99Ms, 2)} | ${n(x.maxMs, 1)} | ${x.requests} | ${x.errors} | ${n(x.cpuSeconds, 2)} | ${n(x.cpuUsPerRequest, 1)} | ${n(x.peakRssMiB, 1)} |`;
+}
+
+function switchRoundRow(x: SwitchRound<string>, name: string): string {
+  const kinds = Object.entries(x.errorKinds)
+    .map(([kind, count]) => `${kind} ${count}`)
+    .join(", ");
+  return `| ${x.round} | ${name} | ${x.from} -> ${x.to} | ${x.requests} | ${x.errors} | ${kinds} | ${n(x.commandMs, 1)} | ${n(x.firstNewMs, 1)} | ${n(x.lastOldMs, 1)} | ${x.oldAfterFirstNew} |`;
+}
+
+/** "cutover, router.workers: 2" / "nginx, 2 workers". */
+function workersName(name: WorkersTargetName): string {
+  const workers = /-(\d+)w$/.exec(name)?.[1] ?? "?";
+  return name.startsWith("cutover-") ? `cutover, router.workers: ${workers}` : `nginx, ${workers} workers`;
+}
+
+const SEVERAL_CORES_TITLE = (workers: number) =>
+  `Several cores: router.workers: ${workers} against nginx with ${workers} workers`;
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+const anchor = (title: string) =>
+  title
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, "")
+    .replace(/ /g, "-");
+
+/** The several-cores targets' summaries: cutover's and nginx's (undefined when missing). */
+function workersSummaries(c: SeveralCores): {
+  cutover: ThroughputSummary<WorkersTargetName> | undefined;
+  nginx: ThroughputSummary<WorkersTargetName> | undefined;
+} {
+  return {
+    cutover: c.throughput.summary.find((x) => x.target.startsWith("cutover-")),
+    nginx: c.throughput.summary.find((x) => x.target.startsWith("nginx-")),
+  };
+}
+
+/** A sentence for the headline paragraph: the several-cores throughput ratio and the switches. */
+function severalCoresHeadline(c: SeveralCores | null, cutover: ThroughputSummary): string {
+  if (c === null) return "";
+  const w = workersSummaries(c);
+  if (w.cutover === undefined || w.nginx === undefined) return "";
+  const sw = c.switches.summary;
+  const workers = c.settings.workers;
+  return `
+With \`router.workers: ${workers}\` the router reached ${ratio(w.cutover.rps, w.nginx.rps)} the throughput of nginx with ${workers} workers
+(${ratio(w.cutover.rps, cutover.rps)} its own one-process throughput above), and ${sw.errors === 0 ? "no request failed" : `${n(sw.errors)} requests failed`} across ${sw.switches} switches
+under load with ${workers} workers ([${SEVERAL_CORES_TITLE(workers)}](#${anchor(SEVERAL_CORES_TITLE(workers))})).`;
+}
+
+/** "## Several cores": router.workers: N against nginx with N workers, and the switches of the former. */
+function severalCoresSection(r: BenchResults, cutover: ThroughputSummary, nginx: ThroughputSummary): string {
+  const c = r.severalCores ?? null;
+  if (c === null) return `## ${SEVERAL_CORES_TITLE(2)}\n\nNot measured in this run (--workers 1).`;
+  const s = c.settings;
+  const w = workersSummaries(c);
+  const cell = (
+    x: ThroughputSummary<WorkersTargetName> | undefined,
+    pick: (x: ThroughputSummary<WorkersTargetName>) => string,
+  ) => (x === undefined ? "-" : pick(x));
+  const row = (title: string, pick: (x: ThroughputSummary<WorkersTargetName>) => string) =>
+    `| ${title} | ${cell(w.cutover, pick)} | ${cell(w.nginx, pick)} |`;
+  const rps = (x: ThroughputSummary<WorkersTargetName> | undefined) => x?.rps ?? Number.NaN;
+  const sw = c.switches.summary;
+  const nproc = r.machine.nproc;
+  const twice = s.workers === 2 ? "double" : `multiply by ${s.workers}`;
+  const cores =
+    nproc <= s.workers
+      ? `**This machine has ${nproc} CPUs: the load generator (wrk), the demo apps and the proxy share the ${nproc} cores,
+so ${s.workers} workers cannot ${twice} throughput here.** A second proxy process only helps as far as a core is left
+over, and the demo app is one node process whose own ceiling is the "no proxy" column above.`
+      : `This machine has ${nproc} CPUs, but the load generator (wrk), the demo apps and the proxy share them, and
+the demo app is one node process whose own ceiling is the "no proxy" column above: ${s.workers} workers cannot
+${twice} throughput beyond that.`;
+  const failed =
+    sw.errors === 0
+      ? `No request failed across the ${sw.switches} switches`
+      : `${n(sw.errors)} requests failed across the ${sw.switches} switches (in ${sw.errorsPerSwitch.filter((e) => e > 0).length} of them;
+each switch is in the raw numbers below)`;
+  const late =
+    sw.oldAfterFirstNew === 0
+      ? "no request sent after the first new-colour answer was answered by the old colour"
+      : `${n(sw.oldAfterFirstNew)} requests sent after the first new-colour answer were answered by the old colour
+(a worker that had not switched yet)`;
+  return `## ${SEVERAL_CORES_TITLE(s.workers)}
+
+cutover's router with \`router.workers: ${s.workers}\` (${s.workers} router processes sharing the listening port) against nginx with
+\`worker_processes ${s.workers}\`, in front of the same demo apps as above, started after everything above had run.
+GET /, ${s.connections} keep-alive connections, wrk with ${s.wrkThreads} thread, ${s.seconds} s per round, median of ${s.rounds} interleaved rounds
+(errors summed).
+
+${cores}
+The ratio to nginx with as many workers is the comparison to read; the ratios to one process compare
+with the main table, measured earlier in the run with ${r.settings.seconds} s rounds.
+
+| | ${w.cutover === undefined ? "cutover" : workersName(w.cutover.target)} | ${w.nginx === undefined ? "nginx" : workersName(w.nginx.target)} |
+| --- | ---: | ---: |
+${row("requests/s", (x) => n(x.rps))}
+${row("p50 latency, ms", (x) => n(x.p50Ms, 2))}
+${row("p99 latency, ms", (x) => n(x.p99Ms, 2))}
+${row("max latency, ms", (x) => n(x.maxMs, 1))}
+${row("CPU per request, µs (all its processes)", (x) => n(x.cpuUsPerRequest, 1))}
+${row("peak RSS, MiB (summed over its processes)", (x) => n(x.peakRssMiB, 1))}
+${row("errors", (x) => n(x.errors))}
+| throughput / nginx with ${s.workers} workers | ${ratio(rps(w.cutover), rps(w.nginx))} | ${ratio(rps(w.nginx), rps(w.nginx))} |
+| throughput / the same proxy with one process (main table) | ${ratio(rps(w.cutover), cutover.rps)} | ${ratio(rps(w.nginx), nginx.rps)} |
+
+${sw.switches} switches of the router with ${s.workers} workers (alternating blue -> green and back), each under ${s.connections} closed-loop
+keep-alive connections: ${s.switchBeforeMs / 1000} s of load before the switch is issued, ${s.switchAfterMs / 1000} s after. The admin command goes to the
+primary process, which answers once every worker has switched. Times in ms from the moment the switch
+was issued; medians over the switches, counts summed.
+
+| | ${workersName(sw.proxy)} |
+| --- | ---: |
+| switches | ${sw.switches} |
+| failed requests, all switches | ${n(sw.errors)} |
+| switch command returned (every worker switched), ms | ${n(sw.commandMs, 1)} |
+| first answer from the new colour, ms | ${n(sw.firstNewMs, 1)} |
+| last answer from the old colour, ms | ${n(sw.lastOldMs, 1)} |
+| old-colour answers to requests sent after the first new-colour answer | ${n(sw.oldAfterFirstNew)} |
+| every worker switched (router's own clock), ms | ${n(sw.appliedMs, 2)} |
+
+${failed}, and ${late}.`;
 }
 
 function switchRow(
@@ -211,7 +346,7 @@ function soakSection(soak: RssSoak | null): string {
   const verdict = soak.growth <= RSS_GROWTH_LIMIT ? "within" : "beyond";
   return `${title}
 
-cutover's router under the same load (wrk, keep-alive) for ${n(soak.requests)} requests after a 3 s warm-up
+cutover's router under the same load (wrk, keep-alive) for ${n(soak.requests)} requests after a ${WARMUP_SECONDS} s warm-up
 (${n(soak.seconds)} s, ${n(soak.errors)} errors); VmRSS read once the load had stopped, each time.
 
 | RSS after warm-up, MiB | RSS after ${n(soak.requests)} requests, MiB | growth | limit |

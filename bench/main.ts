@@ -2,9 +2,14 @@
  * cutover's built-in router against nginx and HAProxy on this machine, in one run: the same demo app
  * behind each (blue and green, one node process each), the same closed-loop load (wrk), rounds
  * interleaved so that drift hits every target alike, medians of the rounds. Then the switch of each
- * under load: cutover's admin command, HAProxy's runtime API, nginx's reload.
+ * under load: cutover's admin command, HAProxy's runtime API, nginx's reload. Last, several cores:
+ * cutover with router.workers: 2 against nginx with 2 workers (shorter rounds), and 20 switches of that
+ * router under load.
  *
- *   npm run bench [-- --seconds 10 --rounds 3 --connections 50 --switch-rounds 3 --soak-requests 1000000]
+ *   npm run bench [-- --seconds 10 --rounds 3 --connections 50 --switch-rounds 3 --soak-requests 1000000
+ *                     --workers 2 --workers-seconds 5 --workers-switches 20]
+ *
+ * --workers 1 (or 0) skips the several-cores section.
  *
  * Installs nginx, HAProxy and wrk from Debian's packages when they are missing. Starts every server on
  * free loopback ports with its files in a temporary folder, and stops each by its pid at the end, on an
@@ -23,6 +28,9 @@ import { BenchProcesses } from "./bench-processes.js";
 import {
   type BenchResults,
   type BenchSettings,
+  type NamedTarget,
+  type SeveralCores,
+  type SeveralCoresSettings,
   type SwitchRound,
   summariseSwitches,
   summariseThroughput,
@@ -44,7 +52,7 @@ import { runWrk } from "./wrk-runner.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-function settingsFromArgs(): BenchSettings {
+function settingsFromArgs(): { settings: BenchSettings; severalCores: SeveralCoresSettings | null } {
   const { values } = parseArgs({
     options: {
       seconds: { type: "string", default: "10" },
@@ -52,9 +60,12 @@ function settingsFromArgs(): BenchSettings {
       connections: { type: "string", default: "50" },
       "switch-rounds": { type: "string", default: "3" },
       "soak-requests": { type: "string", default: "1000000" },
+      workers: { type: "string", default: "2" },
+      "workers-seconds": { type: "string", default: "5" },
+      "workers-switches": { type: "string", default: "20" },
     },
   });
-  return {
+  const settings: BenchSettings = {
     connections: Number(values.connections),
     wrkThreads: 1,
     seconds: Number(values.seconds),
@@ -66,6 +77,22 @@ function settingsFromArgs(): BenchSettings {
     soakRequests: Number(values["soak-requests"]),
     soakMaxSeconds: 150,
   };
+  const workers = Number(values.workers);
+  // Shorter rounds and switch windows than the main table's, to keep the section near 80 s.
+  const severalCores: SeveralCoresSettings | null =
+    workers > 1
+      ? {
+          workers,
+          connections: settings.connections,
+          wrkThreads: settings.wrkThreads,
+          seconds: Number(values["workers-seconds"]),
+          rounds: settings.rounds,
+          switches: Number(values["workers-switches"]),
+          switchBeforeMs: 500,
+          switchAfterMs: 1_000,
+        }
+      : null;
+  return { settings, severalCores };
 }
 
 /** The demo app itself, without a proxy: the ceiling every proxy is measured against. */
@@ -84,15 +111,15 @@ function directTarget(blue: DemoUpstream): BenchTarget {
 const rotate = <T>(items: readonly T[], round: number): T[] =>
   items.map((_, i) => items[(i + round) % items.length] as T);
 
-async function measureThroughput(
-  targets: readonly BenchTarget[],
-  s: BenchSettings,
+async function measureThroughput<N extends string>(
+  targets: ReadonlyArray<NamedTarget<N>>,
+  s: Pick<BenchSettings, "connections" | "wrkThreads" | "seconds" | "rounds">,
   wrk: string,
-): Promise<ThroughputRound[]> {
+): Promise<Array<ThroughputRound<N>>> {
   for (const target of targets) {
     await runWrk({ wrk, url: target.url, connections: s.connections, threads: s.wrkThreads, seconds: 2 });
   }
-  const rounds: ThroughputRound[] = [];
+  const rounds: Array<ThroughputRound<N>> = [];
   for (let round = 0; round < s.rounds; round++) {
     for (const target of rotate(targets, round)) {
       const { result, cpuSeconds, peakRssBytes } = await measureUsage(target.pids, () =>
@@ -104,7 +131,7 @@ async function measureThroughput(
           seconds: s.seconds,
         }),
       );
-      const measured: ThroughputRound = {
+      const measured: ThroughputRound<N> = {
         target: target.name,
         round: round + 1,
         ...result,
@@ -114,20 +141,24 @@ async function measureThroughput(
       };
       rounds.push(measured);
       console.error(
-        `round ${round + 1} ${target.name.padEnd(8)} ${measured.rps.toFixed(0).padStart(6)} req/s  p50 ${measured.p50Ms.toFixed(2)} ms  p99 ${measured.p99Ms.toFixed(2)} ms  max ${measured.maxMs.toFixed(1)} ms  cpu ${measured.cpuUsPerRequest.toFixed(1)} us/req  rss ${measured.peakRssMiB.toFixed(1)} MiB  errors ${measured.errors}`,
+        `round ${round + 1} ${target.name.padEnd(10)} ${measured.rps.toFixed(0).padStart(6)} req/s  p50 ${measured.p50Ms.toFixed(2)} ms  p99 ${measured.p99Ms.toFixed(2)} ms  max ${measured.maxMs.toFixed(1)} ms  cpu ${measured.cpuUsPerRequest.toFixed(1)} us/req  rss ${measured.peakRssMiB.toFixed(1)} MiB  errors ${measured.errors}`,
       );
     }
   }
   return rounds;
 }
 
-async function measureSwitches(
-  proxies: readonly BenchTarget[],
-  s: BenchSettings,
-  lastAck: () => SwitchAck | null,
-): Promise<SwitchRound[]> {
+/**
+ * `s.switchRounds` switches of each proxy under load, alternating blue -> green and back; `lastAck` is the
+ * last switch a cutover router said it made (null for the others).
+ */
+async function measureSwitches<N extends string>(
+  proxies: ReadonlyArray<NamedTarget<N>>,
+  s: Pick<BenchSettings, "switchConnections" | "switchRounds" | "switchBeforeMs" | "switchAfterMs">,
+  lastAck: (proxy: N) => SwitchAck | null,
+): Promise<Array<SwitchRound<N>>> {
   const serving = new Map<string, Colour>(proxies.map((proxy) => [proxy.name, "blue"]));
-  const rounds: SwitchRound[] = [];
+  const rounds: Array<SwitchRound<N>> = [];
   for (let round = 0; round < s.switchRounds; round++) {
     for (const proxy of rotate(proxies, round)) {
       const switchTo = proxy.switchTo;
@@ -147,12 +178,15 @@ async function measureSwitches(
         },
       });
       serving.set(proxy.name, drill.to);
-      const ack = lastAck();
-      const appliedMs = proxy.name === "cutover" && ack !== null ? Number(ack.hrtime - issued) / 1e6 : null;
-      const measured: SwitchRound = { ...drill, proxy: proxy.name as ProxyName, round: round + 1, appliedMs };
+      const ack = lastAck(proxy.name);
+      const appliedMs =
+        ack !== null && ack.colour === drill.to && ack.hrtime >= issued
+          ? Number(ack.hrtime - issued) / 1e6
+          : null;
+      const measured: SwitchRound<N> = { ...drill, proxy: proxy.name, round: round + 1, appliedMs };
       rounds.push(measured);
       console.error(
-        `switch ${round + 1} ${proxy.name.padEnd(8)} ${from} -> ${drill.to}: ${drill.requests} requests, ${drill.errors} failed ${JSON.stringify(drill.errorKinds)}, first new ${fmt(drill.firstNewMs)} ms, last old ${fmt(drill.lastOldMs)} ms, old after first new ${drill.oldAfterFirstNew}${appliedMs === null ? "" : `, applied ${fmt(appliedMs)} ms`}`,
+        `switch ${round + 1} ${proxy.name.padEnd(10)} ${from} -> ${drill.to}: ${drill.requests} requests, ${drill.errors} failed ${JSON.stringify(drill.errorKinds)}, first new ${fmt(drill.firstNewMs)} ms, last old ${fmt(drill.lastOldMs)} ms, old after first new ${drill.oldAfterFirstNew}${appliedMs === null ? "" : `, applied ${fmt(appliedMs)} ms`}`,
       );
       await sleep(500);
     }
@@ -181,10 +215,75 @@ async function soakCutover(
   return soak;
 }
 
+/**
+ * Several cores: cutover with router.workers: N against nginx with N workers, in front of the same demo
+ * apps, the same interleaved rounds as the main table (shorter), then `c.switches` switches of the router
+ * under load. Both targets are started for the section and stopped after it.
+ */
+async function measureSeveralCores(
+  processes: BenchProcesses,
+  upstreams: Record<Colour, DemoUpstream>,
+  nginx: string,
+  wrk: string,
+  work: string,
+  c: SeveralCoresSettings,
+): Promise<SeveralCores> {
+  let ack: SwitchAck | null = null;
+  const cutover = await startCutoverTarget(
+    processes,
+    upstreams,
+    work,
+    (received) => {
+      ack = received;
+    },
+    null,
+    c.workers,
+  );
+  const targets = [cutover];
+  try {
+    targets.push(
+      await startNginxTarget(processes, nginx, upstreams, join(work, `nginx-${c.workers}w`), null, c.workers),
+    );
+    console.error(
+      `several cores: ${targets.map((target) => `${target.name} (pids ${target.pids().join(", ")})`).join(", ")}`,
+    );
+    const throughput = await measureThroughput(targets, c, wrk);
+    const switches = await measureSwitches(
+      [cutover],
+      {
+        switchConnections: c.connections,
+        switchRounds: c.switches,
+        switchBeforeMs: c.switchBeforeMs,
+        switchAfterMs: c.switchAfterMs,
+      },
+      () => ack,
+    );
+    const summary = summariseSwitches(switches, cutover.name);
+    console.error(
+      `several cores: ${summary.switches} switches of ${cutover.name}, ${summary.errors} failed requests, ${summary.oldAfterFirstNew} old-colour answers after the first new-colour answer`,
+    );
+    return {
+      settings: c,
+      targets: targets.map(({ name, label, switchMethod }) => ({ name, label, switchMethod })),
+      throughput: {
+        rounds: throughput,
+        summary: targets.map((target) => summariseThroughput(throughput, target.name)),
+      },
+      switches: { rounds: switches, summary },
+    };
+  } finally {
+    await Promise.all(targets.map((target) => target.stop()));
+  }
+}
+
+/** The main table's proxies, the ones switched under load. */
+const isProxy = (target: BenchTarget): target is BenchTarget & NamedTarget<ProxyName> =>
+  (PROXY_NAMES as readonly string[]).includes(target.name) && target.switchTo !== null;
+
 const fmt = (value: number | null) => (value === null ? "-" : value.toFixed(1));
 
 async function main(): Promise<void> {
-  const settings = settingsFromArgs();
+  const { settings, severalCores: severalCoresSettings } = settingsFromArgs();
   const startedAt = Date.now();
   const paths = ensurePrograms(BENCH_PROGRAMS);
   const machine = machineInfo(paths);
@@ -213,8 +312,19 @@ async function main(): Promise<void> {
     console.error(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB`);
     const throughput = await measureThroughput(targets, settings, paths.wrk as string);
     const soak = await soakCutover(targets, settings, paths.wrk as string);
-    const proxies = targets.filter((target) => target.switchTo !== null);
-    const switches = await measureSwitches(proxies, settings, () => ack);
+    const proxies = targets.filter(isProxy);
+    const switches = await measureSwitches(proxies, settings, (proxy) => (proxy === "cutover" ? ack : null));
+    const severalCores =
+      severalCoresSettings === null
+        ? null
+        : await measureSeveralCores(
+            processes,
+            upstreams,
+            paths.nginx as string,
+            paths.wrk as string,
+            work,
+            severalCoresSettings,
+          );
     const results: BenchResults = {
       at: new Date(startedAt).toISOString(),
       durationSeconds: Math.round((Date.now() - startedAt) / 1000),
@@ -227,6 +337,7 @@ async function main(): Promise<void> {
       },
       switches: { rounds: switches, summary: PROXY_NAMES.map((name) => summariseSwitches(switches, name)) },
       rssSoak: soak,
+      severalCores,
     };
     write(results);
   } finally {

@@ -7,6 +7,7 @@ import { promisify } from "node:util";
 import type { Colour } from "../src/colour.js";
 import { freePort } from "../src/process/free-port.js";
 import type { BenchProcesses } from "./bench-processes.js";
+import type { WorkersTarget } from "./bench-results.js";
 import type { BenchTarget } from "./bench-target.js";
 import type { DemoUpstream } from "./demo-upstreams.js";
 import { processTree } from "./proc-usage.js";
@@ -20,6 +21,8 @@ interface NginxSettings {
   readonly active: Colour;
   /** HTTPS with this certificate (TLS 1.2 and 1.3, the router's suites); null: plain HTTP. */
   readonly tls?: BenchCertificate | null;
+  /** worker_processes; default 1. */
+  readonly workers?: number;
 }
 
 /** The certificate both HTTPS targets serve. */
@@ -29,9 +32,9 @@ export interface BenchCertificate {
 }
 
 /**
- * nginx with settings equivalent to cutover's router: one worker, keep-alive to the upstream (a pool per
- * colour), no request limit per connection, streaming (no response buffering), X-Forwarded-For and the
- * colour header added. Switching means rewriting proxy_pass and `nginx -s reload`, as nginx users do.
+ * nginx with settings equivalent to cutover's router: one worker (or `workers`), keep-alive to the
+ * upstream (a pool per colour), no request limit per connection, streaming (no response buffering),
+ * X-Forwarded-For and the colour header added. Switching means rewriting proxy_pass and `nginx -s reload`, as nginx users do.
  */
 export function renderNginxConfig(s: NginxSettings): string {
   const pool = (colour: Colour) =>
@@ -43,7 +46,7 @@ export function renderNginxConfig(s: NginxSettings): string {
       "  }",
     ].join("\n");
   return `# Written by cutover's bench; the active colour is ${s.active}.
-worker_processes 1;
+worker_processes ${s.workers ?? 1};
 daemon off;
 master_process on;
 pid ${s.dir}/nginx.pid;
@@ -84,27 +87,69 @@ ${pool("green")}
 `;
 }
 
+/**
+ * nginx in front of the demo apps, blue active: "nginx" (one worker), "nginx-tls" (one worker, HTTPS), or
+ * with `workers` > 1 "nginx-<workers>w" (`worker_processes <workers>`, plain HTTP), which the caller stops
+ * itself when it is done with it (BenchProcesses stops it at the end otherwise).
+ */
+export function startNginxTarget(
+  processes: BenchProcesses,
+  nginx: string,
+  upstreams: Readonly<Record<Colour, DemoUpstream>>,
+  dir: string,
+  tls?: BenchCertificate | null,
+  workers?: 1,
+): Promise<BenchTarget>;
+export function startNginxTarget(
+  processes: BenchProcesses,
+  nginx: string,
+  upstreams: Readonly<Record<Colour, DemoUpstream>>,
+  dir: string,
+  tls: null,
+  workers: number,
+): Promise<WorkersTarget>;
 export async function startNginxTarget(
   processes: BenchProcesses,
   nginx: string,
   upstreams: Readonly<Record<Colour, DemoUpstream>>,
   dir: string,
   tls: BenchCertificate | null = null,
-): Promise<BenchTarget> {
+  workers = 1,
+): Promise<BenchTarget | WorkersTarget> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort("127.0.0.1", new Set([upstreams.blue.port, upstreams.green.port]));
   const config = join(dir, "nginx.conf");
   const write = (active: Colour) => {
-    writeFileSync(`${config}.tmp`, renderNginxConfig({ dir, port, upstreams, active, tls }));
+    writeFileSync(`${config}.tmp`, renderNginxConfig({ dir, port, upstreams, active, tls, workers }));
     renameSync(`${config}.tmp`, config);
   };
   write("blue");
   execFileSync(nginx, ["-t", "-q", "-p", dir, "-c", config], { stdio: ["ignore", "ignore", "inherit"] });
-  const master = processes.spawn("nginx", nginx, ["-p", dir, "-c", config], {
-    logFile: join(dir, "stderr.log"),
-    stopSignal: "SIGQUIT",
-  });
-  await waitForListener(port, master.pid);
+  const master = processes.spawn(
+    workers > 1 ? `nginx (${workers} workers)` : "nginx",
+    nginx,
+    ["-p", dir, "-c", config],
+    {
+      logFile: join(dir, "stderr.log"),
+      stopSignal: "SIGQUIT",
+    },
+  );
+  await waitForListener(port, master.pid, workers);
+  const switchTo = async (colour: Colour) => {
+    write(colour);
+    await run(nginx, ["-p", dir, "-c", config, "-s", "reload"]);
+  };
+  const switchMethod = "rewrite proxy_pass to the other upstream, then `nginx -s reload`";
+  if (workers > 1)
+    return {
+      name: `nginx-${workers}w`,
+      label: `nginx ${nginxVersion(nginx)}, ${workers} workers (worker_processes ${workers})`,
+      url: `http://127.0.0.1:${port}/`,
+      pids: () => processTree(master.pid),
+      switchMethod,
+      switchTo,
+      stop: () => master.stop(),
+    };
   if (tls)
     return {
       name: "nginx-tls",
@@ -119,11 +164,8 @@ export async function startNginxTarget(
     label: `nginx ${nginxVersion(nginx)}, 1 worker`,
     url: `http://127.0.0.1:${port}/`,
     pids: () => processTree(master.pid),
-    switchMethod: "rewrite proxy_pass to the other upstream, then `nginx -s reload`",
-    switchTo: async (colour) => {
-      write(colour);
-      await run(nginx, ["-p", dir, "-c", config, "-s", "reload"]);
-    },
+    switchMethod,
+    switchTo,
   };
 }
 
@@ -133,8 +175,8 @@ export function nginxVersion(nginx: string): string {
   return /nginx\/(\S+)/.exec(`${banner.stderr}${banner.stdout}`)?.[1] ?? "unknown";
 }
 
-/** Resolves once nginx accepts connections on `port` (its master has a worker). */
-async function waitForListener(port: number, pid: number): Promise<void> {
+/** Resolves once nginx accepts connections on `port` (its master has its `workers` workers). */
+async function waitForListener(port: number, pid: number, workers: number): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -145,7 +187,7 @@ async function waitForListener(port: number, pid: number): Promise<void> {
       });
       socket.once("error", () => resolve(false));
     });
-    if (open && processTree(pid).length > 1) return;
+    if (open && processTree(pid).length > workers) return;
     if (Date.now() > deadline)
       throw new Error(`nginx (pid ${pid}) did not listen on 127.0.0.1:${port} in 10 s`);
     await sleep(50);

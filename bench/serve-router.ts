@@ -23,9 +23,9 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { pino } from "pino";
 import { isColour } from "../src/colour.js";
-import { type LoadedConfig, parseConfig } from "../src/config/load.js";
+import type { LoadedConfig } from "../src/config/load.js";
 import { Router } from "../src/router/router.js";
-import { RouterWorkers } from "../src/router/router-workers.js";
+import type { RouterWorkers } from "../src/router/router-workers.js";
 import { SharedActiveColour } from "../src/router/shared-active-colour.js";
 import { TlsCertificates } from "../src/router/tls-certificates.js";
 import { WARM_CONNECTIONS } from "../src/router/warm-sockets.js";
@@ -49,7 +49,7 @@ if (!Number.isInteger(workers) || workers < 1)
 const activeColour = new SharedActiveColour("blue");
 const router: Router | RouterWorkers =
   workers > 1
-    ? new RouterWorkers({ loaded: workersConfig(workers), workers, logger: pino({ enabled: false }) })
+    ? await startWorkers(workers)
     : new Router({
         listen: { host: "127.0.0.1", port: 0 },
         preview: null,
@@ -66,14 +66,25 @@ const router: Router | RouterWorkers =
 router.setEndpoints("blue", [{ id: "blue", host: "127.0.0.1", port: Number(values.blue) }]);
 router.setEndpoints("green", [{ id: "green", host: "127.0.0.1", port: Number(values.green) }]);
 await router.start();
-const pids = router instanceof RouterWorkers ? [process.pid, ...router.pids] : [process.pid];
+const pids = "pids" in router ? [process.pid, ...router.pids] : [process.pid];
 process.stdout.write(`${JSON.stringify({ port: router.address().port, pids })}\n`);
 
 const exit = (): void => void router.close().then(() => process.exit(0));
 process.on("SIGTERM", exit);
 
+/**
+ * RouterWorkers, loaded only here: the one-process router's figures must not carry the config schema's
+ * modules, which it does not need.
+ */
+async function startWorkers(n: number): Promise<RouterWorkers> {
+  const { RouterWorkers } = await import("../src/router/router-workers.js");
+  const loaded = await workersConfig(n);
+  return new RouterWorkers({ loaded, workers: n, logger: pino({ enabled: false }) });
+}
+
 /** cutover.yaml's router section as the one-process router above is set up, with `router.workers: n`. */
-function workersConfig(n: number): LoadedConfig {
+async function workersConfig(n: number): Promise<LoadedConfig> {
+  const { parseConfig } = await import("../src/config/load.js");
   if (certificate || key) throw new Error("--workers with --tls-cert is not measured by the bench");
   const yaml = [
     "service: bench",
@@ -95,7 +106,7 @@ function workersConfig(n: number): LoadedConfig {
   };
 }
 
-if (values.admin === "main-loop" || router instanceof RouterWorkers) {
+if (values.admin === "main-loop" || workers > 1) {
   const lines = createInterface({ input: process.stdin });
   lines.on("line", (line) => {
     const [command, colour] = line.trim().split(/\s+/);

@@ -224,7 +224,9 @@ export class RouterWorkers implements DataPlane, MirrorSwitch {
     await Promise.all(
       [...this.#workers.values()].map(async (w) => {
         if (!w.initialised) return;
-        const snapshot = await this.#call<WorkerSnapshot>(w, { method: "snapshot" }).catch((): typeof GONE => GONE);
+        const snapshot = await this.#call<WorkerSnapshot>(w, { method: "snapshot" }).catch(
+          (): typeof GONE => GONE,
+        );
         if (snapshot !== GONE) w.snapshot = snapshot;
       }),
     );
@@ -241,6 +243,9 @@ export class RouterWorkers implements DataPlane, MirrorSwitch {
         return json;
       }),
     );
+    // The dead workers' counts, added up into one set, so that a worker dying again and again costs no memory.
+    if (this.#retired.length > 1)
+      this.#retired.splice(0, Infinity, await AggregatorRegistry.aggregate(this.#retired).getMetricsAsJSON());
     const all = [...live.filter((json): json is object[] => json !== null), ...this.#retired];
     return AggregatorRegistry.aggregate(all).metrics();
   }

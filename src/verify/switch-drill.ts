@@ -48,8 +48,7 @@ export async function runSwitchDrill(options: DrillOptions): Promise<DrillRun> {
         await sleep(step.ms);
         continue;
       }
-      const last = load.last;
-      const done = await perform(driver, step, switches.length, last ? sideOf(last) : null);
+      const done = await perform(driver, step, switches.length, servingSide(load.samples));
       switches.push(done);
       options.onSwitch?.(done, total);
       if (!done.outcome.ok && done.outcome.deployId === null && done.outcome.detail.startsWith("error")) {
@@ -62,6 +61,23 @@ export async function runSwitchDrill(options: DrillOptions): Promise<DrillRun> {
     await load.stop();
   }
   return { startedAt, endedAt: epochNow(), samples: load.samples, switches, planned: total, stoppedEarly };
+}
+
+/**
+ * Who serves now, as the answers so far say: the side of the answer to the request sent last, not of the last
+ * answer to arrive (a slow request the old colour finished during its drain can arrive after newer ones).
+ * Samples are in the order their answers arrived, so the search stops at the first one that ended before the
+ * best so far was sent: nothing that arrived earlier can have been sent later.
+ */
+export function servingSide(samples: readonly LoadSample[]): string | null {
+  let best: LoadSample | undefined;
+  for (let i = samples.length - 1; i >= 0; i--) {
+    const sample = samples[i] as LoadSample;
+    if (best !== undefined && sample.endedAt < best.sentAt) break;
+    if (sample.status > 0 && sideOf(sample) !== null && (best === undefined || sample.sentAt > best.sentAt))
+      best = sample;
+  }
+  return best === undefined ? null : sideOf(best);
 }
 
 async function perform(

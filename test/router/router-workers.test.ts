@@ -128,6 +128,11 @@ describe("RouterWorkers (router.workers: 2)", () => {
     expect(text).toContain('cutover_active_colour{colour="green"} 0');
     // The requests of both workers add up: the 8 + 20 x 6 fresh ones at least, and the load's.
     expect(answered200(text, "blue") + answered200(text, "green")).toBe(8 + 20 * 6 + result.answered);
+    // The duration histograms add up too: one observation per answered request, per colour.
+    for (const colour of ["blue", "green"] as const)
+      expect(text).toContain(
+        `cutover_request_duration_seconds_count{colour="${colour}"} ${answered200(text, colour)}`,
+      );
   });
 
   it("starts a worker that died again, on the colour and replicas of now, and keeps its counts", async () => {
@@ -162,6 +167,21 @@ describe("RouterWorkers (router.workers: 2)", () => {
     expect(answers.map((a) => `${a.status} ${a.body}`)).toEqual(Array(10).fill("200 green-0"));
     // The dead worker's 200s (counted at the last scrape) are still in the total.
     expect(answered200(await router.metrics(), "green")).toBe(before + 10);
+    // The other one dies too: the counts of both dead workers are kept, once each.
+    process.kill(survivor as number, "SIGKILL");
+    await eventually(
+      "a new worker replaced the second one killed",
+      async () => {
+        const pids = router.pids;
+        return (
+          !pids.includes(survivor as number) && (await router.callAll({ method: "snapshot" })).length === 2
+        );
+      },
+      20_000,
+    );
+    expect(await coloursOfFresh(url, 4)).toEqual(Array(4).fill("green"));
+    expect(answered200(await router.metrics(), "green")).toBe(before + 14);
+    expect(answered200(await router.metrics(), "green")).toBe(before + 14);
   });
 
   it("holds new requests in every worker and releases them all to the colour active at the release", async () => {
