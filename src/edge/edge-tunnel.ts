@@ -22,6 +22,8 @@ export interface EdgeTunnelContext {
  * connection gets the client a 503, as a plain request would.
  */
 export class EdgeTunnel implements InFlight {
+  /** Its place in its in-flight set (InFlightSet's own). */
+  inFlightSlot = -1;
   readonly #req: IncomingMessage;
   readonly #client: Duplex;
   readonly #head: Buffer;

@@ -48,6 +48,8 @@ export interface FrontExchangeContext {
  * is dropped and the next target answers. A route of one target (the edge's) passes every answer through.
  */
 export class FrontExchange implements Dispatcher.DispatchHandlers, InFlight {
+  /** Its place in its in-flight set (InFlightSet's own). */
+  inFlightSlot = -1;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #route: readonly FrontTarget[];

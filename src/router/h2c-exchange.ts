@@ -42,6 +42,8 @@ class H2cError extends Error {
  * never left, a safe method, or the idempotency header); its body is never kept to be sent again.
  */
 export class H2cExchange implements InFlight {
+  /** Its place in its in-flight set (InFlightSet's own). */
+  inFlightSlot = -1;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #lane: ColourLane;

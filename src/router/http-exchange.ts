@@ -22,6 +22,8 @@ export const CLIENT_CLOSED = 499;
  * client marked with the idempotency header, whose body is then kept, up to the policy's limit).
  */
 export class HttpExchange implements Dispatcher.DispatchHandlers, InFlight {
+  /** Its place in its in-flight set (InFlightSet's own). */
+  inFlightSlot = -1;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #lane: ColourLane;

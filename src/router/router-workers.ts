@@ -1,7 +1,6 @@
 import cluster, { type Worker } from "node:cluster";
 import type { Logger } from "pino";
 import { AggregatorRegistry, Registry } from "prom-client";
-import type { MirrorSwitch } from "../analysis/cutover-analysis.js";
 import type { Colour } from "../colour.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
@@ -80,13 +79,14 @@ const EMPTY: WorkerSnapshot = { inFlight: { blue: 0, green: 0 }, held: 0, mirror
 
 /**
  * The built-in router in `router.workers` processes (node:cluster workers of the data plane process),
- * which share its listeners: the kernel's connections are handed to them in turn. This process keeps what
+ * which share its listeners: this process accepts each connection and hands it to the next worker in turn
+ * (node:cluster's round-robin), so a worker's share is counted in connections, not requests. It keeps what
  * they must agree on (the active colour, the replicas in rotation, mirroring, a hold) and sends each change
  * to every worker; a switch returns once every worker has switched, so a request sent after it returned
  * reaches the new colour whichever worker takes it. A worker that dies is started again with the state as
  * it is then; its requests in flight die with it, as they would with a one-process router.
  */
-export class RouterWorkers implements DataPlane, MirrorSwitch {
+export class RouterWorkers implements DataPlane {
   readonly requestHold: WorkersHold;
   readonly metricsContentType = Registry.PROMETHEUS_CONTENT_TYPE;
   readonly #o: RouterWorkersOptions;

@@ -24,6 +24,8 @@ const COLOUR_LINES: Readonly<Record<Colour, Buffer>> = {
  * either side closes. An error on either side closes both.
  */
 export class TunnelExchange implements InFlight {
+  /** Its place in its in-flight set (InFlightSet's own). */
+  inFlightSlot = -1;
   readonly #req: IncomingMessage;
   readonly #client: Duplex;
   readonly #head: Buffer;

@@ -158,6 +158,7 @@ export class InMemoryRouter implements TrafficRouter {
       settle = resolve;
     });
     const entry: InFlight = {
+      inFlightSlot: -1,
       cancel: () => {
         if (state !== "open") return;
         state = "cancelled";
