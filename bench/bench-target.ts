@@ -1,6 +1,14 @@
 import type { Colour } from "../src/colour.js";
 
-export const TARGET_NAMES = ["direct", "cutover", "nginx", "haproxy", "cutover-tls", "nginx-tls"] as const;
+export const TARGET_NAMES = [
+  "direct",
+  "node-floor",
+  "cutover",
+  "nginx",
+  "haproxy",
+  "cutover-tls",
+  "nginx-tls",
+] as const;
 /** The HTTPS targets: measured for throughput (against each other), not switched. */
 export const TLS_TARGETS = ["cutover-tls", "nginx-tls"] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];

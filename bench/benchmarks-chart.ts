@@ -15,6 +15,7 @@ interface Panel {
 
 const FILL: Readonly<Record<TargetName, string>> = {
   direct: "#9e9e9e",
+  "node-floor": "#bdbdbd",
   cutover: "#1f77b4",
   nginx: "#2ca02c",
   haproxy: "#d62728",
@@ -23,6 +24,7 @@ const FILL: Readonly<Record<TargetName, string>> = {
 };
 const NAMES: Readonly<Record<TargetName, string>> = {
   direct: "no proxy",
+  "node-floor": "Node floor",
   cutover: "cutover",
   nginx: "nginx",
   haproxy: "HAProxy",

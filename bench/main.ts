@@ -44,6 +44,7 @@ import { type DemoUpstream, startDemoUpstreams } from "./demo-upstreams.js";
 import { startHaproxyTarget } from "./haproxy-target.js";
 import { machineInfo } from "./machine-info.js";
 import { startNginxTarget } from "./nginx-target.js";
+import { startNodeFloorTarget } from "./node-floor.js";
 import { measureUsage } from "./proc-usage.js";
 import { measureRssSoak, type RssSoak } from "./rss-soak.js";
 import { runSwitchDrill } from "./switch-drill.js";
@@ -295,6 +296,7 @@ async function main(): Promise<void> {
     const certificate = await benchCertificate(work);
     const targets = [
       directTarget(upstreams.blue),
+      await startNodeFloorTarget(processes, upstreams.blue, join(work, "node-floor.log")),
       await startCutoverTarget(processes, upstreams, work, (received) => {
         ack = received;
       }),
