@@ -122,7 +122,7 @@ ${switchRow("old-colour answers to requests sent after the first new-colour answ
 ${switchRow("pointer moved (router's own clock), ms", sw, (x) => n(x.appliedMs, 2))}
 
 How each switches: ${r.targets
-    .filter((x) => x.name !== "direct" && !isTls(x.name))
+    .filter((x) => x.switchMethod !== "" && x.switchMethod !== "none" && !isTls(x.name))
     .map((x) => `${NAMES[x.name]}: ${x.switchMethod}`)
     .join("; ")}. A last old-colour answer
 after the switch is a request that was already in flight (or, for nginx, served by an old worker on a

@@ -217,19 +217,23 @@ describe("RouterWorkers (router.workers: 2)", () => {
   });
 
   it("drains the old colour in every worker and adds up what finished", async () => {
-    const { router, url } = await twoWorkers();
-    const slow = Promise.all(Array.from({ length: 4 }, () => freshGet(url, "/slow?ms=400")));
+    const { router, url, upstreams } = await twoWorkers();
+    // Answers that wait for the test: in flight for as long as it takes, however slow the machine.
+    const waiting = Promise.all(Array.from({ length: 4 }, () => freshGet(url, "/hold")));
     await eventually(
-      "4 slow requests are in flight",
+      "4 requests are in flight, each at a blue replica",
       async () => {
         await router.refresh();
-        return router.inFlight("blue") === 4;
+        const arrived = upstreams.reduce((sum, u) => sum + u.requests, 0);
+        return router.inFlight("blue") === 4 && arrived === 4;
       },
       20_000,
     );
     await router.switchTo("green");
-    expect(await router.drain("blue", 10_000)).toEqual({ completed: 4, cancelled: 0 });
-    expect((await slow).map((a) => a.body)).toHaveLength(4);
+    const drained = router.drain("blue", 30_000);
+    for (const upstream of upstreams) upstream.release();
+    expect(await drained).toEqual({ completed: 4, cancelled: 0 });
+    expect((await waiting).map((a) => a.body)).toEqual(Array(4).fill("first\nrest\n"));
   });
 
   it("fails to start with the listener's own error and leaves no worker behind", async () => {
