@@ -20,16 +20,23 @@ function entries(set: InFlightSet, count: number): (InFlight & { cancelled: bool
   });
 }
 
+/** An entry the test made: never undefined. */
+function held<T>(entry: T | undefined): T {
+  if (entry === undefined) throw new Error("no such entry");
+  return entry;
+}
+
 describe("InFlightSet", () => {
   it("removes any entry in any order, once, and ignores one it does not hold", async () => {
     const set = new InFlightSet();
-    const [a, b, c, d] = entries(set, 4) as [InFlight, InFlight, InFlight, InFlight];
+    const all = entries(set, 4);
+    const [a, b, c, d] = [held(all[0]), held(all[1]), held(all[2]), held(all[3])];
     expect(set.size).toBe(4);
     set.delete(b);
     set.delete(b);
     expect(set.size).toBe(3);
     const other = new InFlightSet();
-    const [stranger] = entries(other, 1) as [InFlight];
+    const stranger = held(entries(other, 1)[0]);
     // Its slot (0) is a slot of this set too: the entry there is not it.
     set.delete(stranger);
     expect(set.size).toBe(3);
@@ -39,7 +46,7 @@ describe("InFlightSet", () => {
     expect(set.size).toBe(1);
     // What is left is c, and only c: cancelAll reaches it.
     expect(set.cancelAll()).toBe(1);
-    expect((c as unknown as { cancelled: boolean }).cancelled).toBe(true);
+    expect(c.cancelled).toBe(true);
     expect(set.size).toBe(0);
     expect(await set.whenEmpty(0)).toBe(true);
   });
