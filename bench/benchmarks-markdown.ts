@@ -208,44 +208,23 @@ function goalsParagraph(
   nginx: ThroughputSummary,
   floor: ThroughputSummary | undefined,
 ): string {
-  const goals = [
-    {
-      what: "throughput",
-      value: cutover.rps / nginx.rps,
-      limit: 0.8,
-      atLeast: true,
-      floor: floor && floor.rps / nginx.rps,
-    },
-    {
-      what: "p99 latency",
-      value: cutover.p99Ms / nginx.p99Ms,
-      limit: 1.5,
-      atLeast: false,
-      floor: floor && floor.p99Ms / nginx.p99Ms,
-    },
-    {
-      what: "max latency",
-      value: cutover.maxMs / nginx.maxMs,
-      limit: 3,
-      atLeast: false,
-      floor: floor && floor.maxMs / nginx.maxMs,
-    },
-    {
-      what: "CPU per request",
-      value: cutover.cpuUsPerRequest / nginx.cpuUsPerRequest,
-      limit: 1.6,
-      atLeast: false,
-      floor: floor && floor.cpuUsPerRequest / nginx.cpuUsPerRequest,
-    },
+  type Pick = (x: ThroughputSummary) => number;
+  const goals: { what: string; pick: Pick; limit: number; atLeast: boolean }[] = [
+    { what: "throughput", pick: (x) => x.rps, limit: 0.8, atLeast: true },
+    { what: "p99 latency", pick: (x) => x.p99Ms, limit: 1.5, atLeast: false },
+    { what: "max latency", pick: (x) => x.maxMs, limit: 3, atLeast: false },
+    { what: "CPU per request", pick: (x) => x.cpuUsPerRequest, limit: 1.6, atLeast: false },
   ];
   const met = (value: number, g: { limit: number; atLeast: boolean }) =>
     g.atLeast ? value >= g.limit : value <= g.limit;
   const lines = goals.map((g) => {
+    const value = g.pick(cutover) / g.pick(nginx);
+    const atFloor = floor === undefined ? undefined : g.pick(floor) / g.pick(nginx);
     const floorSays =
-      g.floor === undefined
+      atFloor === undefined
         ? ""
-        : `; Node's floor ${g.floor.toFixed(2)}x${met(g.floor, g) ? "" : ", out of reach for it too"}`;
-    return `- ${g.what}: ${g.value.toFixed(2)}x nginx's (target ${g.atLeast ? ">=" : "<="} ${g.limit}x): ${met(g.value, g) ? "met" : "not met"}${floorSays}`;
+        : `; Node's floor ${atFloor.toFixed(2)}x${met(atFloor, g) ? "" : ", out of reach for it too"}`;
+    return `- ${g.what}: ${value.toFixed(2)}x nginx's (target ${g.atLeast ? ">=" : "<="} ${g.limit}x): ${met(value, g) ? "met" : "not met"}${floorSays}`;
   });
   const rss = `- peak RSS: ${n(cutover.peakRssMiB, 1)} MiB (target <= 90 MiB): ${cutover.peakRssMiB <= 90 ? "met" : "not met"}${floor ? `; Node's floor ${n(floor.peakRssMiB, 1)} MiB${floor.peakRssMiB <= 90 ? "" : ", out of reach for it too"}` : ""}`;
   const versus =
