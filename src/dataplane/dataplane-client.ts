@@ -1,10 +1,11 @@
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
+import { Writable } from "node:stream";
 import {
   createMessageConnection,
   type MessageConnection,
   ResponseError,
   SocketMessageReader,
-  SocketMessageWriter,
+  StreamMessageWriter,
 } from "vscode-jsonrpc/node.js";
 import { CutoverError, ERRORS, type ErrorCode } from "../errors.js";
 import { M } from "./protocol.js";
@@ -18,12 +19,14 @@ const CONNECT_TIMEOUT_MS = 5_000;
  */
 export class DataPlaneClient {
   readonly #c: MessageConnection;
+  readonly #socket: Socket;
   #closed = false;
   /** Requests sent and not yet answered: a closed connection fails them (vscode-jsonrpc leaves them waiting). */
   readonly #pending = new Set<(error: Error) => void>();
 
-  private constructor(connection: MessageConnection) {
+  private constructor(connection: MessageConnection, socket: Socket) {
     this.#c = connection;
+    this.#socket = socket;
   }
 
   static async connect(socketPath: string): Promise<DataPlaneClient> {
@@ -45,9 +48,9 @@ export class DataPlaneClient {
     socket.on("error", () => {});
     const connection = createMessageConnection(
       new SocketMessageReader(socket),
-      new SocketMessageWriter(socket),
+      new StreamMessageWriter(writesThatNeverFail(socket)),
     );
-    const client = new DataPlaneClient(connection);
+    const client = new DataPlaneClient(connection, socket);
     connection.onClose(() => client.#lost());
     connection.listen();
     return client;
@@ -103,6 +106,7 @@ export class DataPlaneClient {
   close(): void {
     this.#lost();
     this.#c.dispose();
+    this.#socket.destroy();
   }
 
   /** Asks the data plane process to stop its replicas and itself. */
@@ -110,6 +114,22 @@ export class DataPlaneClient {
     await this.request(M.shutdown);
     this.close();
   }
+}
+
+/**
+ * The control socket as the message writer sees it: a write the data plane process can no longer read (it
+ * closed its end, or died) does not fail. vscode-jsonrpc's sendRequest rethrows a failed write inside a
+ * promise nothing holds, and that unhandled rejection ended the daemon when its data plane was killed with -9,
+ * before the daemon could say so. The connection's close, seen by the reading side, is what tells of the
+ * loss: the requests still waiting fail then (#lost).
+ */
+function writesThatNeverFail(socket: Socket): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback): void {
+      if (socket.writable) socket.write(chunk, () => callback());
+      else callback();
+    },
+  });
 }
 
 function lostError(): CutoverError {
