@@ -1,22 +1,15 @@
 import cluster, { type Worker } from "node:cluster";
-import type { Logger } from "pino";
+import type { Level, Logger } from "pino";
 import { AggregatorRegistry, Registry } from "prom-client";
 import type { Colour } from "../colour.js";
 import type { LoadedConfig } from "../config/load.js";
 import type { Address } from "../config/schema.js";
 import type { Endpoint } from "../engine/ports/platform.js";
-import type {
-  DrainResult,
-  HoldResult,
-  HoldState,
-  RequestHold,
-  SwitchResult,
-} from "../engine/ports/traffic-router.js";
+import type { DrainResult, SwitchResult } from "../engine/ports/traffic-router.js";
 import { CutoverError, ERRORS, type ErrorCode } from "../errors.js";
 import { compiledWorker } from "../worker-path.js";
 import type { DataPlane } from "./data-plane.js";
 import type { MirrorOptions } from "./mirror.js";
-import { checkNewHold } from "./request-hold.js";
 import { RouterNotListeningError } from "./router.js";
 import {
   type FromWorker,
@@ -26,6 +19,7 @@ import {
   type WorkerSnapshot,
   type WorkerState,
 } from "./router-worker-protocol.js";
+import { WorkersHold } from "./workers-hold.js";
 
 export interface RouterWorkersOptions {
   /** cutover.yaml, as each worker builds its router from it (router.workers is this class's business). */
@@ -41,19 +35,14 @@ const GONE: unique symbol = Symbol("gone");
 /** A worker that lived less than this before it died is started again after RESTART_DELAY_MS, not at once. */
 const CRASH_LOOP_MS = 5_000;
 const RESTART_DELAY_MS = 1_000;
-/** A worker's own timer on a hold, past the data plane's: it releases only if this process could not. */
-const HOLD_BACKSTOP_MS = 5_000;
 /** Time a worker has to close its connections and exit when asked; then it is killed. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-const LEVELS: Readonly<Record<number, "trace" | "debug" | "info" | "warn" | "error" | "fatal">> = {
-  10: "trace",
-  20: "debug",
-  30: "info",
-  40: "warn",
-  50: "error",
-  60: "fatal",
-};
+/** Where a worker listens, once it does. */
+interface Listening {
+  readonly listen: Address;
+  readonly preview: Address | null;
+}
 
 /** One router process and what this side knows of it. */
 interface RouterWorker {
@@ -68,11 +57,8 @@ interface RouterWorker {
   snapshot: WorkerSnapshot;
   /** Its metrics at the last scrape: its counters are kept once it has died. */
   metrics: object[] | null;
-  readonly ready: Promise<{ listen: Address; preview: Address | null }>;
-  readonly settle: {
-    resolve(value: { listen: Address; preview: Address | null }): void;
-    reject(error: Error): void;
-  };
+  readonly ready: Promise<Listening>;
+  readonly settle: { resolve(value: Listening): void; reject(error: Error): void };
 }
 
 const EMPTY: WorkerSnapshot = { inFlight: { blue: 0, green: 0 }, held: 0, mirrorInFlight: 0 };
@@ -97,7 +83,7 @@ export class RouterWorkers implements DataPlane {
   #mirror: MirrorOptions | null = null;
   /** Counters and histograms of workers that died, as last scraped, so that the totals never go back. */
   readonly #retired: object[][] = [];
-  #addresses: { listen: Address; preview: Address | null } | null = null;
+  #addresses: Listening | null = null;
   #nextCall = 1;
   #started = false;
   #closing: Promise<void> | null = null;
@@ -200,23 +186,17 @@ export class RouterWorkers implements DataPlane {
 
   /** As of the last refresh(). */
   inFlight(colour: Colour): number {
-    let sum = 0;
-    for (const w of this.#workers.values()) sum += w.snapshot.inFlight[colour];
-    return sum;
+    return this.#sum((snapshot) => snapshot.inFlight[colour]);
   }
 
   /** Copies mirrored and not yet answered, over every worker, as of the last refresh(). */
   mirrorInFlight(): number {
-    let sum = 0;
-    for (const w of this.#workers.values()) sum += w.snapshot.mirrorInFlight;
-    return sum;
+    return this.#sum((snapshot) => snapshot.mirrorInFlight);
   }
 
   /** Requests held now, over every worker, as of the last refresh(). */
   held(): number {
-    let sum = 0;
-    for (const w of this.#workers.values()) sum += w.snapshot.held;
-    return sum;
+    return this.#sum((snapshot) => snapshot.held);
   }
 
   /** Asks every worker for its requests in flight and held. */
@@ -262,8 +242,14 @@ export class RouterWorkers implements DataPlane {
       active: this.#active,
       endpoints: this.#endpoints,
       mirror: this.#mirrorShare(),
-      hold: this.requestHold.stateForNewWorker(HOLD_BACKSTOP_MS),
+      hold: this.requestHold.stateForNewWorker(),
     };
+  }
+
+  #sum(pick: (snapshot: WorkerSnapshot) => number): number {
+    let sum = 0;
+    for (const w of this.#workers.values()) sum += pick(w.snapshot);
+    return sum;
   }
 
   #mirrorShare(): MirrorOptions | null {
@@ -297,7 +283,7 @@ export class RouterWorkers implements DataPlane {
   #fork(number: number): void {
     const process = cluster.fork({ [WORKER_ENV]: String(number) });
     let settle!: RouterWorker["settle"];
-    const ready = new Promise<{ listen: Address; preview: Address | null }>((resolve, reject) => {
+    const ready = new Promise<Listening>((resolve, reject) => {
       settle = { resolve, reject };
     });
     ready.catch(() => {}); // a failure is read by start(), or logged by #exited for a replacement
@@ -381,20 +367,16 @@ export class RouterWorkers implements DataPlane {
 
   /** A worker's log line, into this process's log (the worker's number is in it already). */
   #relog(line: string): void {
+    let record: Record<string, unknown>;
     try {
-      const {
-        level,
-        time: _time,
-        pid,
-        hostname: _host,
-        msg,
-        ...fields
-      } = JSON.parse(line) as Record<string, unknown>;
-      const name = LEVELS[typeof level === "number" ? level : 30] ?? "info";
-      this.#log[name]({ ...fields, pid }, typeof msg === "string" ? msg : "");
+      record = JSON.parse(line) as Record<string, unknown>;
     } catch {
-      // Not a JSON line: nothing of the router's.
+      return; // not a JSON line: nothing of the router's
     }
+    const { level, time: _time, pid, hostname: _host, msg, ...fields } = record;
+    const label =
+      typeof level === "number" ? (this.#log.levels.labels[level] as Level | undefined) : undefined;
+    this.#log[label ?? "info"]({ ...fields, pid }, typeof msg === "string" ? msg : "");
   }
 }
 
@@ -411,87 +393,4 @@ function workerError(code: string, message: string): CutoverError {
 function isCount(metric: object): boolean {
   const type = (metric as { type?: unknown }).type;
   return type === "counter" || type === "histogram";
-}
-
-/**
- * A hold of new requests across the router workers: each worker holds what it receives; this side times the
- * hold and releases every worker at once, on the colour active then. A worker started during the hold holds
- * too, until the release.
- */
-export class WorkersHold implements RequestHold {
-  readonly #workers: RouterWorkers;
-  #hold: {
-    readonly since: number;
-    readonly releaseAt: number;
-    readonly reason: string;
-    readonly timer: NodeJS.Timeout;
-    readonly end: (result: HoldResult) => void;
-    readonly ended: Promise<HoldResult>;
-  } | null = null;
-
-  constructor(workers: RouterWorkers) {
-    this.#workers = workers;
-  }
-
-  async hold(timeoutMs: number, reason: string): Promise<void> {
-    checkNewHold(this.#hold, timeoutMs);
-    let end!: (result: HoldResult) => void;
-    const ended = new Promise<HoldResult>((resolve) => {
-      end = resolve;
-    });
-    const since = Date.now();
-    const timer = setTimeout(() => void this.#release(true), timeoutMs);
-    this.#hold = { since, releaseAt: since + timeoutMs, reason, timer, end, ended };
-    await this.#workers.callAll({ method: "hold", timeoutMs: timeoutMs + HOLD_BACKSTOP_MS, reason });
-  }
-
-  release(): Promise<HoldResult> {
-    return this.#release(false);
-  }
-
-  async quiet(colour: Colour, timeoutMs: number): Promise<boolean> {
-    const answers = await this.#workers.callAll<boolean>({ method: "quiet", colour, timeoutMs });
-    return answers.every(Boolean);
-  }
-
-  holding(): HoldState | null {
-    const hold = this.#hold;
-    if (hold === null) return null;
-    return { since: hold.since, held: this.#workers.held(), releaseAt: hold.releaseAt, reason: hold.reason };
-  }
-
-  released(): Promise<HoldResult | null> {
-    return this.#hold?.ended ?? Promise.resolve(null);
-  }
-
-  /** The hold a worker started now joins: what is left of it, past this side's own timer. */
-  stateForNewWorker(backstopMs: number): WorkerState["hold"] {
-    const hold = this.#hold;
-    if (hold === null) return null;
-    return { reason: hold.reason, remainingMs: Math.max(1, hold.releaseAt - Date.now()) + backstopMs };
-  }
-
-  /** The router is closing: no timer left behind (the workers close what they hold). */
-  stop(): void {
-    if (this.#hold !== null) clearTimeout(this.#hold.timer);
-  }
-
-  async #release(timedOut: boolean): Promise<HoldResult> {
-    const hold = this.#hold;
-    const colour = this.#workers.active;
-    if (hold === null) return { held: 0, heldMs: 0, timedOut: false, colour, gone: 0, refused: 0 };
-    this.#hold = null;
-    clearTimeout(hold.timer);
-    const results = await this.#workers.callAll<HoldResult>({ method: "release", timedOut });
-    const result: HoldResult = {
-      held: results.reduce((sum, r) => sum + r.held, 0),
-      heldMs: Date.now() - hold.since,
-      timedOut,
-      colour,
-      gone: results.reduce((sum, r) => sum + r.gone, 0),
-      refused: results.reduce((sum, r) => sum + r.refused, 0),
-    };
-    hold.end(result);
-    return result;
-  }
 }
